@@ -1,0 +1,667 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The iptables backend: legacy x_tables through libip4tc/libip6tc. The block is the rule the AWS
+ * page documents, so a rule added by hand is recognised, and iptables-save shows exactly
+ * "-A FORWARD -d 169.254.169.254/32 -i docker+ -j DROP". */
+#include <arpa/inet.h>
+#include <libiptc/libip6tc.h>
+#include <libiptc/libiptc.h>
+#include <linux/netfilter/x_tables.h>
+
+#include "fw-iptables.h"
+#include "fw-private.h"
+#include "util.h"
+#include "xtables-lock.h"
+
+#define CHAIN "FORWARD"
+#define LOCK_TIMEOUT_MS 10000
+#define COMMIT_ATTEMPTS 10
+#define MAX_JUMP_DEPTH 16
+#define MAX_AHEAD_NOTES 64
+
+/* libiptc and libip6tc have the same API on different entry types; this table lets the rest of
+ * the file be written once for both families. */
+struct family_ops {
+        int family;
+        const char *command;
+        struct xtc_handle *(*init)(const char *table);
+        void (*free)(struct xtc_handle *h);
+        const void *(*first_rule)(const char *chain, struct xtc_handle *h);
+        const void *(*next_rule)(const void *prev, struct xtc_handle *h);
+        const char *(*get_target)(const void *e, struct xtc_handle *h);
+        const char *(*get_policy)(const char *chain, struct xt_counters *c, struct xtc_handle *h);
+        int (*is_chain)(const char *chain, struct xtc_handle *h);
+        int (*insert)(const char *chain, const void *e, unsigned num, struct xtc_handle *h);
+        int (*delete_num)(const char *chain, unsigned num, struct xtc_handle *h);
+        int (*commit)(struct xtc_handle *h);
+};
+
+static const void *v4_first(const char *c, struct xtc_handle *h) { return iptc_first_rule(c, h); }
+static const void *v4_next(const void *p, struct xtc_handle *h) { return iptc_next_rule(p, h); }
+static const char *v4_target(const void *e, struct xtc_handle *h) { return iptc_get_target(e, h); }
+static int v4_insert(const char *c, const void *e, unsigned n, struct xtc_handle *h) {
+        return iptc_insert_entry(c, e, n, h);
+}
+static const void *v6_first(const char *c, struct xtc_handle *h) { return ip6tc_first_rule(c, h); }
+static const void *v6_next(const void *p, struct xtc_handle *h) { return ip6tc_next_rule(p, h); }
+static const char *v6_target(const void *e, struct xtc_handle *h) { return ip6tc_get_target(e, h); }
+static int v6_insert(const char *c, const void *e, unsigned n, struct xtc_handle *h) {
+        return ip6tc_insert_entry(c, e, n, h);
+}
+
+static const struct family_ops ops_v4 = {
+        .family = AF_INET,
+        .command = "iptables",
+        .init = iptc_init,
+        .free = iptc_free,
+        .first_rule = v4_first,
+        .next_rule = v4_next,
+        .get_target = v4_target,
+        .get_policy = iptc_get_policy,
+        .is_chain = iptc_is_chain,
+        .insert = v4_insert,
+        .delete_num = iptc_delete_num_entry,
+        .commit = iptc_commit,
+};
+
+static const struct family_ops ops_v6 = {
+        .family = AF_INET6,
+        .command = "ip6tables",
+        .init = ip6tc_init,
+        .free = ip6tc_free,
+        .first_rule = v6_first,
+        .next_rule = v6_next,
+        .get_target = v6_target,
+        .get_policy = ip6tc_get_policy,
+        .is_chain = ip6tc_is_chain,
+        .insert = v6_insert,
+        .delete_num = ip6tc_delete_num_entry,
+        .commit = ip6tc_commit,
+};
+
+static const struct family_ops *family_ops(int family) {
+        return family == AF_INET6 ? &ops_v6 : &ops_v4;
+}
+
+/* ---- entry <-> rule ---- */
+
+static void iface_to_entry(const char *pattern, char name[IFNAMSIZ], unsigned char mask[IFNAMSIZ]) {
+        size_t n = strlen(pattern);
+
+        /* As xtables_parse_interface(): the name keeps its "+", the mask covers the prefix; an
+         * exact name's mask also covers its terminating NUL. */
+        memset(name, 0, IFNAMSIZ);
+        memset(mask, 0, IFNAMSIZ);
+        memcpy(name, pattern, n);
+        if (n > 0 && pattern[n - 1] == '+')
+                memset(mask, 0xff, n - 1);
+        else
+                memset(mask, 0xff, n + 1);
+}
+
+static void iface_from_entry(const char name[IFNAMSIZ], const unsigned char mask[IFNAMSIZ], char ret[IFNAMSIZ + 1]) {
+        size_t m = 0;
+
+        /* As iptables' print_iface(). */
+        while (m < IFNAMSIZ && mask[m] != 0)
+                m++;
+        if (m == 0) {
+                ret[0] = '\0';
+                return;
+        }
+        size_t len = strnlen(name, m);
+        iface_pattern_join(name, len, len == m, ret);
+}
+
+size_t iptables_block_entry(int family, const char *pattern, void *buf) {
+        size_t target_size = XT_ALIGN(sizeof(struct xt_standard_target));
+        size_t entry_size = family == AF_INET6 ? sizeof(struct ip6t_entry) : sizeof(struct ipt_entry);
+        size_t size = entry_size + target_size;
+        struct xt_standard_target *t;
+
+        memset(buf, 0, size);
+        if (family == AF_INET6) {
+                struct ip6t_entry *e = buf;
+                block_address(AF_INET6, &e->ipv6.dst);
+                memset(&e->ipv6.dmsk, 0xff, sizeof(e->ipv6.dmsk));
+                iface_to_entry(pattern, e->ipv6.iniface, e->ipv6.iniface_mask);
+                e->target_offset = entry_size;
+                e->next_offset = size;
+                t = (struct xt_standard_target *) e->elems;
+        } else {
+                struct ipt_entry *e = buf;
+                block_address(AF_INET, &e->ip.dst);
+                memset(&e->ip.dmsk, 0xff, sizeof(e->ip.dmsk));
+                iface_to_entry(pattern, e->ip.iniface, e->ip.iniface_mask);
+                e->target_offset = entry_size;
+                e->next_offset = size;
+                t = (struct xt_standard_target *) e->elems;
+        }
+        /* libiptc maps the label to the standard verdict, as it does for iptables -j DROP. */
+        t->target.u.user.target_size = target_size;
+        strcpy(t->target.u.user.name, IPTC_LABEL_DROP);
+        return size;
+}
+
+static void matches_to_text(const unsigned char *elems, size_t len, char *buf, size_t size) {
+        size_t off = 0, used = 0;
+
+        buf[0] = '\0';
+        while (off + sizeof(struct xt_entry_match) <= len) {
+                const struct xt_entry_match *m = (const void *) (elems + off);
+                if (m->u.match_size < sizeof(*m))
+                        break;
+                int k = snprintf(buf + used, size - used, " -m %.*s", (int) sizeof(m->u.user.name), m->u.user.name);
+                if (k < 0 || (size_t) k >= size - used)
+                        break;
+                used += (size_t) k;
+                off += m->u.match_size;
+        }
+}
+
+void iptables_entry_to_rule(int family, const void *entry, const char *target, struct xt_rule *r) {
+        memset(r, 0, sizeof(*r));
+        r->family = family;
+        snprintf(r->target, sizeof(r->target), "%s", strempty(target));
+
+        if (family == AF_INET6) {
+                const struct ip6t_entry *e = entry;
+                memcpy(r->src, &e->ipv6.src, 16);
+                memcpy(r->smsk, &e->ipv6.smsk, 16);
+                memcpy(r->dst, &e->ipv6.dst, 16);
+                memcpy(r->dmsk, &e->ipv6.dmsk, 16);
+                iface_from_entry(e->ipv6.iniface, e->ipv6.iniface_mask, r->iniface);
+                iface_from_entry(e->ipv6.outiface, e->ipv6.outiface_mask, r->outiface);
+                r->proto = (e->ipv6.flags & IP6T_F_PROTO) ? e->ipv6.proto : 0;
+                r->go_to = e->ipv6.flags & IP6T_F_GOTO;
+                r->has_other_ip_flags = (e->ipv6.flags & ~(IP6T_F_PROTO | IP6T_F_GOTO)) != 0;
+                r->inv_src = e->ipv6.invflags & IP6T_INV_SRCIP;
+                r->inv_dst = e->ipv6.invflags & IP6T_INV_DSTIP;
+                r->inv_in = e->ipv6.invflags & IP6T_INV_VIA_IN;
+                r->inv_out = e->ipv6.invflags & IP6T_INV_VIA_OUT;
+                r->inv_proto = e->ipv6.invflags & IP6T_INV_PROTO;
+                if (e->ipv6.invflags & ~(IP6T_INV_SRCIP | IP6T_INV_DSTIP | IP6T_INV_VIA_IN | IP6T_INV_VIA_OUT | IP6T_INV_PROTO))
+                        r->has_other_ip_flags = true;
+                if (e->target_offset > sizeof(*e))
+                        matches_to_text(e->elems, e->target_offset - sizeof(*e), r->matches, sizeof(r->matches));
+        } else {
+                const struct ipt_entry *e = entry;
+                memcpy(r->src, &e->ip.src, 4);
+                memcpy(r->smsk, &e->ip.smsk, 4);
+                memcpy(r->dst, &e->ip.dst, 4);
+                memcpy(r->dmsk, &e->ip.dmsk, 4);
+                iface_from_entry(e->ip.iniface, e->ip.iniface_mask, r->iniface);
+                iface_from_entry(e->ip.outiface, e->ip.outiface_mask, r->outiface);
+                r->proto = e->ip.proto;
+                r->go_to = e->ip.flags & IPT_F_GOTO;
+                r->has_other_ip_flags = (e->ip.flags & ~IPT_F_GOTO) != 0;
+                r->inv_src = e->ip.invflags & IPT_INV_SRCIP;
+                r->inv_dst = e->ip.invflags & IPT_INV_DSTIP;
+                r->inv_in = e->ip.invflags & IPT_INV_VIA_IN;
+                r->inv_out = e->ip.invflags & IPT_INV_VIA_OUT;
+                r->inv_proto = e->ip.invflags & IPT_INV_PROTO;
+                if (e->ip.invflags & ~(IPT_INV_SRCIP | IPT_INV_DSTIP | IPT_INV_VIA_IN | IPT_INV_VIA_OUT | IPT_INV_PROTO))
+                        r->has_other_ip_flags = true;
+                if (e->target_offset > sizeof(*e))
+                        matches_to_text(e->elems, e->target_offset - sizeof(*e), r->matches, sizeof(r->matches));
+        }
+}
+
+static size_t addr_len(int family) {
+        return family == AF_INET6 ? 16 : 4;
+}
+
+static bool all_bytes(const uint8_t *p, size_t n, uint8_t v) {
+        for (size_t i = 0; i < n; i++)
+                if (p[i] != v)
+                        return false;
+        return true;
+}
+
+bool xt_rule_is_block(const struct xt_rule *r, const char *pattern) {
+        uint8_t imds[16] = {};
+        size_t n = addr_len(r->family);
+
+        block_address(r->family, imds);
+        return memcmp(r->dst, imds, n) == 0 && all_bytes(r->dmsk, n, 0xff) && all_bytes(r->src, n, 0) &&
+               all_bytes(r->smsk, n, 0) && streq(r->iniface, pattern) && r->outiface[0] == '\0' &&
+               !r->inv_src && !r->inv_dst && !r->inv_in && !r->inv_out && !r->inv_proto && r->proto == 0 &&
+               !r->go_to && !r->has_other_ip_flags && r->matches[0] == '\0' && streq(r->target, IPTC_LABEL_DROP);
+}
+
+static unsigned mask_prefixlen(const uint8_t *m, size_t n) {
+        unsigned bits = 0;
+        for (size_t i = 0; i < n; i++)
+                bits += (unsigned) __builtin_popcount(m[i]);
+        return bits;
+}
+
+void xt_rule_format(const struct xt_rule *r, char *buf, size_t size) {
+        size_t n = addr_len(r->family), used = 0;
+        char addr[INET6_ADDRSTRLEN];
+
+#define APPEND(...)                                                                     \
+        do {                                                                            \
+                int _k = snprintf(buf + used, size - used, __VA_ARGS__);                \
+                if (_k > 0)                                                             \
+                        used = used + (size_t) _k < size ? used + (size_t) _k : size - 1; \
+        } while (0)
+
+        buf[0] = '\0';
+        if (!all_bytes(r->smsk, n, 0) || r->inv_src) {
+                inet_ntop(r->family, r->src, addr, sizeof(addr));
+                APPEND("%s -s %s/%u", r->inv_src ? " !" : "", addr, mask_prefixlen(r->smsk, n));
+        }
+        if (!all_bytes(r->dmsk, n, 0) || r->inv_dst) {
+                inet_ntop(r->family, r->dst, addr, sizeof(addr));
+                APPEND("%s -d %s/%u", r->inv_dst ? " !" : "", addr, mask_prefixlen(r->dmsk, n));
+        }
+        if (r->iniface[0])
+                APPEND("%s -i %s", r->inv_in ? " !" : "", r->iniface);
+        if (r->outiface[0])
+                APPEND("%s -o %s", r->inv_out ? " !" : "", r->outiface);
+        if (r->proto)
+                APPEND("%s -p %u", r->inv_proto ? " !" : "", r->proto);
+        APPEND("%s", r->matches);
+        if (r->target[0])
+                APPEND(" %s %s", r->go_to ? "-g" : "-j", r->target);
+#undef APPEND
+
+        /* Drop the leading space that every part starts with. */
+        if (buf[0] == ' ')
+                memmove(buf, buf + 1, strlen(buf));
+}
+
+/* ---- effectiveness ---- */
+
+/* Can RULE match a packet that enters on an interface matched by PATTERN and goes to the
+ * metadata address? Conservative: "yes" unless provably not. Sets *why when it cannot. */
+static bool rule_can_match(const struct xt_rule *r, const char *pattern, const struct block *b, const char **why) {
+        uint8_t imds[16] = {};
+        size_t n = addr_len(r->family);
+        bool dst_match = true;
+
+        block_address(r->family, imds);
+        for (size_t i = 0; i < n; i++)
+                if ((imds[i] & r->dmsk[i]) != (r->dst[i] & r->dmsk[i]))
+                        dst_match = false;
+        if (dst_match == r->inv_dst) {
+                *why = "its destination does not include the metadata address";
+                return false;
+        }
+        if (r->inv_src && all_bytes(r->smsk, n, 0)) {
+                *why = "it excludes every source";
+                return false;
+        }
+        if (r->iniface[0]) {
+                if (!r->inv_in && !iface_pattern_overlaps(r->iniface, pattern)) {
+                        *why = "its input interface is not a container interface of this block";
+                        return false;
+                }
+                if (r->inv_in && iface_pattern_covers(r->iniface, pattern)) {
+                        *why = "it excludes the container interfaces of this block";
+                        return false;
+                }
+        }
+        if (r->outiface[0] && !r->inv_out)
+                for (size_t i = 0; i < b->n_patterns; i++)
+                        if (iface_pattern_covers(b->patterns[i], r->outiface)) {
+                                /* Metadata traffic is routed out of the instance's uplink, never
+                                 * back into a container bridge. */
+                                *why = "it matches only traffic leaving into a container bridge";
+                                return false;
+                        }
+        return true;
+}
+
+static bool target_is_non_terminal(const char *t) {
+        static const char *const names[] = {
+                "LOG",   "NFLOG", "ULOG",     "MARK",  "CONNMARK", "TCPMSS", "CLASSIFY", "DSCP", "TOS",
+                "AUDIT", "CHECKSUM", "TRACE", "CT", "SET", "IDLETIMER", "LED", "SECMARK", "CONNSECMARK", "TEE",
+        };
+        for (size_t i = 0; i < ELEMENTSOF(names); i++)
+                if (streq(t, names[i]))
+                        return true;
+        return false;
+}
+
+struct walk {
+        const struct family_ops *ops;
+        struct xtc_handle *h;
+        const struct block *b;
+        const char *pattern;
+        bool policy_accept;
+};
+
+static bool chain_can_accept(const struct walk *w, const char *chain, unsigned depth, char *culprit, size_t size);
+
+/* Classifies one rule that stands ahead of a block rule. Returns true when it can let the packet
+ * through; *why (static or in WHYBUF) says why or why not. */
+static bool rule_is_harmful(const struct walk *w, const struct xt_rule *r, unsigned depth, char *whybuf,
+                            size_t whysize, const char **why) {
+        const char *t = r->target;
+
+        if (!rule_can_match(r, w->pattern, w->b, why))
+                return false;
+
+        if (streq(t, IPTC_LABEL_DROP) || streq(t, "REJECT")) {
+                *why = "it drops the packet too";
+                return false;
+        }
+        if (t[0] == '\0') {
+                *why = "it has no verdict";
+                return false;
+        }
+        if (streq(t, IPTC_LABEL_ACCEPT)) {
+                *why = "it accepts the packet before the block sees it";
+                return true;
+        }
+        if (streq(t, IPTC_LABEL_RETURN) && depth == 0) {
+                *why = w->policy_accept ? "it returns to the chain policy, which is ACCEPT"
+                                        : "it returns to the chain policy, which drops";
+                return w->policy_accept;
+        }
+        if (streq(t, IPTC_LABEL_RETURN)) {
+                *why = "it returns to the calling chain";
+                return false;
+        }
+        if (streq(t, IPTC_LABEL_QUEUE) || streq(t, "NFQUEUE")) {
+                *why = "it hands the packet to user space, which may accept it";
+                return true;
+        }
+        if (w->ops->is_chain(t, w->h)) {
+                char culprit[256] = "";
+                if (r->go_to && w->policy_accept) {
+                        *why = "it goes (-g) to a chain whose end returns to the ACCEPT policy";
+                        return true;
+                }
+                if (chain_can_accept(w, t, depth + 1, culprit, sizeof(culprit))) {
+                        snprintf(whybuf, whysize, "it jumps to %s, where \"%s\" can accept the packet", t, culprit);
+                        *why = whybuf;
+                        return true;
+                }
+                snprintf(whybuf, whysize, "it jumps to %s, which holds no rule that can accept the packet", t);
+                *why = whybuf;
+                return false;
+        }
+        if (target_is_non_terminal(t)) {
+                *why = "its target does not end the chain";
+                return false;
+        }
+        *why = "its target may accept the packet";
+        return true;
+}
+
+static bool chain_can_accept(const struct walk *w, const char *chain, unsigned depth, char *culprit, size_t size) {
+        if (depth > MAX_JUMP_DEPTH) {
+                snprintf(culprit, size, "(jumps nested too deep to follow)");
+                return true;
+        }
+        for (const void *e = w->ops->first_rule(chain, w->h); e; e = w->ops->next_rule(e, w->h)) {
+                struct xt_rule r;
+                char whybuf[512];
+                const char *why;
+
+                iptables_entry_to_rule(w->ops->family, e, w->ops->get_target(e, w->h), &r);
+                if (rule_is_harmful(w, &r, depth, whybuf, sizeof(whybuf), &why)) {
+                        char text[256];
+                        xt_rule_format(&r, text, sizeof(text));
+                        snprintf(culprit, size, "-A %s %s", chain, text);
+                        return true;
+                }
+        }
+        return false;
+}
+
+/* ---- chain snapshots and plans ---- */
+
+struct snapshot {
+        struct xt_rule *rules;
+        size_t n;
+        bool policy_accept;
+};
+
+static void snapshot_done(struct snapshot *s) {
+        free(s->rules);
+        s->rules = NULL;
+        s->n = 0;
+}
+
+static int snapshot_take(const struct family_ops *ops, struct xtc_handle *h, struct snapshot *ret) {
+        xt_chainlabel chain = CHAIN;
+        size_t alloc = 0;
+
+        memset(ret, 0, sizeof(*ret));
+        struct xt_counters counters;
+        const char *policy = ops->get_policy(chain, &counters, h);
+        ret->policy_accept = !policy || streq(policy, IPTC_LABEL_ACCEPT);
+
+        for (const void *e = ops->first_rule(chain, h); e; e = ops->next_rule(e, h)) {
+                if (ret->n == alloc) {
+                        size_t na = alloc ? alloc * 2 : 64;
+                        struct xt_rule *nr = realloc(ret->rules, na * sizeof(*nr));
+                        if (!nr) {
+                                snapshot_done(ret);
+                                return -ENOMEM;
+                        }
+                        ret->rules = nr;
+                        alloc = na;
+                }
+                iptables_entry_to_rule(ops->family, e, ops->get_target(e, h), &ret->rules[ret->n++]);
+        }
+        return 0;
+}
+
+/* Fills RS for PATTERN from the snapshot; with NOTES false it only decides "effective". */
+static int judge_pattern(const struct family_ops *ops, struct xtc_handle *h, const struct snapshot *s,
+                         const struct block *b, const char *pattern, bool notes, struct fw_rule_status *rs) {
+        struct walk w = { .ops = ops, .h = h, .b = b, .pattern = pattern, .policy_accept = s->policy_accept };
+
+        rs->family = ops->family;
+        snprintf(rs->pattern, sizeof(rs->pattern), "%s", pattern);
+        for (size_t i = 0; i < s->n; i++)
+                if (xt_rule_is_block(&s->rules[i], pattern)) {
+                        if (rs->copies++ == 0)
+                                rs->position = (unsigned) i + 1;
+                }
+        if (rs->copies == 0)
+                return 0;
+
+        rs->effective = true;
+        for (size_t i = 0; i + 1 < rs->position; i++) {
+                char whybuf[512], text[256];
+                const char *why;
+                bool harmful = rule_is_harmful(&w, &s->rules[i], 0, whybuf, sizeof(whybuf), &why);
+
+                if (harmful)
+                        rs->effective = false;
+                if (!notes || (rs->n_ahead >= MAX_AHEAD_NOTES && !harmful))
+                        continue;
+                snprintf(text, sizeof(text), "-A " CHAIN " ");
+                xt_rule_format(&s->rules[i], text + strlen(text), sizeof(text) - strlen(text));
+                int r = fw_rule_status_add_ahead(rs, text, harmful, why);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int table_open(const struct family_ops *ops, struct xtc_handle **ret) {
+        struct xtc_handle *h = ops->init("filter");
+        if (!h) {
+                int r = negative_errno();
+                /* libiptc reports a missing ip_tables/ip6_tables module as ENOENT or ENOPROTOOPT. */
+                if (r == -ENOENT || r == -ENOPROTOOPT || r == -EAFNOSUPPORT || r == -EINVAL)
+                        return -EPROTONOSUPPORT;
+                return r;
+        }
+        *ret = h;
+        return 0;
+}
+
+static int iptables_inspect(const struct block *b, struct fw_status *st) {
+        st->where = strdup("filter FORWARD");
+        if (!st->where)
+                return -ENOMEM;
+
+        for (size_t f = 0; f < block_n_families(b); f++) {
+                const struct family_ops *ops = family_ops(block_family(b, f));
+                struct xtc_handle *h = NULL;
+                struct snapshot s;
+                int r;
+
+                r = table_open(ops, &h);
+                if (r < 0)
+                        return r;
+                r = snapshot_take(ops, h, &s);
+                for (size_t i = 0; r >= 0 && i < b->n_patterns; i++)
+                        r = judge_pattern(ops, h, &s, b, b->patterns[i], true, &st->rules[st->n_rules++]);
+                snapshot_done(&s);
+                ops->free(h);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int cmp_desc(const void *a, const void *b) {
+        unsigned x = *(const unsigned *) a, y = *(const unsigned *) b;
+        return x < y ? 1 : x > y ? -1 : 0;
+}
+
+/* One read-modify-commit of one family. Returns 0, -EAGAIN when another writer committed in
+ * between (retry), or another negative errno. */
+static int change_family(const struct family_ops *ops, const struct block *b, bool apply, unsigned *ret_changes) {
+        unsigned deletes[BLOCK_MAX_PATTERNS * 8];
+        size_t n_deletes = 0;
+        const char *inserts[BLOCK_MAX_PATTERNS];
+        size_t n_inserts = 0;
+        struct xtc_handle *h = NULL;
+        struct snapshot s;
+        xt_chainlabel chain = CHAIN;
+        int r;
+
+        *ret_changes = 0;
+        r = table_open(ops, &h);
+        if (r < 0)
+                return r;
+        r = snapshot_take(ops, h, &s);
+        if (r < 0)
+                goto out;
+
+        for (size_t p = 0; p < b->n_patterns; p++) {
+                struct fw_rule_status rs = {};
+                bool keep_first;
+
+                r = judge_pattern(ops, h, &s, b, b->patterns[p], false, &rs);
+                if (r < 0)
+                        goto out;
+                /* Keep one effective copy where it stands; anything else goes to the head. */
+                keep_first = apply && rs.copies > 0 && rs.effective;
+                if (apply && !keep_first)
+                        inserts[n_inserts++] = b->patterns[p];
+                for (size_t i = 0; i < s.n; i++)
+                        if (xt_rule_is_block(&s.rules[i], b->patterns[p])) {
+                                if (keep_first && i + 1 == rs.position)
+                                        continue;
+                                if (n_deletes < ELEMENTSOF(deletes))
+                                        deletes[n_deletes++] = (unsigned) i;
+                        }
+        }
+
+        if (n_deletes == 0 && n_inserts == 0)
+                goto out;
+
+        qsort(deletes, n_deletes, sizeof(deletes[0]), cmp_desc);
+        for (size_t i = 0; i < n_deletes; i++)
+                if (!ops->delete_num(chain, deletes[i], h)) {
+                        r = negative_errno();
+                        goto out;
+                }
+        for (size_t i = n_inserts; i > 0; i--) {
+                unsigned char buf[XT_BLOCK_ENTRY_MAX] __attribute__((aligned(8)));
+                iptables_block_entry(ops->family, inserts[i - 1], buf);
+                if (!ops->insert(chain, buf, 0, h)) {
+                        r = negative_errno();
+                        goto out;
+                }
+        }
+        if (!ops->commit(h)) {
+                r = negative_errno();
+                goto out;
+        }
+        *ret_changes = (unsigned) (n_deletes + n_inserts);
+
+out:
+        snapshot_done(&s);
+        ops->free(h);
+        return r;
+}
+
+static int change(const struct block *b, bool apply, unsigned *ret_changes) {
+        _cleanup_close_ int lock_fd = -1;
+        unsigned total = 0;
+
+        lock_fd = xtables_lock(LOCK_TIMEOUT_MS);
+        if (lock_fd < 0)
+                return lock_fd;
+
+        for (size_t f = 0; f < block_n_families(b); f++) {
+                const struct family_ops *ops = family_ops(block_family(b, f));
+                unsigned changes = 0;
+                int r = -EAGAIN;
+
+                /* Writers that ignore the lock can still change the table under us: libiptc
+                 * notices when the rule count changed and the commit fails with EAGAIN. */
+                for (unsigned attempt = 0; r == -EAGAIN && attempt < COMMIT_ATTEMPTS; attempt++)
+                        r = change_family(ops, b, apply, &changes);
+                if (r < 0)
+                        return r;
+                total += changes;
+        }
+        *ret_changes = total;
+        return 0;
+}
+
+static int iptables_apply(const struct block *b, bool *ret_changed) {
+        unsigned n = 0;
+        int r = change(b, true, &n);
+        if (r < 0)
+                return r;
+        *ret_changed = n > 0;
+        return 0;
+}
+
+static int iptables_remove(const struct block *b, unsigned *ret_removed) {
+        return change(b, false, ret_removed);
+}
+
+static int iptables_print_rules(const struct block *b, FILE *f) {
+        for (size_t fam = 0; fam < block_n_families(b); fam++) {
+                int family = block_family(b, fam);
+
+                fprintf(f, "# %s\n*filter\n", family_ops(family)->command);
+                for (size_t i = 0; i < b->n_patterns; i++) {
+                        unsigned char buf[XT_BLOCK_ENTRY_MAX] __attribute__((aligned(8)));
+                        struct xt_rule r;
+                        char text[256];
+
+                        /* Printed from the entry apply would insert, so the two cannot differ. */
+                        iptables_block_entry(family, b->patterns[i], buf);
+                        const struct xt_standard_target *t =
+                                (const void *) (buf + (family == AF_INET6 ? sizeof(struct ip6t_entry) : sizeof(struct ipt_entry)));
+                        iptables_entry_to_rule(family, buf, t->target.u.user.name, &r);
+                        xt_rule_format(&r, text, sizeof(text));
+                        fprintf(f, "-A " CHAIN " %s\n", text);
+                }
+                fputs("COMMIT\n", f);
+        }
+        return ferror(f) ? -EIO : 0;
+}
+
+const struct fw_backend fw_backend_iptables = {
+        .name = "iptables",
+        .inspect = iptables_inspect,
+        .apply = iptables_apply,
+        .remove = iptables_remove,
+        .print_rules = iptables_print_rules,
+};

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+
+#include <net/if.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* The parts of an ipt_entry/ip6t_entry that the analysis needs, the same for both families.
+ * Exposed for the unit tests of the entry <-> rule conversion. */
+struct xt_rule {
+        int family;
+        uint8_t src[16], smsk[16], dst[16], dmsk[16];
+        char iniface[IFNAMSIZ + 1], outiface[IFNAMSIZ + 1]; /* pattern text; "" = any */
+        bool inv_src, inv_dst, inv_in, inv_out, inv_proto;
+        uint16_t proto;
+        bool go_to;
+        bool has_other_ip_flags; /* -f, TOS and the like */
+        char matches[128];       /* " -m name" for each match, empty when none */
+        char target[32];         /* "DROP", "ACCEPT", a chain name or an extension */
+};
+
+/* Size of the buffer iptables_block_entry() needs. */
+#define XT_BLOCK_ENTRY_MAX 512
+
+/* Builds the entry `-d ADDR -i PATTERN -j DROP` for FAMILY into BUF exactly as iptables does,
+ * so that a hand-added rule and ours are byte-for-byte the same. Returns its size. */
+size_t iptables_block_entry(int family, const char *pattern, void *buf);
+
+/* Decodes an entry (ipt_entry for AF_INET, ip6t_entry for AF_INET6). TARGET is the name libiptc
+ * reports for it. */
+void iptables_entry_to_rule(int family, const void *entry, const char *target, struct xt_rule *ret);
+
+/* True when RULE is exactly the block rule for PATTERN in its family. */
+bool xt_rule_is_block(const struct xt_rule *rule, const char *pattern);
+
+/* Formats RULE in iptables-save syntax without the "-A CHAIN" part. */
+void xt_rule_format(const struct xt_rule *rule, char *buf, size_t size);

@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+
+#include "fw.h"
+
+/* One backend: a new backend is one file implementing this plus one entry in fw.c's table. */
+struct fw_backend {
+        const char *name;
+        int (*inspect)(const struct block *b, struct fw_status *ret);
+        int (*apply)(const struct block *b, bool *ret_changed);
+        int (*remove)(const struct block *b, unsigned *ret_removed);
+        int (*print_rules)(const struct block *b, FILE *f);
+};
+
+extern const struct fw_backend fw_backend_iptables;
+extern const struct fw_backend fw_backend_nftables;
+
+/* Appends a note about a rule ahead of a block rule. 0 or -ENOMEM. */
+int fw_rule_status_add_ahead(struct fw_rule_status *rs, const char *rule, bool harmful, const char *why);

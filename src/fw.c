@@ -1,0 +1,157 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <limits.h>
+#include <stdlib.h>
+
+#include "fw-private.h"
+#include "util.h"
+
+static const struct fw_backend *const backends[_FW_BACKEND_MAX] = {
+        [FW_BACKEND_IPTABLES] = &fw_backend_iptables,
+        [FW_BACKEND_NFTABLES] = &fw_backend_nftables,
+};
+
+static const char *const backend_names[_FW_BACKEND_MAX] = {
+        [FW_BACKEND_AUTO] = "auto",
+        [FW_BACKEND_IPTABLES] = "iptables",
+        [FW_BACKEND_NFTABLES] = "nftables",
+};
+
+const char *fw_backend_to_string(enum fw_backend_kind k) {
+        return k < _FW_BACKEND_MAX ? backend_names[k] : NULL;
+}
+
+int fw_backend_from_string(const char *s, enum fw_backend_kind *ret) {
+        for (enum fw_backend_kind k = 0; k < _FW_BACKEND_MAX; k++)
+                if (streq(s, backend_names[k])) {
+                        *ret = k;
+                        return 0;
+                }
+        return -EINVAL;
+}
+
+void fw_status_done(struct fw_status *s) {
+        for (size_t i = 0; i < s->n_rules; i++) {
+                for (size_t j = 0; j < s->rules[i].n_ahead; j++) {
+                        free(s->rules[i].ahead[j].rule);
+                        free(s->rules[i].ahead[j].why);
+                }
+                free(s->rules[i].ahead);
+        }
+        free(s->where);
+        free(s->note);
+        memset(s, 0, sizeof(*s));
+}
+
+bool fw_status_complete(const struct fw_status *s) {
+        for (size_t i = 0; i < s->n_rules; i++)
+                if (s->rules[i].copies != 1 || !s->rules[i].effective)
+                        return false;
+        return true;
+}
+
+int fw_rule_status_add_ahead(struct fw_rule_status *rs, const char *rule, bool harmful, const char *why) {
+        struct fw_ahead *a = realloc(rs->ahead, (rs->n_ahead + 1) * sizeof(*a));
+        if (!a)
+                return -ENOMEM;
+        rs->ahead = a;
+        a[rs->n_ahead] = (struct fw_ahead) {
+                .rule = strdup(rule),
+                .harmful = harmful,
+                .why = strdup(why),
+        };
+        if (!a[rs->n_ahead].rule || !a[rs->n_ahead].why) {
+                free(a[rs->n_ahead].rule);
+                free(a[rs->n_ahead].why);
+                return -ENOMEM;
+        }
+        rs->n_ahead++;
+        return 0;
+}
+
+/* Where the "iptables" command a human would type leads: the legacy or the nf_tables variant. */
+static enum fw_backend_kind system_iptables_variant(void) {
+        static const char *const candidates[] = { "/usr/sbin/iptables", "/sbin/iptables" };
+
+        for (size_t i = 0; i < ELEMENTSOF(candidates); i++) {
+                char target[PATH_MAX];
+                if (!realpath(candidates[i], target))
+                        continue;
+                const char *base = strrchr(target, '/');
+                base = base ? base + 1 : target;
+                if (strstr(base, "nft"))
+                        return FW_BACKEND_NFTABLES;
+                return FW_BACKEND_IPTABLES; /* xtables-legacy-multi, iptables-multi, iptables-legacy */
+        }
+        return FW_BACKEND_AUTO;
+}
+
+static bool legacy_filter_in_use(void) {
+        _cleanup_free_ char *names = NULL;
+
+        if (read_full_file("/proc/net/ip_tables_names", &names, NULL) < 0)
+                return false;
+        for (char *line = names, *next; line && *line; line = next) {
+                next = strchr(line, '\n');
+                if (next)
+                        *next++ = '\0';
+                if (streq(line, "filter"))
+                        return true;
+        }
+        return false;
+}
+
+enum fw_backend_kind fw_backend_detect(const char **ret_reason) {
+        const char *reason;
+        enum fw_backend_kind k;
+
+        if (legacy_filter_in_use()) {
+                k = FW_BACKEND_IPTABLES;
+                reason = "the legacy x_tables filter table is in use (/proc/net/ip_tables_names lists filter)";
+        } else
+                switch (system_iptables_variant()) {
+                case FW_BACKEND_NFTABLES:
+                        k = FW_BACKEND_NFTABLES;
+                        reason = "the system's iptables is the nf_tables variant";
+                        break;
+                case FW_BACKEND_IPTABLES:
+                        k = FW_BACKEND_IPTABLES;
+                        reason = "the system's iptables is the legacy variant";
+                        break;
+                default:
+                        k = FW_BACKEND_NFTABLES;
+                        reason = "no iptables command and no legacy filter table in use";
+                }
+
+        if (ret_reason)
+                *ret_reason = reason;
+        return k;
+}
+
+static const struct fw_backend *backend_get(enum fw_backend_kind k) {
+        if (k == FW_BACKEND_AUTO)
+                k = fw_backend_detect(NULL);
+        return backends[k];
+}
+
+int fw_inspect(enum fw_backend_kind k, const struct block *b, struct fw_status *ret) {
+        memset(ret, 0, sizeof(*ret));
+        ret->backend = k == FW_BACKEND_AUTO ? fw_backend_detect(NULL) : k;
+        int r = backend_get(ret->backend)->inspect(b, ret);
+        if (r < 0)
+                fw_status_done(ret);
+        return r;
+}
+
+int fw_apply(enum fw_backend_kind k, const struct block *b, bool *ret_changed) {
+        *ret_changed = false;
+        return backend_get(k)->apply(b, ret_changed);
+}
+
+int fw_remove(enum fw_backend_kind k, const struct block *b, unsigned *ret_removed) {
+        *ret_removed = 0;
+        return backend_get(k)->remove(b, ret_removed);
+}
+
+int fw_print_rules(enum fw_backend_kind k, const struct block *b, FILE *f) {
+        return backend_get(k)->print_rules(b, f);
+}

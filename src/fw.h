@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "block.h"
+
+/* The firewall front end: one block model, two kernel interfaces behind it. Backends do not
+ * print; they return negative errno codes and fill in an fw_status that the commands report. */
+
+enum fw_backend_kind {
+        FW_BACKEND_AUTO,
+        FW_BACKEND_IPTABLES,
+        FW_BACKEND_NFTABLES,
+        _FW_BACKEND_MAX,
+};
+
+const char *fw_backend_to_string(enum fw_backend_kind k);
+int fw_backend_from_string(const char *s, enum fw_backend_kind *ret);
+
+/* What stands ahead of a block rule in its chain, and whether it can let the packet through. */
+struct fw_ahead {
+        char *rule;     /* the earlier rule, iptables-save syntax */
+        bool harmful;   /* it can accept the container's packet before the block sees it */
+        char *why;
+};
+
+struct fw_rule_status {
+        int family;
+        char pattern[IFNAMSIZ + 1];
+        unsigned copies;        /* rules equal to this block rule */
+        unsigned position;      /* 1-based position of the first copy in its chain; 0 = absent */
+        bool effective;         /* present and nothing ahead can accept the packet first */
+        struct fw_ahead *ahead;
+        size_t n_ahead;
+};
+
+struct fw_status {
+        enum fw_backend_kind backend;
+        char *where;            /* "filter FORWARD" / "inet ecs_harden forward" */
+        char *note;             /* backend-wide remark for status output, may be NULL */
+        struct fw_rule_status rules[BLOCK_MAX_PATTERNS * 2];
+        size_t n_rules;
+};
+
+void fw_status_done(struct fw_status *s);
+
+/* True when every rule of the block is present, effective, and there exactly once. */
+bool fw_status_complete(const struct fw_status *s);
+
+/* Resolves FW_BACKEND_AUTO for this host; *ret_reason is a static explanation. Never fails. */
+enum fw_backend_kind fw_backend_detect(const char **ret_reason);
+
+/* Reads the kernel's rules. 0 or negative errno (-EPERM without privilege, -EPROTONOSUPPORT
+ * when the kernel lacks the backend's tables). */
+int fw_inspect(enum fw_backend_kind k, const struct block *b, struct fw_status *ret);
+
+/* Makes every block rule present, effective and unique; *ret_changed says whether anything
+ * was written. 0 or negative errno. */
+int fw_apply(enum fw_backend_kind k, const struct block *b, bool *ret_changed);
+
+/* Deletes the rules equal to the block, nothing else; *ret_removed counts them. */
+int fw_remove(enum fw_backend_kind k, const struct block *b, unsigned *ret_removed);
+
+/* Prints the rules apply would install, in iptables-save (k = iptables) or nft -f syntax. */
+int fw_print_rules(enum fw_backend_kind k, const struct block *b, FILE *f);

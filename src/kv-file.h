@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+
+/* Reader for the KEY=value files of this world: /etc/os-release, /etc/ecs/ecs.config,
+ * /etc/ecs-harden.conf. Blank lines and lines starting with '#' are skipped; whitespace around
+ * key and value is dropped; a value wholly in "double" or 'single' quotes loses them (os-release
+ * also allows \" \\ \$ \` escapes inside double quotes). */
+
+/* Called for each KEY=value line, or with key == NULL (value = the raw line) for a line that is
+ * not KEY=value. LINE is 1-based. A negative return stops parsing and is returned. */
+typedef int (*kv_callback)(const char *key, const char *value, unsigned line, void *userdata);
+
+/* Parses TEXT (modified in place). 0 or the callback's negative return. */
+int kv_parse(char *text, kv_callback cb, void *userdata);
+
+/* Reads PATH and parses it. 0, -ENOENT when it does not exist, or another negative errno. */
+int kv_parse_file(const char *path, kv_callback cb, void *userdata);

@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <ctype.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include "util.h"
+
+char *path_join_root(const char *root, const char *path) {
+        char *p;
+
+        if (!root || streq(root, "/") || root[0] == '\0')
+                return strdup(path);
+
+        size_t rl = strlen(root);
+        while (rl > 1 && root[rl - 1] == '/')
+                rl--;
+        if (asprintf(&p, "%.*s%s%s", (int) rl, root, path[0] == '/' ? "" : "/", path) < 0)
+                return NULL;
+        return p;
+}
+
+int read_full_file(const char *path, char **ret, size_t *ret_size) {
+        /* Refuse anything that is not a regular file, and stay bounded: these are config files. */
+        const size_t max = 4 * 1024 * 1024;
+        _cleanup_close_ int fd = -1;
+        _cleanup_free_ char *buf = NULL;
+        size_t size = 0, alloc = 0;
+        struct stat st;
+
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return negative_errno();
+        if (fstat(fd, &st) < 0)
+                return negative_errno();
+        if (!S_ISREG(st.st_mode))
+                return S_ISDIR(st.st_mode) ? -EISDIR : -EBADFD;
+
+        for (;;) {
+                if (alloc - size < 4096) {
+                        if (alloc >= max)
+                                return -EFBIG;
+                        size_t n = alloc ? alloc * 2 : 8192;
+                        char *b = realloc(buf, n + 1);
+                        if (!b)
+                                return -ENOMEM;
+                        buf = b;
+                        alloc = n;
+                }
+                ssize_t k = read(fd, buf + size, alloc - size);
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return negative_errno();
+                }
+                if (k == 0)
+                        break;
+                size += (size_t) k;
+        }
+
+        if (!buf) {
+                buf = strdup("");
+                if (!buf)
+                        return -ENOMEM;
+        }
+        buf[size] = '\0';
+        *ret = TAKE_PTR(buf);
+        if (ret_size)
+                *ret_size = size;
+        return 0;
+}
+
+char *strstrip(char *s) {
+        while (isspace((unsigned char) *s))
+                s++;
+        size_t n = strlen(s);
+        while (n > 0 && isspace((unsigned char) s[n - 1]))
+                s[--n] = '\0';
+        return s;
+}
