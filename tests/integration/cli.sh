@@ -39,6 +39,25 @@ assert d["version"] == 1 and d["format"] == "iptables"
 assert [(r["family"], r["interface"], r["address"]) for r in d["rules"]] == [("ipv4", "docker+", "169.254.169.254"), ("ipv6", "docker+", "fd00:ec2::254")], d
 ' "$TMPD/out"
 
+# The man page documents every option and command that --help lists.
+MAN=${MAN_PAGE:-$(dirname "$ECS_HARDEN")/doc/ecs-harden.8}
+if [ -f "$MAN" ]; then
+	"$ECS_HARDEN" --help >"$TMPD/help"
+	sed 's/\\-/-/g' "$MAN" >"$TMPD/man.txt"   # roff's \- is a plain hyphen
+	missing=""
+	for o in $(grep -oE -- '--[a-z0-9-]+' "$TMPD/help" | sort -u); do
+		grep -qE -- "(^|[ \"])$o([ \"]|$)" "$TMPD/man.txt" || missing="$missing $o"
+	done
+	check "the man page documents every option of --help (missing:${missing:- none})" test -z "$missing"
+	missing=""
+	for c in apply remove verify persist status audit-policy rules; do
+		grep -qE "^\.(B|BR) $c( |$)" "$TMPD/man.txt" || missing="$missing $c"
+	done
+	check "the man page documents every command (missing:${missing:- none})" test -z "$missing"
+else
+	diag "no man page at $MAN"
+fi
+
 # Mutating commands refuse without root, before touching anything.
 if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
 	as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
