@@ -6,7 +6,7 @@
 . "$(dirname "$0")/integration/lib.sh"
 setup_common
 here=$(cd "$(dirname "$0")" && pwd)
-bin=$(dirname "$ECS_HARDEN")/tests/fuzz
+bin=${BUILDDIR:-$(dirname "$ECS_HARDEN")}/tests/fuzz
 for t in ${FUZZ_TARGETS:-kv config}; do
 	check "fuzz seeds of '$t' replay without a crash" "$bin/replay-$t" "$here/fuzz/corpus/$t"
 done
