@@ -2,6 +2,7 @@
 #include <ctype.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdio_ext.h>
 #include <sys/stat.h>
 #include <yajl/yajl_gen.h>
 #include <yajl/yajl_parse.h>
@@ -703,6 +704,8 @@ static int spool_open(struct policy_input *in) {
                 close(fd);
                 return r;
         }
+        /* One thread uses it: skip stdio's per-call locking, millions of small writes. */
+        __fsetlocking(in->spool, FSETLOCKING_BYCALLER);
         return 0;
 }
 
@@ -718,7 +721,8 @@ static int spool_subject(struct parser *p, const char *name, struct policy *cons
         r |= spool_write_str(f, name);
         r |= spool_write_u32(f, (uint32_t) n_inline);
         for (size_t i = 0; i < n_inline; i++) {
-                r |= spool_write_str(f, labels ? labels[i] : NULL);
+                /* No label: an inline policy of a role, named "inline policy NAME". */
+                r |= spool_write_str(f, labels ? strempty(labels[i]) : NULL);
                 r |= policy_write(f, inl[i]);
         }
         size_t na = arns ? arns->n : 0;
@@ -737,16 +741,9 @@ static int role_end(struct parser *p) {
         if (!r->name)
                 return fail_here(p, 0, "a role in RoleDetailList without RoleName");
         if (r->ip > 0) {
-                _cleanup_free_ char **labels = calloc(r->n_inline + 1, sizeof(char *));
-                if (!labels)
-                        return oom(p);
-                for (size_t i = 0; i < r->n_inline; i++)
-                        if (asprintf(&labels[i], "inline policy %s", strempty(r->inline_policies[i]->name)) < 0)
-                                labels[i] = NULL;
-                k = spool_subject(p, r->name, r->inline_policies, (const char *const *) labels, r->n_inline,
-                                  &r->attached_arn, &r->attached_name);
-                for (size_t i = 0; i < r->n_inline; i++)
-                        free(labels[i]);
+                /* Inline policies are labelled from their name when read back. */
+                k = spool_subject(p, r->name, r->inline_policies, NULL, r->n_inline, &r->attached_arn,
+                                  &r->attached_name);
                 if (k < 0) {
                         if (!p->error && asprintf(&p->error, "%s: cannot write the spool file: %s", p->path,
                                                   strerror(-k)) < 0)
@@ -1478,6 +1475,10 @@ static int finish_top(struct parser *p) {
 
 /* ---- reading inputs ---- */
 
+static int hexval(char c) {
+        return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
+}
+
 int url_decode(const char *s, size_t n, char **ret, size_t *ret_len) {
         char *d = malloc(n + 1);
         size_t k = 0;
@@ -1493,8 +1494,7 @@ int url_decode(const char *s, size_t n, char **ret, size_t *ret_len) {
                         free(d);
                         return -EINVAL;
                 }
-                char hex[3] = { s[i + 1], s[i + 2], 0 };
-                d[k++] = (char) strtol(hex, NULL, 16);
+                d[k++] = (char) (hexval(s[i + 1]) << 4 | hexval(s[i + 2]));
                 i += 2;
         }
         d[k] = '\0';
@@ -1769,7 +1769,20 @@ int policy_input_next(struct policy_input *in, struct subject **ret) {
                 struct policy *pol;
                 if ((r = spool_read_str(in->spool, &tmp, &label)) < 0 || (r = policy_read(in->spool, &pol)) < 0)
                         goto fail;
-                r = subject_add_policy(s, pol, label ? label : "", true);
+                if (!label) {
+                        const char *pn = strempty(pol->name);
+                        size_t pl = strlen(pn);
+                        char *l = arena_alloc(&tmp, pl + 15);
+                        if (!l) {
+                                policy_free(pol);
+                                r = -ENOMEM;
+                                goto fail;
+                        }
+                        memcpy(l, "inline policy ", 14);
+                        memcpy(l + 14, pn, pl + 1);
+                        label = l;
+                }
+                r = subject_add_policy(s, pol, label, true);
                 if (r < 0) {
                         policy_free(pol);
                         goto fail;
