@@ -247,7 +247,8 @@ int cmd_audit_policy(struct options *o, int argc, char **argv) {
                 json_int(g, "fail", n_verdict[VERDICT_FAIL]);
                 json_close_object(g);
                 json_close_object(g);
-                if (json_drain(g) < 0 || json_flush_stdout(g) < 0) {
+                /* yajl's pretty output ends with a newline of its own. */
+                if (json_drain(g) < 0 || fflush(stdout) != 0) {
                         log_error("Failed to write the report");
                         ret = EXIT_REFUSED;
                         goto finish;

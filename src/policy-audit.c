@@ -246,6 +246,74 @@ struct facts {
         uint64_t *ubits;        /* which reference names (the universe) it matches */
 };
 
+/* A case-insensitive string map of cached answers; keys and values live in the auditor's arena. */
+struct memo {
+        const char **keys;
+        void **values;
+        size_t n, size;
+};
+
+static uint64_t hash_lower(const char *s);
+
+/* Returns the value slot for KEY; *found says whether it was there. NULL on OOM. */
+static void **memo_slot(struct memo *m, const char *key, bool *found) {
+        if (m->size == 0 || (m->n + 1) * 2 > m->size) {
+                size_t ns = m->size ? m->size * 2 : 256;
+                const char **nk = calloc(ns, sizeof(char *));
+                void **nv = calloc(ns, sizeof(void *));
+                if (!nk || !nv) {
+                        free(nk);
+                        free(nv);
+                        return NULL;
+                }
+                for (size_t i = 0; i < m->size; i++)
+                        if (m->keys[i]) {
+                                size_t k = hash_lower(m->keys[i]) & (ns - 1);
+                                while (nk[k])
+                                        k = (k + 1) & (ns - 1);
+                                nk[k] = m->keys[i];
+                                nv[k] = m->values[i];
+                        }
+                free(m->keys);
+                free(m->values);
+                m->keys = nk;
+                m->values = nv;
+                m->size = ns;
+        }
+        size_t k = hash_lower(key) & (m->size - 1);
+        for (; m->keys[k]; k = (k + 1) & (m->size - 1))
+                if (strcasecmp(m->keys[k], key) == 0) {
+                        *found = true;
+                        return &m->values[k];
+                }
+        *found = false;
+        return &m->values[k];
+}
+
+/* Stores KEY (copied into ARENA) at the slot memo_slot() returned. */
+static int memo_insert(struct memo *m, struct arena *arena, void **slot, const char *key, void *value) {
+        const char *k = arena_strdup(arena, key);
+        if (!k)
+                return -ENOMEM;
+        m->keys[slot - m->values] = k;
+        *slot = value;
+        m->n++;
+        return 0;
+}
+
+static void memo_done(struct memo *m) {
+        free(m->keys);
+        free(m->values);
+        *m = (struct memo) {};
+}
+
+/* A subject-dependent inclusion answer: the pattern (or NotAction statement) given the
+ * subject's Denies. */
+struct answer {
+        int within;
+        const char *example;
+};
+
 /* One action pattern of a reference Allow statement. */
 struct ref_entry {
         const char *pattern;
@@ -275,10 +343,8 @@ struct auditor {
         struct ref_entry *entries;
         size_t n_entries;
 
-        /* cache: lower-case pattern -> facts */
-        char **keys;
-        struct facts **values;
-        size_t n_cache, cache_size;
+        struct memo facts;      /* pattern -> struct facts */
+        struct memo answers;    /* denies + pattern -> struct answer */
 };
 
 static uint64_t hash_lower(const char *s) {
@@ -522,37 +588,15 @@ finish:
 }
 
 static struct facts *facts_get(struct auditor *a, const char *pattern) {
-        if (a->cache_size == 0 || (a->n_cache + 1) * 2 > a->cache_size) {
-                size_t ns = a->cache_size ? a->cache_size * 2 : 256;
-                char **nk = calloc(ns, sizeof(char *));
-                struct facts **nv = calloc(ns, sizeof(struct facts *));
-                if (!nk || !nv) {
-                        free(nk);
-                        free(nv);
-                        return NULL;
-                }
-                for (size_t i = 0; i < a->cache_size; i++)
-                        if (a->keys[i]) {
-                                size_t k = hash_lower(a->keys[i]) & (ns - 1);
-                                while (nk[k])
-                                        k = (k + 1) & (ns - 1);
-                                nk[k] = a->keys[i];
-                                nv[k] = a->values[i];
-                        }
-                free(a->keys);
-                free(a->values);
-                a->keys = nk;
-                a->values = nv;
-                a->cache_size = ns;
-        }
-        size_t k = hash_lower(pattern) & (a->cache_size - 1);
-        for (; a->keys[k]; k = (k + 1) & (a->cache_size - 1))
-                if (strcasecmp(a->keys[k], pattern) == 0)
-                        return a->values[k];
+        bool found;
+        void **slot = memo_slot(&a->facts, pattern, &found);
+        if (!slot)
+                return NULL;
+        if (found)
+                return *slot;
 
         struct facts *f = arena_alloc(&a->arena, sizeof(*f));
-        char *key = arena_strdup(&a->arena, pattern);
-        if (!f || !key)
+        if (!f)
                 return NULL;
         *f = (struct facts) { .known = action_catalog_known(pattern) };
         f->ubits = bits_of_pattern(a, pattern);
@@ -568,9 +612,9 @@ static struct facts *facts_get(struct auditor *a, const char *pattern) {
                 const char *ex = known_example(a, pattern, NULL, NULL);
                 f->example = ex ? ex : witness ? arena_strdup(&a->arena, witness) : NULL;
         }
-        a->keys[k] = key;
-        a->values[k] = f;
-        a->n_cache++;
+        /* The searches above may not touch the memo: the slot is still valid. */
+        if (memo_insert(&a->facts, &a->arena, slot, pattern, f) < 0)
+                return NULL;
         return f;
 }
 
@@ -660,8 +704,8 @@ struct auditor *auditor_free(struct auditor *a) {
         stmt_sets_done(&a->ref_sets);
         free(a->universe);
         free(a->entries);
-        free(a->keys);
-        free(a->values);
+        memo_done(&a->facts);
+        memo_done(&a->answers);
         arena_done(&a->arena);
         free(a);
         return NULL;
@@ -685,6 +729,73 @@ static char *not_action_text(const struct statement *st) {
         return s;
 }
 
+/* Appends the statement's kind and patterns to a memo key. */
+static int key_add_statement(char **key, size_t *len, const struct statement *st) {
+        size_t add = 4;
+        for (size_t k = 0; k < st->n_actions; k++)
+                add += strlen(st->actions[k]) + 1;
+        char *n = realloc(*key, *len + add + 1);
+        if (!n)
+                return -ENOMEM;
+        *key = n;
+        char *p = n + *len;
+        *p++ = st->not_action ? '!' : '+';
+        for (size_t k = 0; k < st->n_actions; k++) {
+                p = stpcpy(p, st->actions[k]);
+                *p++ = '\x1f';
+        }
+        *p++ = '\x1e';
+        *p = '\0';
+        *len = (size_t) (p - n);
+        return 0;
+}
+
+/* Within the reference, given the subject's Denies: the answer for a pattern (or a NotAction
+ * statement), memoised on the Denies and the pattern, since accounts repeat their policies. */
+static int answer_get(struct auditor *a, const struct stmt_sets *ss, const char *pattern, const struct statement *not_action,
+                      const struct answer **ret) {
+        _cleanup_free_ char *key = NULL;
+        size_t len = 0;
+        bool found;
+        int r;
+
+        for (size_t i = 0; i < ss->n_deny; i++)
+                if ((r = key_add_statement(&key, &len, ss->deny[i])) < 0)
+                        return r;
+        if (not_action)
+                r = key_add_statement(&key, &len, not_action);
+        else {
+                struct statement one = { .actions = &pattern, .n_actions = 1 };
+                r = key_add_statement(&key, &len, &one);
+        }
+        if (r < 0)
+                return r;
+        void **slot = memo_slot(&a->answers, key, &found);
+        if (!slot)
+                return -ENOMEM;
+        if (found) {
+                *ret = *slot;
+                return 0;
+        }
+        struct answer *ans = arena_alloc(&a->arena, sizeof(*ans));
+        _cleanup_free_ char *w = NULL;
+        if (!ans)
+                return -ENOMEM;
+        ans->within = within_reference(a, pattern, not_action, ss->deny, ss->n_deny, &w);
+        if (ans->within == -ENOMEM)
+                return -ENOMEM;
+        ans->example = NULL;
+        if (ans->within != 1) {
+                const char *ex = known_example(a, not_action ? "*" : pattern, not_action, ss);
+                ans->example = ex ? ex : w ? arena_strdup(&a->arena, w) : NULL;
+        }
+        r = memo_insert(&a->answers, &a->arena, slot, key, ans);
+        if (r < 0)
+                return r;
+        *ret = ans;
+        return 0;
+}
+
 static int judge_excess(struct auditor *a, struct audit_result *res, const struct stmt_sets *ss) {
         int r;
 
@@ -693,20 +804,18 @@ static int judge_excess(struct auditor *a, struct audit_result *res, const struc
                 const char *label = ss->allow_label[i];
 
                 if (st->not_action) {
-                        _cleanup_free_ char *w = NULL, *text = not_action_text(st);
+                        _cleanup_free_ char *text = not_action_text(st);
+                        const struct answer *ans;
                         if (!text)
                                 return -ENOMEM;
-                        r = within_reference(a, NULL, st, ss->deny, ss->n_deny, &w);
-                        if (r == -ENOMEM)
+                        r = answer_get(a, ss, NULL, st, &ans);
+                        if (r < 0)
                                 return r;
-                        if (r == 1)
+                        if (ans->within == 1)
                                 continue;
-                        const char *ex = known_example(a, "*", st, ss);
-                        if (!ex)
-                                ex = w;
                         r = add_finding(res, FINDING_EXCESS, text, st, label, -1,
                                         "NotAction in an Allow grants every action it does not name, beyond %s%s%s",
-                                        a->ref_display, ex ? ", e.g. " : "", strempty(ex));
+                                        a->ref_display, ans->example ? ", e.g. " : "", strempty(ans->example));
                         if (r < 0)
                                 return r;
                         continue;
@@ -715,7 +824,6 @@ static int judge_excess(struct auditor *a, struct audit_result *res, const struc
                 for (size_t k = 0; k < st->n_actions; k++) {
                         const char *pat = st->actions[k];
                         struct facts *f = facts_get(a, pat);
-                        _cleanup_free_ char *w = NULL;
                         const char *ex;
                         int within;
 
@@ -727,14 +835,14 @@ static int judge_excess(struct auditor *a, struct audit_result *res, const struc
                         ex = f->example;
                         if (ss->n_deny > 0) {
                                 /* The subject's own Denies may take the rest away. */
-                                within = within_reference(a, pat, NULL, ss->deny, ss->n_deny, &w);
-                                if (within == -ENOMEM)
-                                        return within;
-                                if (within == 1)
+                                const struct answer *ans;
+                                r = answer_get(a, ss, pat, NULL, &ans);
+                                if (r < 0)
+                                        return r;
+                                if (ans->within == 1)
                                         continue;
-                                ex = known_example(a, pat, NULL, ss);
-                                if (!ex)
-                                        ex = w;
+                                within = ans->within;
+                                ex = ans->example;
                         }
                         if (within < 0)
                                 r = add_finding(res, FINDING_EXCESS, pat, st, label, -1,
@@ -868,16 +976,50 @@ static int judge_missing(struct auditor *a, struct audit_result *res, const uint
         return 0;
 }
 
-/* Do the subject statement's resources stay within the reference statement's? */
-static bool resources_within(const struct statement *sub, const struct statement *ref) {
-        if (sub->not_resource || sub->resource_star || sub->n_resources == 0)
-                return false;
-        for (size_t i = 0; i < sub->n_resources; i++) {
-                int r = glob_included(sub->resources[i], ref->resources, ref->n_resources, false, NULL);
-                if (r != 1)
-                        return false;
+/* Is RESOURCE within the resources of reference statement REF? ARNs are case-sensitive while
+ * the memo is not: upper-case letters are marked in the key. Memoised: the same attached
+ * policies come back role after role. 1 yes, 0 no, negative errno. */
+static int resource_within(struct auditor *a, const struct statement *ref, const char *resource) {
+        size_t n = strlen(resource);
+        _cleanup_free_ char *key = malloc(2 * n + 24);
+        char *p;
+        bool found;
+
+        if (!key)
+                return -ENOMEM;
+        p = key + sprintf(key, "R%u:", ref->index);
+        for (const char *c = resource; *c; c++) {
+                if (*c >= 'A' && *c <= 'Z')
+                        *p++ = '^';
+                *p++ = *c;
         }
-        return true;
+        *p = '\0';
+        void **slot = memo_slot(&a->answers, key, &found);
+        if (!slot)
+                return -ENOMEM;
+        if (found)
+                return ((struct answer *) *slot)->within;
+        struct answer *ans = arena_alloc(&a->arena, sizeof(*ans));
+        if (!ans)
+                return -ENOMEM;
+        int r = glob_included(resource, ref->resources, ref->n_resources, false, NULL);
+        if (r == -ENOMEM)
+                return r;
+        *ans = (struct answer) { .within = r == 1 };
+        r = memo_insert(&a->answers, &a->arena, slot, key, ans);
+        return r < 0 ? r : ans->within;
+}
+
+/* Do the subject statement's resources stay within the reference statement's? */
+static int resources_within(struct auditor *a, const struct statement *sub, const struct statement *ref) {
+        if (sub->not_resource || sub->resource_star || sub->n_resources == 0)
+                return 0;
+        for (size_t i = 0; i < sub->n_resources; i++) {
+                int r = resource_within(a, ref, sub->resources[i]);
+                if (r <= 0)
+                        return r;
+        }
+        return 1;
 }
 
 static char *join_resources(const struct statement *st) {
@@ -927,8 +1069,12 @@ static int judge_notes(struct auditor *a, struct audit_result *res, const struct
                                 r = add_finding(res, FINDING_NOTE, e->pattern, st, ss->allow_label[j], -1,
                                                 "grants %s under a condition other than the reference's %s", e->pattern,
                                                 e->st->condition);
-                        else if ((!e->st->resource_star || e->st->not_resource) && !resources_within(st, e->st)) {
-                                _cleanup_free_ char *scope = join_resources(e->st);
+                        else if ((!e->st->resource_star || e->st->not_resource) &&
+                                 (r = resources_within(a, st, e->st)) <= 0) {
+                                _cleanup_free_ char *scope = NULL;
+                                if (r < 0)
+                                        return r;
+                                scope = join_resources(e->st);
                                 if (!scope)
                                         return -ENOMEM;
                                 r = add_finding(res, FINDING_NOTE, e->pattern, st, ss->allow_label[j], -1,
