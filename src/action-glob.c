@@ -423,6 +423,60 @@ static void evaluate(struct search *s, const uint32_t *st, unsigned char *leaf_n
         }
 }
 
+/* Evaluates ROOT on one concrete word (two-valued). */
+static bool satisfies(const struct glob_query *q, int root, const char *word, unsigned char *val) {
+        for (size_t i = 0; i <= (size_t) root; i++) {
+                const struct gnode *n = &q->nodes[i];
+                if (n->kind < 0) {
+                        val[i] = glob_match((const char *) q->pats[n->pat].p, word, q->icase);
+                        continue;
+                }
+                const int *kids = q->kids + n->first;
+                if (n->kind == GLOB_NOT) {
+                        val[i] = !val[kids[0]];
+                        continue;
+                }
+                bool is_and = n->kind == GLOB_AND, v = is_and;
+                for (uint32_t k = 0; k < n->n; k++)
+                        v = is_and ? (v && val[kids[k]]) : (v || val[kids[k]]);
+                val[i] = v;
+        }
+        return val[root];
+}
+
+/* Before the search: the simplest words of the first patterns (stars matching nothing, or
+ * one letter; question marks one letter). Most "not included" answers end here, at once,
+ * whatever the number of patterns. Returns 1 with *ret set, 0 when none satisfies ROOT. */
+static int probe(const struct glob_query *q, int root, unsigned char spare, char **ret) {
+        _cleanup_free_ unsigned char *val = malloc(q->n_nodes + 1);
+        if (!val)
+                return -ENOMEM;
+        for (size_t i = 0; i < q->n_pats && i < 8; i++) {
+                const struct gpat *g = &q->pats[i];
+                for (int variant = 0; variant < 2; variant++) {
+                        _cleanup_free_ char *w = malloc(g->len + 1);
+                        size_t n = 0;
+                        if (!w)
+                                return -ENOMEM;
+                        for (uint32_t k = 0; k < g->len; k++) {
+                                if (g->p[k] == '*') {
+                                        if (variant == 1 && (k == 0 || g->p[k - 1] != '*'))
+                                                w[n++] = (char) spare;
+                                } else if (g->p[k] == '?')
+                                        w[n++] = (char) spare;
+                                else
+                                        w[n++] = (char) g->p[k];
+                        }
+                        w[n] = '\0';
+                        if (satisfies(q, root, w, val)) {
+                                *ret = TAKE_PTR(w);
+                                return 1;
+                        }
+                }
+        }
+        return 0;
+}
+
 static void search_done(struct search *s) {
         free(s->words);
         free(s->off);
@@ -484,6 +538,16 @@ int glob_query_solve(struct glob_query *q, int root, size_t max_states, char **r
                         spare = (int) c;
         if (spare >= 0)
                 alphabet[n_alpha++] = (unsigned char) spare;
+
+        if (spare > 0) {
+                _cleanup_free_ char *w = NULL;
+                r = probe(q, root, (unsigned char) spare, &w);
+                if (r != 0) {
+                        if (r > 0 && ret_witness)
+                                *ret_witness = TAKE_PTR(w);
+                        return r;
+                }
+        }
 
         s.tmp = malloc((max_len + 2) * sizeof(uint32_t));
         s.stamp = calloc(max_len + 2, sizeof(uint32_t));

@@ -70,13 +70,18 @@ static void print_subject(const struct audit_result *res) {
         for (enum finding_kind k = 0; k < _FINDING_KIND_MAX; k++) {
                 if (res->n_kind[k] == 0)
                         continue;
-                printf("  %s (%s):\n", finding_kind_to_string(k),
-                       k == FINDING_EXCESS ? "FAIL" : k == FINDING_NOTE ? "note" : "WARN");
+                if (k == FINDING_NOTE)
+                        printf("  note:\n");
+                else
+                        printf("  %s (%s):\n", finding_kind_to_string(k), k == FINDING_EXCESS ? "FAIL" : "WARN");
                 for (size_t i = 0; i < res->n_findings; i++) {
                         const struct finding *f = &res->findings[i];
                         if (f->kind != k)
                                 continue;
-                        if (f->statement >= 0 && f->sid)
+                        if (k == FINDING_MISSING)
+                                /* The index is the reference's statement: say nothing of it here. */
+                                printf("    - %s\n", f->message);
+                        else if (f->statement >= 0 && f->sid)
                                 printf("    - statement %d (Sid %s): %s\n", f->statement, f->sid, f->message);
                         else if (f->statement >= 0)
                                 printf("    - statement %d: %s\n", f->statement, f->message);

@@ -251,9 +251,29 @@ struct memo {
         const char **keys;
         void **values;
         size_t n, size;
+        bool exact;             /* keys compared byte for byte (else ignoring case) */
 };
 
 static uint64_t hash_lower(const char *s);
+
+/* 8 bytes at a time: subject keys run to kilobytes. */
+static uint64_t hash_exact(const char *s) {
+        size_t n = strlen(s);
+        uint64_t h = 0x9e3779b97f4a7c15ULL ^ n, w;
+        for (; n >= 8; s += 8, n -= 8) {
+                memcpy(&w, s, 8);
+                h = (h ^ w) * 0xff51afd7ed558ccdULL;
+                h ^= h >> 29;
+        }
+        w = 0;
+        memcpy(&w, s, n);
+        h = (h ^ w) * 0xc4ceb9fe1a85ec53ULL;
+        return h ^ (h >> 32);
+}
+
+static uint64_t memo_hash(const struct memo *m, const char *key) {
+        return m->exact ? hash_exact(key) : hash_lower(key);
+}
 
 /* Returns the value slot for KEY; *found says whether it was there. NULL on OOM. */
 static void **memo_slot(struct memo *m, const char *key, bool *found) {
@@ -268,7 +288,7 @@ static void **memo_slot(struct memo *m, const char *key, bool *found) {
                 }
                 for (size_t i = 0; i < m->size; i++)
                         if (m->keys[i]) {
-                                size_t k = hash_lower(m->keys[i]) & (ns - 1);
+                                size_t k = memo_hash(m, m->keys[i]) & (ns - 1);
                                 while (nk[k])
                                         k = (k + 1) & (ns - 1);
                                 nk[k] = m->keys[i];
@@ -280,9 +300,9 @@ static void **memo_slot(struct memo *m, const char *key, bool *found) {
                 m->values = nv;
                 m->size = ns;
         }
-        size_t k = hash_lower(key) & (m->size - 1);
+        size_t k = memo_hash(m, key) & (m->size - 1);
         for (; m->keys[k]; k = (k + 1) & (m->size - 1))
-                if (strcasecmp(m->keys[k], key) == 0) {
+                if (m->exact ? streq(m->keys[k], key) : strcasecmp(m->keys[k], key) == 0) {
                         *found = true;
                         return &m->values[k];
                 }
@@ -304,7 +324,9 @@ static int memo_insert(struct memo *m, struct arena *arena, void **slot, const c
 static void memo_done(struct memo *m) {
         free(m->keys);
         free(m->values);
-        *m = (struct memo) {};
+        m->keys = NULL;
+        m->values = NULL;
+        m->n = m->size = 0;
 }
 
 /* A subject-dependent inclusion answer: the pattern (or NotAction statement) given the
@@ -345,7 +367,14 @@ struct auditor {
 
         struct memo facts;      /* pattern -> struct facts */
         struct memo answers;    /* denies + pattern -> struct answer */
+        struct memo results;    /* subject content -> struct audit_result (name aside) */
+        bool share_results;
 };
+
+/* Bounds the results memo: an account's distinct instance-role setups are few; this keeps
+ * memory flat when every role is different. */
+#define MAX_MEMO_RESULTS 1024
+#define MAX_MEMO_KEY (64 * 1024)
 
 static uint64_t hash_lower(const char *s) {
         uint64_t h = 1469598103934665603ULL;
@@ -587,6 +616,15 @@ finish:
         return r;
 }
 
+/* A name no known action has, found by the search: say so. */
+static const char *future_name(struct auditor *a, const char *w) {
+        size_t n = strlen(w);
+        char *s = arena_alloc(&a->arena, n + 40);
+        if (s)
+                snprintf(s, n + 40, "%s (no such action today; any future one)", w);
+        return s;
+}
+
 static struct facts *facts_get(struct auditor *a, const char *pattern) {
         bool found;
         void **slot = memo_slot(&a->facts, pattern, &found);
@@ -610,7 +648,7 @@ static struct facts *facts_get(struct auditor *a, const char *pattern) {
                 f->within_ref = -1;
         if (f->within_ref != 1) {
                 const char *ex = known_example(a, pattern, NULL, NULL);
-                f->example = ex ? ex : witness ? arena_strdup(&a->arena, witness) : NULL;
+                f->example = ex ? ex : witness ? future_name(a, witness) : NULL;
         }
         /* The searches above may not touch the memo: the slot is still valid. */
         if (memo_insert(&a->facts, &a->arena, slot, pattern, f) < 0)
@@ -690,11 +728,17 @@ int auditor_new(const struct reference *ref, struct auditor **ret) {
                                         e->duplicate = true;
                 }
         }
+        a->share_results = true;
+        a->results.exact = true;
         *ret = a;
         return 0;
 fail:
         auditor_free(a);
         return r;
+}
+
+void auditor_share_results(struct auditor *a, bool on) {
+        a->share_results = on;
 }
 
 struct auditor *auditor_free(struct auditor *a) {
@@ -706,6 +750,10 @@ struct auditor *auditor_free(struct auditor *a) {
         free(a->entries);
         memo_done(&a->facts);
         memo_done(&a->answers);
+        for (size_t i = 0; i < a->results.size; i++)
+                if (a->results.keys && a->results.keys[i])
+                        audit_result_free(a->results.values[i]);
+        memo_done(&a->results);
         arena_done(&a->arena);
         free(a);
         return NULL;
@@ -787,7 +835,7 @@ static int answer_get(struct auditor *a, const struct stmt_sets *ss, const char 
         ans->example = NULL;
         if (ans->within != 1) {
                 const char *ex = known_example(a, not_action ? "*" : pattern, not_action, ss);
-                ans->example = ex ? ex : w ? arena_strdup(&a->arena, w) : NULL;
+                ans->example = ex ? ex : w ? future_name(a, w) : NULL;
         }
         r = memo_insert(&a->answers, &a->arena, slot, key, ans);
         if (r < 0)
@@ -1128,7 +1176,100 @@ static void group_findings(struct audit_result *res) {
         }
 }
 
-int auditor_run(struct auditor *a, const struct subject *s, struct audit_result **ret) {
+/* A key for everything the verdict depends on, the name aside. Case matters in resources and
+ * conditions, so upper case is marked (the memo compares case-insensitively). */
+static int key_add(char **key, size_t *len, size_t *alloc, const char *s) {
+        size_t n = s ? strlen(s) : 0;
+        if (*len + 2 * n + 2 > *alloc) {
+                size_t na = (*len + 2 * n + 2) * 2;
+                char *k = realloc(*key, na);
+                if (!k)
+                        return -ENOMEM;
+                *key = k;
+                *alloc = na;
+        }
+        char *p = *key + *len;
+        if (!s)
+                *p++ = '\x1a';
+        else
+                for (; *s; s++) {
+                        if (*s >= 'A' && *s <= 'Z')
+                                *p++ = '^';
+                        *p++ = *s;
+                }
+        *p++ = '\x1f';
+        *p = '\0';
+        *len = (size_t) (p - *key);
+        return 0;
+}
+
+static int subject_key(const struct subject *s, char **ret) {
+        char *key = NULL, num[32];
+        size_t len = 0, alloc = 0;
+        int r = 0;
+
+        for (size_t i = 0; i < s->n_policies && r >= 0 && len < MAX_MEMO_KEY; i++) {
+                const struct policy *p = s->policies[i].policy;
+                r = key_add(&key, &len, &alloc, s->policies[i].label);
+                for (size_t j = 0; j < p->n_statements && r >= 0; j++) {
+                        const struct statement *st = &p->statements[j];
+                        /* Index and flags, without printf: this runs for every subject. */
+                        char *q = num;
+                        unsigned idx = st->index;
+                        do
+                                *q++ = (char) ('0' + idx % 10);
+                        while ((idx /= 10) > 0 && q < num + 12);
+                        *q++ = (char) ('a' + (st->allow | st->not_action << 1 | st->not_resource << 2 |
+                                              st->resource_star << 3));
+                        *q = '\0';
+                        r = key_add(&key, &len, &alloc, num);
+                        if (r >= 0)
+                                r = key_add(&key, &len, &alloc, st->sid);
+                        if (r >= 0)
+                                r = key_add(&key, &len, &alloc, st->condition);
+                        for (size_t k = 0; k < st->n_actions && r >= 0; k++)
+                                r = key_add(&key, &len, &alloc, st->actions[k]);
+                        r = r < 0 ? r : key_add(&key, &len, &alloc, "|");
+                        for (size_t k = 0; k < st->n_resources && r >= 0; k++)
+                                r = key_add(&key, &len, &alloc, st->resources[k]);
+                }
+        }
+        for (size_t i = 0; i < s->n_unresolved && r >= 0; i++)
+                r = key_add(&key, &len, &alloc, s->unresolved[i]);
+        if (r >= 0 && !key)
+                r = key_add(&key, &len, &alloc, "");
+        if (r < 0 || len >= MAX_MEMO_KEY) {
+                free(key);
+                *ret = NULL;
+                return r < 0 ? r : 0;
+        }
+        *ret = key;
+        return 0;
+}
+
+/* A result for NAME whose findings are those of the memoised TEMPLATE (strings borrowed
+ * from it: valid while the auditor lives). */
+static int result_from(const struct audit_result *t, const char *name, struct audit_result **ret) {
+        struct audit_result *res;
+        int r = result_new(name, &res);
+        if (r < 0)
+                return r;
+        if (t->n_findings > 0) {
+                res->findings = malloc(t->n_findings * sizeof(struct finding));
+                if (!res->findings) {
+                        audit_result_free(res);
+                        return -ENOMEM;
+                }
+                memcpy(res->findings, t->findings, t->n_findings * sizeof(struct finding));
+        }
+        res->n_findings = res->a_findings = t->n_findings;
+        memcpy(res->n_kind, t->n_kind, sizeof(res->n_kind));
+        res->verdict = t->verdict;
+        *ret = res;
+        return 0;
+}
+
+static int audit_subject(struct auditor *a, const struct subject *s, struct audit_result **ret) {
         _cleanup_(stmt_sets_done) struct stmt_sets ss = {};
         _cleanup_free_ uint64_t *granted = NULL;
         struct audit_result *res = NULL;
@@ -1158,6 +1299,40 @@ int auditor_run(struct auditor *a, const struct subject *s, struct audit_result 
 fail:
         audit_result_free(res);
         return r;
+}
+
+int auditor_run(struct auditor *a, const struct subject *s, struct audit_result **ret) {
+        _cleanup_free_ char *key = NULL;
+        struct audit_result *t = NULL;
+        void **slot = NULL;
+        bool found = false;
+        int r;
+
+        if (!a->share_results)
+                return audit_subject(a, s, ret);
+        r = subject_key(s, &key);
+        if (r < 0)
+                return r;
+        if (key) {
+                slot = memo_slot(&a->results, key, &found);
+                if (!slot)
+                        return -ENOMEM;
+                if (found)
+                        return result_from(*slot, s->name, ret);
+        }
+        r = audit_subject(a, s, &t);
+        if (r < 0)
+                return r;
+        if (!key || a->results.n >= MAX_MEMO_RESULTS) {
+                *ret = t;
+                return 0;
+        }
+        r = memo_insert(&a->results, &a->arena, slot, key, t);
+        if (r < 0) {
+                audit_result_free(t);
+                return r;
+        }
+        return result_from(t, s->name, ret);
 }
 
 void audit_results_free(struct audit_result **r, size_t n) {
@@ -1190,6 +1365,8 @@ int policy_audit_path(const char *path, const char *reference, struct audit_resu
         r = auditor_new(ref, &a);
         if (r < 0)
                 goto finish;
+        /* The results outlive the auditor here: no strings borrowed from it. */
+        auditor_share_results(a, false);
         r = policy_input_new(&in);
         if (r < 0)
                 goto finish;

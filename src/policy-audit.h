@@ -74,6 +74,11 @@ struct auditor;
 int auditor_new(const struct reference *ref, struct auditor **ret);
 struct auditor *auditor_free(struct auditor *a);
 
+/* Results of subjects with the same policies share their findings' strings with a memo in
+ * the auditor (on by default): such results must be freed before the auditor. Off, every
+ * result owns its strings. */
+void auditor_share_results(struct auditor *a, bool on);
+
 /* Judges one subject. 0 or negative errno. */
 int auditor_run(struct auditor *a, const struct subject *s, struct audit_result **ret);
 

@@ -1803,11 +1803,15 @@ int policy_input_next(struct policy_input *in, struct subject **ret) {
                 }
                 pol = strmap_get(&file->managed, arn);
                 if (pol) {
-                        if (asprintf(&label, "managed policy %s%s%s", arn, pol->version ? " " : "",
-                                     strempty(pol->version)) < 0) {
+                        size_t al = strlen(arn), vl = pol->version ? strlen(pol->version) : 0;
+                        label = malloc(al + vl + 17);
+                        if (!label) {
                                 r = -ENOMEM;
                                 goto fail;
                         }
+                        char *q = stpcpy(stpcpy(label, "managed policy "), arn);
+                        if (pol->version)
+                                stpcpy(stpcpy(q, " "), pol->version);
                         r = subject_add_policy(s, pol, label, false);
                 } else if ((b = builtin_policy_for_arn(arn))) {
                         r = builtin_policy(in, b, &pol);
