@@ -1176,12 +1176,12 @@ static void group_findings(struct audit_result *res) {
         }
 }
 
-/* A key for everything the verdict depends on, the name aside. Case matters in resources and
- * conditions, so upper case is marked (the memo compares case-insensitively). */
+/* A key for everything the verdict depends on, the name aside: length-prefixed strings, so
+ * that no content can imitate a separator. */
 static int key_add(char **key, size_t *len, size_t *alloc, const char *s) {
         size_t n = s ? strlen(s) : 0;
-        if (*len + 2 * n + 2 > *alloc) {
-                size_t na = (*len + 2 * n + 2) * 2;
+        if (*len + n + 16 > *alloc) {
+                size_t na = (*len + n + 16) * 2;
                 char *k = realloc(*key, na);
                 if (!k)
                         return -ENOMEM;
@@ -1189,15 +1189,10 @@ static int key_add(char **key, size_t *len, size_t *alloc, const char *s) {
                 *alloc = na;
         }
         char *p = *key + *len;
-        if (!s)
-                *p++ = '\x1a';
-        else
-                for (; *s; s++) {
-                        if (*s >= 'A' && *s <= 'Z')
-                                *p++ = '^';
-                        *p++ = *s;
-                }
-        *p++ = '\x1f';
+        /* Length first (NULL differs from ""), then the bytes. */
+        p += sprintf(p, "%zx%c", n, s ? ':' : '!');
+        memcpy(p, s ? s : "", n);
+        p += n;
         *p = '\0';
         *len = (size_t) (p - *key);
         return 0;
@@ -1211,6 +1206,16 @@ static int subject_key(const struct subject *s, char **ret) {
         for (size_t i = 0; i < s->n_policies && r >= 0 && len < MAX_MEMO_KEY; i++) {
                 const struct policy *p = s->policies[i].policy;
                 r = key_add(&key, &len, &alloc, s->policies[i].label);
+                if (r >= 0 && !s->policies[i].owned) {
+                        /* A managed policy shared by the input's subjects is one object: its
+                         * address names it. Valid because an auditor that shares results is
+                         * used with one policy_input, whose policies outlive it (see
+                         * auditor_share_results()). */
+                        char ptr[32];
+                        snprintf(ptr, sizeof(ptr), "@%p", (const void *) p);
+                        r = key_add(&key, &len, &alloc, ptr);
+                        continue;
+                }
                 for (size_t j = 0; j < p->n_statements && r >= 0; j++) {
                         const struct statement *st = &p->statements[j];
                         /* Index and flags, without printf: this runs for every subject. */

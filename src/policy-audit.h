@@ -75,8 +75,9 @@ int auditor_new(const struct reference *ref, struct auditor **ret);
 struct auditor *auditor_free(struct auditor *a);
 
 /* Results of subjects with the same policies share their findings' strings with a memo in
- * the auditor (on by default): such results must be freed before the auditor. Off, every
- * result owns its strings. */
+ * the auditor (on by default): such results must be freed before the auditor, and the
+ * auditor must judge the subjects of one policy_input only, kept alive meanwhile (the memo
+ * knows managed policies by address). Off, every result owns its strings. */
 void auditor_share_results(struct auditor *a, bool on);
 
 /* Judges one subject. 0 or negative errno. */

@@ -11,7 +11,9 @@ void *arena_alloc(struct arena *a, size_t n) {
         const size_t align = sizeof(max_align_t);
         n = (n + align - 1) & ~(align - 1);
         if (!a->head || a->size - a->used < n) {
-                size_t size = n > 3000 ? n : 4096 - sizeof(struct arena_chunk);
+                /* Start small (most policies and results are small), then double. */
+                size_t want = a->head ? (a->size < 8192 ? a->size * 2 : a->size) : 480;
+                size_t size = n > want ? n : want;
                 struct arena_chunk *c = malloc(sizeof(struct arena_chunk) + size);
                 if (!c)
                         return NULL;
