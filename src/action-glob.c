@@ -164,7 +164,8 @@ int glob_query_node(struct glob_query *q, enum glob_op op, const int *children, 
         if (GROW(q->kids, q->n_kids, q->a_kids, n_children) < 0)
                 return -ENOMEM;
         struct gnode n = { .kind = (int) op, .first = (uint32_t) q->n_kids, .n = (uint32_t) n_children };
-        memcpy(q->kids + q->n_kids, children, n_children * sizeof(int));
+        if (n_children > 0)
+                memcpy(q->kids + q->n_kids, children, n_children * sizeof(int));
         q->n_kids += n_children;
         return add_node(q, n);
 }
