@@ -608,8 +608,6 @@ int glob_query_solve(struct glob_query *q, int root, size_t max_states, char **r
         }
         r = 0;
 finish:
-        if (getenv("GLOB_DEBUG"))
-                fprintf(stderr, "glob: %zu states, %zu words, %zu patterns, %zu letters\n", s.n_states, s.n_words, q->n_pats, n_alpha);
         search_done(&s);
         return r;
 }
