@@ -25,17 +25,16 @@ void install_plan_done(struct install_plan *p) {
         memset(p, 0, sizeof(*p));
 }
 
+static int plan_add(struct install_plan *p, const char *dir, const char *name, const char *target, bool remove);
+
 int install_plan_merge(struct install_plan *into, struct install_plan *from) {
-        if (from->n_links == 0)
-                return 0;
-        struct install_link *l = realloc(into->links, (into->n_links + from->n_links) * sizeof(*l));
-        if (!l)
-                return -ENOMEM;
-        memcpy(l + into->n_links, from->links, from->n_links * sizeof(*l));
-        into->links = l;
-        into->n_links += from->n_links;
-        free(from->links);
-        memset(from, 0, sizeof(*from));
+        for (size_t i = 0; i < from->n_links; i++) {
+                const struct install_link *l = &from->links[i];
+                int r = plan_add(into, l->dir, l->name, l->target, l->remove);
+                if (r < 0)
+                        return r;
+        }
+        install_plan_done(from);
         return 0;
 }
 

@@ -315,16 +315,19 @@ static int plan_unit(struct persist_plan *p, const struct options *o, const char
 
         for (size_t i = 0; i < links.n_links; i++) {
                 const struct install_link *l = &links.links[i];
+                const char *shown_root = streq(o->root, "/") ? "" : o->root;
                 r = install_link_state(o->root, l);
-                if (r == -ELOOP || r == -ENOTDIR) {
+                if (r == -ELOOP || r == -ENOTDIR)
+                        r = fail(err, EXIT_REFUSED, "refusing to enable %s: a folder on the path %s%s is a symbolic link "
+                                                    "or not a folder", unit, shown_root, l->dir);
+                else if (r == -EEXIST)
+                        r = fail(err, EXIT_REFUSED, "cannot enable %s: %s%s/%s exists and is not a link to %s", unit,
+                                 shown_root, l->dir, l->name, l->target);
+                else
+                        r = 0;
+                if (r < 0) {
                         install_plan_done(&links);
-                        return fail(err, EXIT_REFUSED, "refusing to enable %s: a folder on the path %s%s is a symbolic "
-                                                       "link or not a folder", unit, streq(o->root, "/") ? "" : o->root, l->dir);
-                }
-                if (r == -EEXIST) {
-                        install_plan_done(&links);
-                        return fail(err, EXIT_REFUSED, "cannot enable %s: %s%s/%s exists and is not a link to %s", unit,
-                                    streq(o->root, "/") ? "" : o->root, l->dir, l->name, l->target);
+                        return r;
                 }
         }
         r = install_plan_merge(&p->links, &links);
@@ -461,8 +464,9 @@ int persist_plan(const struct options *o, enum flavour f, enum fw_backend_kind b
         if (r < 0)
                 return r;
 
-        if (p->method == PERSIST_SYSCONFIG_SYSV && p->live) {
-                /* An AL1 instance boots with upstart/SysV, not systemd: the init script is the carrier. */
+        if (p->method == PERSIST_SYSCONFIG_SYSV) {
+                /* The Amazon Linux AMI boots with upstart and SysV scripts, not systemd: the
+                 * iptables init script is what restores the block there. */
                 return 0;
         }
         r = plan_unit(p, o, ECS_HARDEN_UNIT, false, true,

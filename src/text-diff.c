@@ -77,7 +77,7 @@ int text_diff_print(FILE *f, const char *old, const char *new, const char *label
                 while (i < a.n || j < b.n) {
                         if (i < a.n && j < b.n && streq(a.v[i], b.v[j])) {
                                 ops[n_ops] = OP_SAME, ia[n_ops++] = i, i++, j++;
-                        } else if (j < b.n && (i >= a.n || t[i * w + j + 1] >= t[(i + 1) * w + j])) {
+                        } else if (j < b.n && (i >= a.n || t[i * w + j + 1] > t[(i + 1) * w + j])) {
                                 ops[n_ops] = OP_ADD, ia[n_ops++] = j++;
                         } else {
                                 ops[n_ops] = OP_DEL, ia[n_ops++] = i++;
