@@ -231,24 +231,13 @@ static int plan_rules_file(struct persist_plan *p, const struct options *o, int 
         r = capture(&o->block, family, &raw, &source, err);
         if (r < 0)
                 return r;
-        if (asprintf(&header, "Saved by 'ecs-harden persist' from %s output", source) < 0)
+        /* The same header whatever Docker had running: saving an unchanged rule set must give the same bytes. */
+        if (asprintf(&header, "Saved by 'ecs-harden persist' from %s output; the chains and rules that dockerd "
+                              "re-creates when it starts are left out", source) < 0)
                 return -ENOMEM;
         r = save_text_prepare(raw, header, &prepared, &dropped);
         if (r < 0)
                 return r;
-        if (dropped > 0) {
-                free(header);
-                header = NULL;
-                if (asprintf(&header, "Saved by 'ecs-harden persist' from %s output; %u rules and chains that dockerd "
-                                      "re-creates at start left out",
-                             source, dropped) < 0)
-                        return -ENOMEM;
-                free(prepared);
-                prepared = NULL;
-                r = save_text_prepare(raw, header, &prepared, &dropped);
-                if (r < 0)
-                        return r;
-        }
 
         /* /etc/sysconfig/iptables is 0600 on Amazon Linux; netfilter-persistent makes its files 0640. */
         mode_t mode = p->method == PERSIST_RULES_FILES ? 0640 : 0600;
@@ -262,8 +251,7 @@ static int plan_rules_file(struct persist_plan *p, const struct options *o, int 
         /* Starting iptables.service restores the file and so replaces the live tables: on a live
          * system it must first find the rules as they are, Docker's included (see cmd-persist.c). */
         if (p->live && p->method == PERSIST_SYSCONFIG_SYSTEMD && dropped > 0) {
-                r = save_text_prepare(raw, "Saved by 'ecs-harden persist' (live snapshot, replaced in a moment)", &normal,
-                                      NULL);
+                r = save_text_normalize(raw, "Saved by 'ecs-harden persist' (live snapshot, replaced in a moment)", &normal);
                 if (r < 0)
                         return r;
                 f->raw = TAKE_PTR(normal);

@@ -154,7 +154,7 @@ static bool rule_is_docker(char *tok[], size_t n) {
         return bridge && (streq(target, "ACCEPT") || streq(target, "MASQUERADE"));
 }
 
-int save_text_prepare(const char *text, const char *header, char **ret, unsigned *ret_dropped) {
+static int prepare(const char *text, const char *header, bool strip, char **ret, unsigned *ret_dropped) {
         _cleanup_free_ char *copy = strdup(text);
         _cleanup_free_ char *out = NULL;
         size_t size = 0;
@@ -182,7 +182,7 @@ int save_text_prepare(const char *text, const char *header, char **ret, unsigned
                         /* ":CHAIN POLICY [packets:bytes]" */
                         char name[64], policy[32];
                         if (sscanf(line, ":%63s %31s", name, policy) == 2) {
-                                if (docker_chain(name)) {
+                                if (strip && docker_chain(name)) {
                                         dropped++;
                                         continue;
                                 }
@@ -197,7 +197,7 @@ int save_text_prepare(const char *text, const char *header, char **ret, unsigned
                                 return -ENOMEM;
                         }
                         size_t n = tokenize(l, tok, MAX_TOKENS);
-                        if (rule_is_docker(tok, n)) {
+                        if (strip && rule_is_docker(tok, n)) {
                                 dropped++;
                                 continue;
                         }
@@ -210,4 +210,12 @@ int save_text_prepare(const char *text, const char *header, char **ret, unsigned
         if (ret_dropped)
                 *ret_dropped = dropped;
         return 0;
+}
+
+int save_text_prepare(const char *text, const char *header, char **ret, unsigned *ret_dropped) {
+        return prepare(text, header, true, ret, ret_dropped);
+}
+
+int save_text_normalize(const char *text, const char *header, char **ret) {
+        return prepare(text, header, false, ret, NULL);
 }

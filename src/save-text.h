@@ -22,3 +22,7 @@ bool save_text_has_block(const char *text, const struct block *b, int family);
  * written as the first comment line. *ret_dropped counts dropped rules and chains.
  * 0 or -ENOMEM. */
 int save_text_prepare(const char *text, const char *header, char **ret, unsigned *ret_dropped);
+
+/* Only the normalisation of save_text_prepare() (header, no timestamps, zeroed counters): the
+ * live rules as they are, Docker's included. 0 or -ENOMEM. */
+int save_text_normalize(const char *text, const char *header, char **ret);

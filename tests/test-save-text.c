@@ -127,6 +127,15 @@ TEST(prepare_leaves_out_docker_and_keeps_the_rest) {
         ASSERT_STR_EQ(again, out);
 }
 
+TEST(normalize_keeps_docker) {
+        _cleanup_free_ char *out = NULL;
+        ASSERT_INT_EQ(save_text_normalize(docker_host, "snapshot", &out), 0);
+        ASSERT_TRUE(strstr(out, ":DOCKER - [0:0]\n") != NULL);
+        ASSERT_TRUE(strstr(out, "-A FORWARD -i docker0 ! -o docker0 -j ACCEPT\n") != NULL);
+        ASSERT_TRUE(strstr(out, ":INPUT ACCEPT [0:0]\n") != NULL);
+        ASSERT_TRUE(strstr(out, "# Generated") == NULL);
+}
+
 static char *diff(const char *a, const char *b) {
         char *text = NULL;
         size_t size = 0;
