@@ -19,6 +19,7 @@ INCLUDE=systemd,systemd-sysv,iptables,dbus,libip4tc2,libip6tc2,libnftnl11,libmnl
 # ---------------------------------------------------------------- inside the private mount namespace
 if [ "${1:-}" = "--inside" ]; then
 	W=$2
+	MODE=$3
 	mount -t tmpfs tmpfs "$W" || exit 90
 	mkdir -p "$W/upper" "$W/work" "$W/root" /run/systemd/nspawn
 	mount -t tmpfs tmpfs /run/systemd/nspawn || exit 91
@@ -130,12 +131,30 @@ CHECK
 	# Enabled the way an operator would: persist writes the configuration and the unit links.
 	"$ECS_HARDEN" -q --root "$R" --flavour none -b iptables persist || exit 93
 
+	if [ "$MODE" = fail-closed ]; then
+		# The opt-in drop-in, and a configuration that makes the block impossible to apply.
+		install -D -m 0644 "$UNITS_DIR/docker-fail-closed.conf" \
+			"$R/etc/systemd/system/docker.service.d/ecs-harden-fail-closed.conf"
+		sed -i 's/^INTERFACES=.*/INTERFACES=dock+er/' "$R/etc/ecs-harden.conf"
+		install -m 0755 /dev/stdin "$R/usr/local/bin/boot-check" <<'CHECK'
+#!/bin/sh
+show() { systemctl show "$1" -p "$2" --value; }
+{
+echo "harden_result=$(show ecs-harden.service Result)"
+echo "docker_active=$(show docker.service ActiveState)"
+echo "docker_ran=$(show docker.service ExecMainStartTimestampMonotonic)"
+echo "docker_rule_live=$(iptables-legacy -S FORWARD | grep -c -- '-i docker0 ! -o docker0 -j ACCEPT')"
+echo "done=yes"
+} >/boot-results 2>&1
+CHECK
+	fi
+
 	t0=${EPOCHREALTIME/./}
 	timeout ${BOOT_TIMEOUT:-180} systemd-nspawn -q -D "$R" --boot --private-network --register=no --keep-unit --console=pipe \
-		>"$W.console" 2>&1 </dev/null
+		>"$W.$MODE.console" 2>&1 </dev/null
 	t1=${EPOCHREALTIME/./}
-	echo "nspawn_us=$((t1 - t0))" >"$W.results"
-	cat "$R/boot-results" >>"$W.results" 2>/dev/null
+	echo "nspawn_us=$((t1 - t0))" >"$W.$MODE.results"
+	cat "$R/boot-results" >>"$W.$MODE.results" 2>/dev/null
 	# Leave the results where the outer shell can read them (the tmpfs goes with this namespace).
 	exit 0
 fi
@@ -179,35 +198,39 @@ rc=$?
 W="$TMPD/w"
 mkdir -p "$W"
 export ECS_HARDEN UNITS_DIR CACHE
-t0=${EPOCHREALTIME/./}
-unshare -m --propagation private bash "$0" --inside "$W"
-rc=$?
-t1=${EPOCHREALTIME/./}
-if [ "$rc" != 0 ]; then
+boot() {
+	t0=${EPOCHREALTIME/./}
+	unshare -m --propagation private bash "$0" --inside "$W" "$1"
+	rc=$?
+	t1=${EPOCHREALTIME/./}
 	if [ "$rc" = 90 ] || [ "$rc" = 91 ] || [ "$rc" = 92 ]; then
 		skip_all "cannot mount tmpfs/overlayfs for the container here (exit $rc)"
 	fi
-	not_ok "preparing and booting the container (exit $rc)"
-	finish
-	exit 1
-fi
-if [ ! -s "$W.results" ] || ! grep -q '^done=yes' "$W.results"; then
-	if grep -q -e 'Failed to' -e 'not supported' "$W.console" 2>/dev/null && ! grep -q 'harden_result' "$W.results" 2>/dev/null; then
-		sed 's/^/#   console: /' "$W.console" | tail -n 20
+	if [ "$rc" != 0 ]; then
+		not_ok "preparing and booting the container ($1; exit $rc)"
+		finish
+		exit 1
+	fi
+	if ! grep -q '^done=yes' "$W.$1.results" 2>/dev/null && ! grep -q '^harden_result=' "$W.$1.results" 2>/dev/null; then
+		sed 's/^/#   console: /' "$W.$1.console" | tail -n 20
 		skip_all "systemd-nspawn cannot boot a container here"
 	fi
-fi
+	diag "$1: whole boot step $(((t1 - t0) / 1000)) ms"
+}
+boot main
+boot fail-closed
+RESULTS="$W.main.results"
 
-get() { sed -n "s/^$1=//p" "$W.results" | head -n 1; }
-diag "whole test run $(((t1 - t0) / 1000)) ms; nspawn boot to exit $(($(get nspawn_us) / 1000)) ms"
+get() { sed -n "s/^$1=//p" "$RESULTS" | head -n 1; }
+diag "main: nspawn boot to exit $(($(get nspawn_us) / 1000)) ms"
 
-check "the container booted and ran the checks" grep -q '^done=yes' "$W.results"
+check "the container booted and ran the checks" grep -q '^done=yes' "$RESULTS"
 check "ecs-harden.service succeeded" test "$(get harden_result)" = success -a "$(get harden_status)" = 0
 check "ecs-harden.service stays active (RemainAfterExit)" test "$(get harden_active)" = active
 check "ecs-harden.service ran with only CAP_NET_ADMIN CAP_NET_RAW" test "$(get harden_caps)" = "cap_net_admin cap_net_raw"
 hs=$(get harden_start) he=$(get harden_exit) ds=$(get docker_start)
 check "ecs-harden.service finished before docker.service started" test -n "$he" -a -n "$ds" -a "${he:-0}" -gt 0 -a "${he:-1}" -le "${ds:-0}"
-[ -n "$hs" ] && [ -n "$he" ] && diag "ecs-harden.service ran $(((he - hs) / 1000)) ms; userspace ready at $(($(get boot_userspace) / 1000)) ms"
+[ -n "$hs" ] && [ -n "$he" ] && diag "ecs-harden.service ran $(((he - hs) / 1000)) ms (verify --fix, sandboxed), starting $(((hs - $(get boot_userspace)) / 1000)) ms after the container's systemd; docker.service started $(((ds - he) / 1000)) ms after it finished"
 check "docker.service picked up the ecs-harden drop-in" sh -c "case '$(get docker_dropins)' in *docker.service.d/ecs-harden.conf*) true ;; *) false ;; esac"
 check "after Docker's ACCEPT rule the block is at the head of FORWARD again" \
 	test "$(get forward_first)" = "-A FORWARD -d 169.254.169.254/32 -i docker+ -j DROP"
@@ -230,8 +253,18 @@ check "starting iptables.service kept Docker's live rule" test "$(get docker_rul
 check "a second live persist exits 0" test "$(get live_persist_again)" = 0
 check "a second live persist changes nothing" test "$(get live_persist_again_unchanged)" = 1
 
-if [ "$FAILED" != 0 ]; then
-	sed 's/^/#   result: /' "$W.results"
-	sed 's/^/#   console: /' "$W.console" | tail -n 40
+# The opt-in fail-closed drop-in: ecs-harden.service cannot apply the block, so Docker stays down.
+RESULTS="$W.fail-closed.results"
+diag "fail-closed: nspawn boot to exit $(($(get nspawn_us) / 1000)) ms"
+check "fail-closed: the container booted and ran the checks" grep -q '^done=yes' "$RESULTS"
+check "fail-closed: ecs-harden.service failed (unusable configuration)" test "$(get harden_result)" != success
+check "fail-closed: docker.service did not start" test "$(get docker_active)" != active -a "$(get docker_ran)" = 0
+check "fail-closed: Docker added no rule" test "$(get docker_rule_live)" = 0
+
+if [ "$FAILED" != 0 ] || [ -n "${VERBOSE_BOOT:-}" ]; then
+	for m in main fail-closed; do
+		sed "s/^/#   $m result: /" "$W.$m.results"
+		sed "s/^/#   $m console: /" "$W.$m.console" | tail -n 40
+	done
 fi
 finish
