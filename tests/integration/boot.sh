@@ -26,16 +26,24 @@ if [ "${1:-}" = "--inside" ]; then
 	mount -t overlay overlay -o "lowerdir=$CACHE,upperdir=$W/upper,workdir=$W/work" "$W/root" || exit 92
 	R="$W/root"
 
-	# The binary where the units expect it, and any library the root lacks.
+	# The binary where the units expect it, and any library the root lacks. A build configured
+	# with a prefix below /tmp (make distcheck) would hide it under the container's own /tmp:
+	# such units are pointed at /usr/sbin instead.
 	sbin_path=$(sed -n 's|^ExecStart=\([^ ]*\) .*|\1|p' "$UNITS_DIR/ecs-harden.service")
-	install -D -m 0755 "$ECS_HARDEN" "$R$sbin_path"
+	case "$sbin_path" in
+	/usr/*|/opt/*|/sbin/*|/bin/*) inner_path=$sbin_path ;;
+	*) inner_path=/usr/sbin/ecs-harden ;;
+	esac
+	install -D -m 0755 "$ECS_HARDEN" "$R$inner_path"
 	for lib in $(ldd "$ECS_HARDEN" | sed -n 's/.*=> \(\/[^ ]*\) .*/\1/p'); do
 		[ -e "$R$lib" ] || install -D -m 0644 "$lib" "$R$lib"
 	done
 	U="$R/usr/lib/systemd/system"
-	install -m 0644 "$UNITS_DIR/ecs-harden.service" "$UNITS_DIR/ecs-harden-repair.service" \
-		"$UNITS_DIR/ecs-harden-repair.timer" "$U/"
-	install -D -m 0644 "$UNITS_DIR/docker.service.d/ecs-harden.conf" "$U/docker.service.d/ecs-harden.conf"
+	mkdir -p "$U/docker.service.d"
+	for u in ecs-harden.service ecs-harden-repair.service ecs-harden-repair.timer docker.service.d/ecs-harden.conf; do
+		sed "s|$sbin_path|$inner_path|g" "$UNITS_DIR/$u" >"$U/$u"
+	done
+	sbin_path=$inner_path
 
 	# Stand-ins: iptables.service as on AL2 (restores /etc/sysconfig/iptables), and a docker.service
 	# that does to FORWARD what dockerd does: an ACCEPT for its bridge at the head of the chain.
@@ -133,8 +141,9 @@ CHECK
 
 	if [ "$MODE" = fail-closed ]; then
 		# The opt-in drop-in, and a configuration that makes the block impossible to apply.
-		install -D -m 0644 "$UNITS_DIR/docker-fail-closed.conf" \
-			"$R/etc/systemd/system/docker.service.d/ecs-harden-fail-closed.conf"
+		mkdir -p "$R/etc/systemd/system/docker.service.d"
+		sed "s|$(sed -n 's|^ExecStartPre=\([^ ]*\) .*|\1|p' "$UNITS_DIR/docker-fail-closed.conf")|$sbin_path|g" \
+			"$UNITS_DIR/docker-fail-closed.conf" >"$R/etc/systemd/system/docker.service.d/ecs-harden-fail-closed.conf"
 		sed -i 's/^INTERFACES=.*/INTERFACES=dock+er/' "$R/etc/ecs-harden.conf"
 		install -m 0755 /dev/stdin "$R/usr/local/bin/boot-check" <<'CHECK'
 #!/bin/sh
