@@ -118,7 +118,32 @@ static bool start_would_restore(struct systemd_bus *bus, const struct persist_pl
         return false;
 }
 
-static int run_live(const struct options *o, struct persist_plan *p) {
+static int make_links(const struct options *o, const struct persist_plan *p) {
+        for (size_t i = 0; i < p->links.n_links; i++) {
+                const struct install_link *l = &p->links.links[i];
+                _cleanup_free_ char *dir = shown(o, l->dir);
+                int r = install_link_apply(o->root, l);
+                if (r == -ELOOP) {
+                        log_error("Refusing to create %s/%s: a folder on its path is a symbolic link", dir, l->name);
+                        return EXIT_REFUSED;
+                }
+                if (r < 0) {
+                        log_error_errno(r, "Failed to %s %s/%s: %m", l->remove ? "remove" : "create", dir, l->name);
+                        return EXIT_REFUSED;
+                }
+                if (quiet())
+                        continue;
+                if (r == 0)
+                        printf("unchanged: %s/%s\n", dir, l->name);
+                else if (l->remove)
+                        printf("removed %s/%s\n", dir, l->name);
+                else
+                        printf("created symlink %s/%s -> %s\n", dir, l->name, l->target);
+        }
+        return EXIT_OK;
+}
+
+static int run(const struct options *o, struct persist_plan *p) {
         struct systemd_bus *bus = p->bus;
         bool restore_first = false;
         int r;
@@ -141,6 +166,12 @@ static int run_live(const struct options *o, struct persist_plan *p) {
                 if (!(restore_first && f->raw))
                         report_write(o, f, r);
         }
+
+        r = make_links(o, p);
+        if (r != EXIT_OK)
+                return r;
+        if (p->live && !p->systemd_running && p->links.n_links > 0 && !quiet())
+                printf("systemd is not running here: the links were made in the file system, nothing was started\n");
 
         if (p->n_enable > 0) {
                 unsigned changes = 0;
@@ -204,39 +235,6 @@ static int run_live(const struct options *o, struct persist_plan *p) {
         return EXIT_OK;
 }
 
-static int run_offline(const struct options *o, struct persist_plan *p) {
-        int r;
-
-        for (size_t i = 0; i < p->n_files; i++) {
-                r = write_file(o, &p->files[i], p->files[i].content, ATOMIC_BACKUP);
-                if (r < 0)
-                        return EXIT_REFUSED;
-                report_write(o, &p->files[i], r);
-        }
-        for (size_t i = 0; i < p->links.n_links; i++) {
-                const struct install_link *l = &p->links.links[i];
-                _cleanup_free_ char *dir = shown(o, l->dir);
-                r = install_link_apply(o->root, l);
-                if (r == -ELOOP) {
-                        log_error("Refusing to create %s/%s: a folder on its path is a symbolic link", dir, l->name);
-                        return EXIT_REFUSED;
-                }
-                if (r < 0) {
-                        log_error_errno(r, "Failed to %s %s/%s: %m", l->remove ? "remove" : "create", dir, l->name);
-                        return EXIT_REFUSED;
-                }
-                if (quiet())
-                        continue;
-                if (r == 0)
-                        printf("unchanged: %s/%s\n", dir, l->name);
-                else if (l->remove)
-                        printf("removed %s/%s\n", dir, l->name);
-                else
-                        printf("created symlink %s/%s -> %s\n", dir, l->name, l->target);
-        }
-        return EXIT_OK;
-}
-
 int cmd_persist(struct options *o, int argc, char **argv) {
         struct flavour_info fi;
         struct persist_plan plan;
@@ -272,7 +270,7 @@ int cmd_persist(struct options *o, int argc, char **argv) {
         if (o->dry_run)
                 print_dry_run(o, &plan), r = EXIT_OK;
         else
-                r = plan.live ? run_live(o, &plan) : run_offline(o, &plan);
+                r = run(o, &plan);
         persist_plan_done(&plan);
         return r;
 }

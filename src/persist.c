@@ -250,7 +250,7 @@ static int plan_rules_file(struct persist_plan *p, const struct options *o, int 
 
         /* Starting iptables.service restores the file and so replaces the live tables: on a live
          * system it must first find the rules as they are, Docker's included (see cmd-persist.c). */
-        if (p->live && p->method == PERSIST_SYSCONFIG_SYSTEMD && dropped > 0) {
+        if (p->bus && p->method == PERSIST_SYSCONFIG_SYSTEMD && dropped > 0) {
                 r = save_text_normalize(raw, "Saved by 'ecs-harden persist' (live snapshot, replaced in a moment)", &normal);
                 if (r < 0)
                         return r;
@@ -265,7 +265,7 @@ static int plan_unit(struct persist_plan *p, const struct options *o, const char
                      const char *hint, struct persist_error *err) {
         int r;
 
-        if (p->live && p->bus) {
+        if (p->bus) {
                 _cleanup_free_ char *state = NULL;
                 r = systemd_unit_file_state(p->bus, unit, &state);
                 if (r == -ENOENT) {
@@ -368,15 +368,15 @@ int persist_plan(const struct options *o, enum flavour f, enum fw_backend_kind b
         p->method = persist_method_for(f, backend);
         p->live = streq(o->root, "/");
 
-        if (p->live && p->method != PERSIST_SYSCONFIG_SYSV) {
+        /* Like systemctl in a chroot or an image build: without a running systemd (no
+         * /run/systemd/system, see sd_booted(3)) the links are made offline and nothing is started. */
+        p->systemd_running = access("/run/systemd/system/", F_OK) == 0;
+        if (p->live && p->systemd_running && p->method != PERSIST_SYSCONFIG_SYSV) {
                 r = systemd_bus_open(&p->bus);
                 if (r == -EOPNOTSUPP)
-                        return fail(err, EXIT_REFUSED, "cannot load libsystemd.so.0 to talk to systemd; install libsystemd0 "
-                                                       "(or use --root to write the links offline)");
+                        return fail(err, EXIT_REFUSED, "cannot load libsystemd.so.0 to talk to systemd; install libsystemd0");
                 if (r < 0)
-                        return fail(err, EXIT_REFUSED, "cannot reach the running systemd (%s); on a system that is not "
-                                                       "booted with systemd use --root / --dry-run, or --root DIR",
-                                    strerror(-r));
+                        return fail(err, EXIT_REFUSED, "cannot reach the running systemd: %s", strerror(-r));
         }
 
         switch (p->method) {

@@ -55,7 +55,8 @@ struct persist_plan {
         enum flavour flavour;
         enum fw_backend_kind backend;
         enum persist_method method;
-        bool live;                              /* root is "/": ask the running systemd / run helpers */
+        bool live;                              /* root is "/": run helpers (al1), ask systemd if it runs */
+        bool systemd_running;                   /* /run/systemd/system exists */
         struct persist_file files[3];
         size_t n_files;
         struct install_plan links;              /* offline enabling (under --root) */
@@ -65,7 +66,7 @@ struct persist_plan {
         size_t n_start;
         char *const *run[4];                    /* live al1: helper commands */
         size_t n_run;
-        struct systemd_bus *bus;                /* live: the connection used for the checks */
+        struct systemd_bus *bus;                /* live with systemd running: the connection to it */
 };
 
 void persist_plan_done(struct persist_plan *p);

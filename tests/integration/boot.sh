@@ -164,6 +164,19 @@ CHECK
 	t1=${EPOCHREALTIME/./}
 	echo "nspawn_us=$((t1 - t0))" >"$W.$MODE.results"
 	cat "$R/boot-results" >>"$W.$MODE.results" 2>/dev/null
+
+	if [ "$MODE" = main ]; then
+		# The same root as a chroot (an image build): "/" without a running systemd. persist makes
+		# the links in the file system, as systemctl does there, and starts nothing.
+		link="$R/etc/systemd/system/multi-user.target.wants/ecs-harden.service"
+		rm -f "$link"
+		mount -t proc proc "$R/proc" &&
+			chroot "$R" "$sbin_path" --flavour debian -b nftables persist >"$W.chroot.out" 2>&1
+		echo "chroot_persist=$?" >>"$W.$MODE.results"
+		umount "$R/proc" 2>/dev/null
+		[ "$(readlink "$link")" = /usr/lib/systemd/system/ecs-harden.service ] && echo "chroot_link=yes" >>"$W.$MODE.results"
+		grep -q 'systemd is not running here' "$W.chroot.out" && echo "chroot_said=yes" >>"$W.$MODE.results"
+	fi
 	# Leave the results where the outer shell can read them (the tmpfs goes with this namespace).
 	exit 0
 fi
@@ -261,6 +274,9 @@ check "the saved file leaves out Docker's rule" test "$(get sysconfig_docker)" =
 check "starting iptables.service kept Docker's live rule" test "$(get docker_rule_live)" = 1
 check "a second live persist exits 0" test "$(get live_persist_again)" = 0
 check "a second live persist changes nothing" test "$(get live_persist_again_unchanged)" = 1
+check "persist in a chroot (no running systemd) exits 0" test "$(get chroot_persist)" = 0
+check "persist in a chroot made the unit link in the file system" test "$(get chroot_link)" = yes
+check "persist in a chroot says that nothing was started" test "$(get chroot_said)" = yes
 
 # The opt-in fail-closed drop-in: ecs-harden.service cannot apply the block, so Docker stays down.
 RESULTS="$W.fail-closed.results"
