@@ -113,6 +113,10 @@ echo "timer_enabled=\$(systemctl is-enabled ecs-harden-repair.timer)"
 systemctl restart docker.service; echo "docker_restart=\$?"
 echo "forward_first_after_restart=\$(iptables-legacy -S FORWARD | sed -n 2p)"
 echo "journal_repair=\$(journalctl -b -u ecs-harden-repair.service -o cat --no-pager | tr '\\n' '|')"
+\$EH --flavour al2 persist --dry-run >/tmp/dry.out 2>&1; echo "live_dry_run=\$?"
+echo "live_dry_run_enable=\$(grep -c '^would enable iptables.service through systemd' /tmp/dry.out)"
+echo "live_dry_run_left_disabled=\$(systemctl is-enabled iptables.service)"
+echo "live_dry_run_no_file=\$(test -e /etc/sysconfig/iptables && echo exists || echo absent)"
 echo "forward_before_persist=\$(iptables-legacy -S FORWARD | tr '\\n' '|')"
 \$EH --flavour al2 persist >/tmp/persist.out 2>&1; echo "live_persist=\$?"
 echo "forward_after_persist=\$(iptables-legacy -S FORWARD | tr '\\n' '|')"
@@ -265,6 +269,10 @@ check "the repair was logged" test "$(get repair_logged)" -ge 1
 check "the repair timer was enabled by persist" test "$(get timer_enabled)" = enabled
 check "after a Docker restart the drop-in put the block first again" \
 	test "$(get docker_restart)" = 0 -a "$(get forward_first_after_restart)" = "-A FORWARD -d 169.254.169.254/32 -i docker+ -j DROP"
+check "live persist --dry-run exits 0" test "$(get live_dry_run)" = 0
+check "live persist --dry-run names the D-Bus calls" test "$(get live_dry_run_enable)" = 1
+check "live persist --dry-run enabled nothing and wrote nothing" \
+	test "$(get live_dry_run_left_disabled)" = disabled -a "$(get live_dry_run_no_file)" = absent
 check "live persist (sd-bus) exits 0" test "$(get live_persist)" = 0
 check "live persist enabled iptables.service" test "$(get iptables_enabled)" = enabled
 check "live persist started iptables.service" test "$(get iptables_active)" = active
