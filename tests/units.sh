@@ -65,17 +65,21 @@ for want in 'Type=oneshot' 'RemainAfterExit=yes' 'CapabilityBoundingSet=CAP_NET_
 	'NoNewPrivileges=yes' 'ProtectSystem=strict' 'Documentation=man:ecs-harden(8)'; do
 	if grep -qxF "$want" "$svc"; then ok "ecs-harden.service has $want"; else not_ok "ecs-harden.service lacks $want"; fi
 done
-grep -q '^Before=.*docker.service' "$svc" && grep -q '^Before=.*ecs.service' "$svc" &&
-	ok "ordered before docker.service and ecs.service" || not_ok "not ordered before docker.service and ecs.service"
-grep -q '^After=.*iptables.service' "$svc" && ok "ordered after iptables.service" || not_ok "not ordered after iptables.service"
-grep -q '^PrivateNetwork=yes' "$svc" && not_ok "PrivateNetwork=yes would hide the host's firewall" ||
-	ok "no PrivateNetwork= (the unit must see the host's firewall)"
-grep -q '^ExecStart=.* verify --fix$' "$svc" && ok "ExecStart runs verify --fix" || not_ok "ExecStart does not run verify --fix"
-grep -q '^ExecStartPost=-.* verify --fix$' "$UNITS_DIR/docker.service.d/ecs-harden.conf" &&
-	ok "docker drop-in re-asserts the block after each start (fail open)" || not_ok "docker drop-in lacks ExecStartPost"
-grep -q '^Requires=ecs-harden.service' "$UNITS_DIR/docker-fail-closed.conf" &&
-	grep -q '^ExecStartPre=/.* verify --fix$' "$UNITS_DIR/docker-fail-closed.conf" &&
-	ok "fail-closed drop-in requires the block before dockerd starts" || not_ok "fail-closed drop-in incomplete"
+# expect "description" command...: ok when the command succeeds.
+expect() {
+	what=$1; shift
+	if "$@"; then ok "$what"; else not_ok "$what"; fi
+}
+expect "ordered before docker.service and ecs.service" \
+	sh -c "grep -q '^Before=.*docker.service' '$svc' && grep -q '^Before=.*ecs.service' '$svc'"
+expect "ordered after iptables.service" grep -q '^After=.*iptables.service' "$svc"
+expect "no PrivateNetwork= (the unit must see the host's firewall)" sh -c "! grep -q '^PrivateNetwork=' '$svc'"
+expect "ExecStart runs verify --fix" grep -q '^ExecStart=.* verify --fix$' "$svc"
+expect "docker drop-in re-asserts the block after each start (fail open)" \
+	grep -q '^ExecStartPost=-.* verify --fix$' "$UNITS_DIR/docker.service.d/ecs-harden.conf"
+expect "fail-closed drop-in requires the block before dockerd starts" \
+	sh -c "grep -q '^Requires=ecs-harden.service' '$UNITS_DIR/docker-fail-closed.conf' &&
+	       grep -q '^ExecStartPre=/.* verify --fix\$' '$UNITS_DIR/docker-fail-closed.conf'"
 
 echo "1..$N"
 [ "$FAILED" = 0 ]

@@ -9,6 +9,8 @@
 #
 # The root is cached in $ECS_HARDEN_BOOT_CACHE (default /var/tmp/ecs-harden-boot-root, ~250 MB,
 # ~45 s to build once); each run boots an overlay of it, so the cache stays pristine.
+# make check runs tests with $(SHELL), which need not be bash.
+[ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 set -u
 . "$(dirname "$0")/persist-lib.sh"
 
@@ -163,7 +165,7 @@ CHECK
 	fi
 
 	t0=${EPOCHREALTIME/./}
-	timeout ${BOOT_TIMEOUT:-180} systemd-nspawn -q -D "$R" --boot --private-network --register=no --keep-unit --console=pipe \
+	timeout "${BOOT_TIMEOUT:-180}" systemd-nspawn -q -D "$R" --boot --private-network --register=no --keep-unit --console=pipe \
 		>"$W.$MODE.console" 2>&1 </dev/null
 	t1=${EPOCHREALTIME/./}
 	echo "nspawn_us=$((t1 - t0))" >"$W.$MODE.results"

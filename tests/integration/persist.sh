@@ -3,6 +3,8 @@
 # persist against fake roots of every flavour. The live rules that al1/al2/debian save come from a
 # network namespace of the test's own, where the block is applied first; nothing touches the
 # host's firewall or its systemd.
+# make check runs tests with $(SHELL), which need not be bash.
+[ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 set -u
 . "$(dirname "$0")/persist-lib.sh"
 
