@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* persist: make the block survive a reboot the way this AMI flavour does it. */
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include "atomic-file.h"
 #include "commands.h"
@@ -244,6 +245,11 @@ int cmd_persist(struct options *o, int argc, char **argv) {
         int r;
 
         (void) argc, (void) argv;
+        struct stat st;
+        if (stat(o->root, &st) < 0 || !S_ISDIR(st.st_mode)) {
+                log_error("--root %s is not a folder", o->root);
+                return EXIT_USAGE;
+        }
         r = flavour_detect(o->root, o->flavour, &fi);
         if (r < 0)
                 return log_error_errno(r, "Failed to determine the AMI flavour: %m"), EXIT_REFUSED;

@@ -274,6 +274,8 @@ vendor_unit "$R" ip6tables.service basic.target
 check_exit 0 "--flavour al2 overrides os-release" eh --root "$R" -b iptables --flavour al2 persist
 check "--flavour al2: sysconfig written" has_line "$R/etc/sysconfig/iptables" "$BLOCK4"
 check_exit 2 "--flavour with an unknown name: exit 2" eh --root "$R" --flavour al3 persist
+check_exit 2 "--root that is not a folder: exit 2" eh --root "$R/etc/os-release" persist
+check_exit 2 "--root that does not exist: exit 2" eh --root "$R/missing" persist
 
 # ---------------------------------------------------------------- privilege
 if command -v setpriv >/dev/null; then
