@@ -8,11 +8,6 @@ static int pending(const char *name) {
         return EXIT_REFUSED;
 }
 
-int cmd_persist(struct options *o, int argc, char **argv) {
-        (void) o, (void) argc, (void) argv;
-        return pending("persist");
-}
-
 int cmd_status(struct options *o, int argc, char **argv) {
         (void) o, (void) argc, (void) argv;
         return pending("status");
