@@ -39,10 +39,13 @@ void fw_status_done(struct fw_status *s) {
         }
         free(s->where);
         free(s->note);
+        free(s->drift);
         memset(s, 0, sizeof(*s));
 }
 
 bool fw_status_complete(const struct fw_status *s) {
+        if (s->drift)
+                return false;
         for (size_t i = 0; i < s->n_rules; i++)
                 if (s->rules[i].copies != 1 || !s->rules[i].effective)
                         return false;
