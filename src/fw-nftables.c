@@ -7,7 +7,9 @@
  * the block it sends nothing. Otherwise one batch declares the table and chain, flushes the
  * chain and appends the rules: atomic, and carrying the generation it was computed from, so that
  * a concurrent writer makes the kernel refuse it (ERESTART) and we recompute instead of
- * clobbering. The table is never deleted to be replaced (the kernel takes ~16 ms for that). */
+ * clobbering. The table is never deleted to be replaced (the kernel takes ~16 ms for that), and
+ * what is already right is left out of the batch: whatever a batch changes or deletes is freed
+ * after an RCU grace period, which the kernel makes the closing socket wait for. */
 #include <arpa/inet.h>
 #include <inttypes.h>
 #include <linux/netfilter.h>
@@ -16,6 +18,7 @@
 #include <netinet/ip.h>
 #include <netinet/ip6.h>
 #include <sys/socket.h>
+#include <stdint.h>
 #include <sys/time.h>
 #include <time.h>
 
@@ -309,14 +312,16 @@ ssize_t nft_block_batch(const struct block *b, const struct nft_batch_plan *plan
                 msg_end(nlh, &off, &n);
         }
 
-        _cleanup_(nftnl_chain_freep) struct nftnl_chain *c = nft_block_chain();
-        if (!c)
-                return -ENOMEM;
-        nlh = msg_start(buf, size, &off, NFT_MSG_NEWCHAIN, NLM_F_CREATE | NLM_F_ACK, seq + 1 + n);
-        if (!nlh)
-                return -ENOBUFS;
-        nftnl_chain_nlmsg_build_payload(nlh, c);
-        msg_end(nlh, &off, &n);
+        if (!plan->chain_ok || plan->replace_chain) {
+                _cleanup_(nftnl_chain_freep) struct nftnl_chain *c = nft_block_chain();
+                if (!c)
+                        return -ENOMEM;
+                nlh = msg_start(buf, size, &off, NFT_MSG_NEWCHAIN, NLM_F_CREATE | NLM_F_ACK, seq + 1 + n);
+                if (!nlh)
+                        return -ENOBUFS;
+                nftnl_chain_nlmsg_build_payload(nlh, c);
+                msg_end(nlh, &off, &n);
+        }
 
         if (plan->flush && !plan->replace_chain) {
                 nlh = msg_chain_ref(buf, size, &off, NFT_MSG_DELRULE, seq + 1 + n, true);
@@ -325,7 +330,8 @@ ssize_t nft_block_batch(const struct block *b, const struct nft_batch_plan *plan
                 msg_end(nlh, &off, &n);
         }
 
-        for (size_t i = 0; i < nft_block_n_rules(b); i++) {
+        size_t first = plan->flush || plan->replace_chain ? 0 : plan->keep;
+        for (size_t i = first; i < nft_block_n_rules(b); i++) {
                 const char *pattern;
                 int family;
 
@@ -750,13 +756,31 @@ static bool is_block_rule(const struct expected *e, const struct nftnl_rule *r) 
         return false;
 }
 
-static bool state_is_block(const struct state *s, const struct expected *e) {
-        if (!state_chain_runs(s) || !s->chain_policy_ok || s->n_rules != e->n)
-                return false;
-        for (size_t i = 0; i < e->n; i++)
+/* How many of the block's rules the chain holds as its first rules, in order, with nothing else;
+ * SIZE_MAX when it holds anything else. */
+static size_t state_block_prefix(const struct state *s, const struct expected *e) {
+        if (s->n_rules > e->n)
+                return SIZE_MAX;
+        for (size_t i = 0; i < s->n_rules; i++)
                 if (!nft_rule_same(e->rules[i], s->rules[i]))
-                        return false;
-        return true;
+                        return SIZE_MAX;
+        return s->n_rules;
+}
+
+static bool state_is_block(const struct state *s, const struct expected *e) {
+        return state_chain_runs(s) && s->chain_policy_ok && state_block_prefix(s, e) == e->n;
+}
+
+static void state_plan(const struct state *s, const struct expected *e, struct nft_batch_plan *ret) {
+        bool chain_usable = s->table && s->chain && s->chain_hook_ok;
+        size_t prefix = chain_usable ? state_block_prefix(s, e) : SIZE_MAX;
+
+        *ret = (struct nft_batch_plan) {
+                .replace_chain = s->table && s->chain && !s->chain_hook_ok,
+                .chain_ok = chain_usable && s->chain_policy_ok,
+                .flush = chain_usable && s->n_rules > 0 && prefix == SIZE_MAX,
+                .keep = prefix == SIZE_MAX ? 0 : prefix,
+        };
 }
 
 /* Can a rule that is not the block's, standing ahead of a block rule in our chain, end the chain
@@ -981,10 +1005,8 @@ int nftables_apply_hooked(const struct block *b, bool *ret_changed, unsigned *re
                         break;
                 }
 
-                struct nft_batch_plan plan = {
-                        .replace_chain = s.table && s.chain && !s.chain_hook_ok,
-                        .flush = s.table && s.chain && s.n_rules > 0,
-                };
+                struct nft_batch_plan plan;
+                state_plan(&s, &e, &plan);
                 len = nft_block_batch(b, &plan, c.genid, c.seq + 1, buf, size, &n_msgs);
                 state_done(&s);
                 if (len < 0) {

@@ -39,10 +39,17 @@ bool nft_rule_same(const struct nftnl_rule *a, const struct nftnl_rule *b);
  * the one `nft --debug=netlink` prints. */
 void nft_rule_format(const struct nftnl_rule *r, char *buf, size_t size);
 
-/* What a batch has to do besides (re)declaring the table and chain and appending the rules. */
+/* What a batch does besides declaring the table (free when it exists as it should) and appending
+ * the rules. Changing or deleting existing objects makes the kernel free the old ones after an RCU
+ * grace period, and closing the netlink socket waits for that (~10-15 ms here): so the plan
+ * leaves alone what is already right. */
 struct nft_batch_plan {
         bool replace_chain; /* the chain exists with another hook, type or priority: delete it first */
-        bool flush;         /* the chain exists and holds rules: DELRULE on the chain */
+        bool chain_ok;      /* the chain exists exactly as the block's (hook, type, priority, policy):
+                             * no NEWCHAIN */
+        bool flush;         /* the chain holds rules that must go: DELRULE on the chain */
+        size_t keep;        /* the chain already holds the block's first KEEP rules, in order, and
+                             * nothing else: append only the others (0 with FLUSH) */
 };
 
 /* Writes one batch (BEGIN carrying GENID, the messages, END) into BUF. Sequence numbers are

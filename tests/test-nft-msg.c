@@ -372,6 +372,48 @@ TEST(batch_flush_and_replace) {
         ASSERT_INT_EQ(nft_block_batch(&b, &replace, 7, 50, buf, 1500, &n_msgs), -ENOBUFS);
 }
 
+TEST(batch_leaves_alone_what_is_right) {
+        struct block b = { .ipv6 = true };
+        struct msg m[16];
+        unsigned n_msgs = 0;
+        char buf[16 * 1024];
+
+        ASSERT_INT_EQ(block_add_pattern(&b, "docker+", NULL), 0);
+
+        /* The chain is right and holds the IPv4 rule: only the IPv6 rule is sent. Nothing is
+         * changed or deleted, so nothing waits for an RCU grace period. */
+        struct nft_batch_plan append = { .chain_ok = true, .keep = 1 };
+        ssize_t len = nft_block_batch(&b, &append, 7, 60, buf, sizeof(buf), &n_msgs);
+        ASSERT_TRUE(len > 0);
+        size_t n = split_batch(buf, (size_t) len, m, ELEMENTSOF(m));
+        ASSERT_INT_EQ(n, 4);
+        ASSERT_INT_EQ(n_msgs, 2);
+        ASSERT_INT_EQ(m[1].type, NFT_MSG_NEWTABLE);
+        ASSERT_INT_EQ(m[2].type, NFT_MSG_NEWRULE);
+        ASSERT_TRUE(m[2].flags & NLM_F_APPEND);
+        struct nftnl_rule *p = nftnl_rule_alloc();
+        ASSERT_TRUE(p && nftnl_rule_nlmsg_parse(m[2].nlh, p) == 0);
+        ASSERT_STR_EQ(rule_text(p), GOLDEN_DOCKER_V6);
+        nftnl_rule_free(p);
+
+        /* An emptied chain (nft flush chain): the rules only. */
+        struct nft_batch_plan refill = { .chain_ok = true };
+        len = nft_block_batch(&b, &refill, 7, 60, buf, sizeof(buf), &n_msgs);
+        n = split_batch(buf, (size_t) len, m, ELEMENTSOF(m));
+        ASSERT_INT_EQ(n, 5);
+        ASSERT_INT_EQ(m[2].type, NFT_MSG_NEWRULE);
+        ASSERT_INT_EQ(m[3].type, NFT_MSG_NEWRULE);
+
+        /* A flush overrides KEEP: everything is rewritten. */
+        struct nft_batch_plan flush = { .chain_ok = true, .flush = true, .keep = 1 };
+        len = nft_block_batch(&b, &flush, 7, 60, buf, sizeof(buf), &n_msgs);
+        n = split_batch(buf, (size_t) len, m, ELEMENTSOF(m));
+        ASSERT_INT_EQ(n, 6);
+        ASSERT_INT_EQ(m[2].type, NFT_MSG_DELRULE);
+        ASSERT_INT_EQ(m[3].type, NFT_MSG_NEWRULE);
+        ASSERT_INT_EQ(m[4].type, NFT_MSG_NEWRULE);
+}
+
 TEST(batch_size_holds_the_largest_block) {
         struct block b = { .ipv6 = true };
         unsigned n_msgs = 0;

@@ -32,7 +32,8 @@ matches_golden() { our_table | diff -u "$TMPD/golden" - ; }
 # Runs "$@" in the instance namespace while `nft monitor` watches, and leaves in $TMPD/events
 # what it changed. Control changes before and after prove the monitor was listening throughout.
 watch_changes() {
-	in_i nft monitor >"$TMPD/monitor" 2>&1 &
+	# Not through in_i: $! must be the monitor itself (ip netns exec execs nft), not a subshell.
+	ip netns exec "$NS_I" nft monitor >"$TMPD/monitor" 2>&1 &
 	local mon=$!
 	STARTED_PIDS="$STARTED_PIDS $mon"
 	wait_event() {
@@ -83,7 +84,9 @@ in_i nft flush chain inet ecs_harden forward
 check "after nft flush chain, the container reaches the metadata address" can_tcp 169.254.169.254
 check_exit 1 "verify exits 1 after nft flush chain" eh -b $B verify
 check "verify reports both rules MISSING" test "$(grep -c '^MISSING' "$TMPD/out")" = 2
-check_exit 0 "verify --fix exits 0" eh -b $B verify --fix
+watch_changes eh -b $B verify --fix
+check "verify --fix after a flush only appends the rules (nothing deleted or redeclared)" \
+	test "$(grep -v '^add rule inet ecs_harden forward' "$TMPD/events" | wc -l)/$(wc -l <"$TMPD/events")" = 0/2
 check "verify --fix restores the golden table" matches_golden
 check "the container is blocked again" cannot_tcp 169.254.169.254
 check_exit 0 "verify exits 0 after --fix" eh -b $B verify
