@@ -34,8 +34,8 @@ median() {
 
 # N rules in Docker's place on an nf_tables host: iptables-nft's table ip filter, chain FORWARD.
 foreign_rules() {
-	local n=$1
-	inns "$NFT" flush ruleset
+	local ns=$1 n=$2
+	ip netns exec "$ns" "$NFT" flush ruleset
 	{
 		echo '*filter'
 		echo ':FORWARD ACCEPT [0:0]'
@@ -43,21 +43,26 @@ foreign_rules() {
 			echo "-A FORWARD -s 192.0.2.$((i % 128))/32 -d 198.51.100.$((i % 250))/32 -p tcp --dport $((1024 + i % 60000)) -j ACCEPT"
 		done
 		echo COMMIT
-	} | inns "${IPT4}-restore"
+	} | ip netns exec "$ns" "${IPT4}-restore"
 }
 
-row() { printf '| %s | %s | %s |\n' "$1" "$2" "$3"; }
+row() { printf '| %s | %s | %s | %s |\n' "$1" "$2" "$(ratio "$2" "$t_nft")" "$(ratio "$2" "$t_ipt")"; }
 ratio() { python3 -c "print('%.2f' % ($1 / $2))"; }
+med() { python3 -c 'import statistics,sys; print("%.2f" % statistics.median(map(float, sys.argv[1:])))' "$@"; }
 
 fresh="ip netns exec $NS $EH -q -b nftables remove"
-foreign_rules 0
+foreign_rules "$NS" 0
 t_apply=$(median "$fresh" "$EH" -q -b nftables apply)
 t_again=$(median "" "$EH" -q -b nftables apply)
 t_verify=$(median "" "$EH" -q -b nftables verify)
+t_repair=$(median "ip netns exec $NS $NFT flush chain inet ecs_harden forward" "$EH" -q -b nftables apply)
+t_rewrite=$(median "ip netns exec $NS $NFT add rule inet ecs_harden forward counter" "$EH" -q -b nftables apply)
 t_nft=$(median "$fresh" "$NFT" -f "$OUT/block.nft")
 t_nft_again=$(median "" "$NFT" -f "$OUT/block.nft")
 inns "$EH" -q -b nftables remove
+# shellcheck disable=SC2086 # the rule is words on purpose
 t_ipt4=$(median "ip netns exec $NS $IPT4 -F FORWARD" "$IPT4" -w $RULE4)
+# shellcheck disable=SC2086
 t_ipt6=$(median "ip netns exec $NS $IPT6 -F FORWARD" "$IPT6" -w $RULE6)
 t_ipt=$(python3 -c "print('%.2f' % ($t_ipt4 + $t_ipt6))")
 
@@ -65,22 +70,39 @@ echo "Whole-process medians, $RUNS runs each, one namespace, $("$NFT" --version 
 echo
 printf '| %s | %s | %s | %s |\n' "command" "median ms" "vs nft -f" "vs iptables-nft pair"
 printf '| %s | %s | %s | %s |\n' "---" "---:" "---:" "---:"
-r4() { printf '| %s | %s | %s | %s |\n' "$1" "$2" "$(ratio "$2" "$t_nft")" "$(ratio "$2" "$t_ipt")"; }
-r4 "nft -f (the same table, fresh)" "$t_nft"
-r4 "nft -f (again: flush + refill)" "$t_nft_again"
-r4 "iptables-nft -w -I … + ip6tables-nft -w -I … (sum)" "$t_ipt"
-r4 "ecs-harden apply (fresh: table, chain, 2 rules)" "$t_apply"
-r4 "ecs-harden apply (already in place: nothing sent)" "$t_again"
-r4 "ecs-harden verify" "$t_verify"
-echo
-printf '| %s | %s | %s | %s | %s |\n' "rules in a foreign table" "apply fresh ms" "vs 0 rules" "apply again ms" "vs 0 rules"
-printf '| %s | %s | %s | %s | %s |\n' "---:" "---:" "---:" "---:" "---:"
-base=""
-base2=""
-for n in 0 10000; do
-	foreign_rules "$n"
-	t=$(median "$fresh" "$EH" -q -b nftables apply)
-	t2=$(median "" "$EH" -q -b nftables apply)
-	[ -z "$base" ] && base=$t && base2=$t2
-	printf '| %s | %s | %s | %s | %s |\n' "$n" "$t" "$(ratio "$t" "$base")" "$t2" "$(ratio "$t2" "$base2")"
+row "nft -f of \`ecs-harden rules --format nft\` (fresh)" "$t_nft"
+row "nft -f again (flush + refill of the rules)" "$t_nft_again"
+row "iptables-nft -w -I … + ip6tables-nft -w -I … (sum)" "$t_ipt"
+row "ecs-harden apply (fresh: table, chain, 2 rules)" "$t_apply"
+row "ecs-harden apply (already in place: nothing sent)" "$t_again"
+row "ecs-harden verify" "$t_verify"
+row "ecs-harden apply after nft flush chain (appends 2 rules)" "$t_repair"
+row "ecs-harden apply with a foreign rule in its chain (flush + refill)" "$t_rewrite"
+
+# Other tables' size: two namespaces, one with 10 000 rules in table ip filter, measured in
+# alternating rounds so that drift of the machine's load hits both alike.
+NS_BIG="$NS-big"
+trap 'ip netns del "$NS" 2>/dev/null; ip netns del "$NS_BIG" 2>/dev/null; rm -rf "$OUT"' EXIT
+ip netns add "$NS_BIG"
+foreign_rules "$NS" 0
+foreign_rules "$NS_BIG" 10000
+declare -A fresh_ms again_ms
+for _ in 1 2 3; do
+	for ns in "$NS" "$NS_BIG"; do
+		NS_SAVED=$NS NS=$ns
+		f=$(median "ip netns exec $ns $EH -q -b nftables remove" "$EH" -q -b nftables apply)
+		a=$(median "" "$EH" -q -b nftables apply)
+		NS=$NS_SAVED
+		fresh_ms[$ns]="${fresh_ms[$ns]:-} $f"
+		again_ms[$ns]="${again_ms[$ns]:-} $a"
+	done
 done
+# shellcheck disable=SC2086
+{ f0=$(med ${fresh_ms[$NS]}); f1=$(med ${fresh_ms[$NS_BIG]}); a0=$(med ${again_ms[$NS]}); a1=$(med ${again_ms[$NS_BIG]}); }
+echo
+echo "Rules in a foreign table (iptables-nft's table ip filter), median of 3 alternating rounds:"
+echo
+printf '| %s | %s | %s | %s | %s |\n' "rules in table ip filter" "apply fresh ms" "vs 0 rules" "apply again ms" "vs 0 rules"
+printf '| %s | %s | %s | %s | %s |\n' "---:" "---:" "---:" "---:" "---:"
+printf '| %s | %s | %s | %s | %s |\n' 0 "$f0" 1.00 "$a0" 1.00
+printf '| %s | %s | %s | %s | %s |\n' 10000 "$f1" "$(ratio "$f1" "$f0")" "$a1" "$(ratio "$a1" "$a0")"

@@ -66,6 +66,8 @@ static void print_dry_run(const struct fw_status *st) {
                 else
                         printf("unchanged: %s -i %s -d %s drop\n", family_name(rs->family), rs->pattern, addr);
         }
+        if (st->drift)
+                printf("would repair: %s\n", st->drift);
 }
 
 int cmd_apply(struct options *o, int argc, char **argv) {
