@@ -19,9 +19,9 @@ IPT6=$(command -v ip6tables-legacy)
 RULE4="-I FORWARD 1 -i docker+ -d 169.254.169.254/32 -j DROP"
 RULE6="-I FORWARD 1 -i docker+ -d fd00:ec2::254/128 -j DROP"
 
-# median in ms of one command; $1 = label, $2 = prepare (shell) or "", rest = command
+# median in ms of one command; $1 = prepare command or "", rest = the command
 median() {
-	local label=$1 prepare=$2; shift 2
+	local prepare=$1; shift
 	local args=(-N --warmup 5 --runs "$RUNS" --export-json "$OUT/r.json")
 	[ -n "$prepare" ] && args+=(--prepare "$prepare")
 	inns hyperfine "${args[@]}" "$*" >/dev/null 2>&1
@@ -42,12 +42,12 @@ ratio() { python3 -c "print('%.2f' % ($1 / $2))"; }
 
 reset="ip netns exec $NS $EH -q -b iptables remove"
 foreign_rules 0
-t_apply=$(median apply "$reset" "$EH" -q -b iptables apply)
-t_apply_again=$(median apply-again "" "$EH" -q -b iptables apply)
-t_verify=$(median verify "" "$EH" -q -b iptables verify)
-t_doc4=$(median doc4 "ip netns exec $NS $IPT4 -F FORWARD" "$IPT4" -w $RULE4)
-t_doc6=$(median doc6 "ip netns exec $NS $IPT6 -F FORWARD" "$IPT6" -w $RULE6)
-t_check=$(median check "" "$IPT4" -C FORWARD -i docker+ -d 169.254.169.254/32 -j DROP || echo "n/a")
+t_apply=$(median "$reset" "$EH" -q -b iptables apply)
+t_apply_again=$(median "" "$EH" -q -b iptables apply)
+t_verify=$(median "" "$EH" -q -b iptables verify)
+t_doc4=$(median "ip netns exec $NS $IPT4 -F FORWARD" "$IPT4" -w $RULE4)
+t_doc6=$(median "ip netns exec $NS $IPT6 -F FORWARD" "$IPT6" -w $RULE6)
+t_check=$(median "" "$IPT4" -C FORWARD -i docker+ -d 169.254.169.254/32 -j DROP || echo "n/a")
 t_doc=$(python3 -c "print('%.2f' % ($t_doc4 + $t_doc6))")
 
 echo "Whole-process medians, $RUNS runs each, one namespace, iptables-legacy 1.8.9 (hyperfine -N)"
@@ -65,8 +65,8 @@ printf '| %s | %s | %s | %s | %s |\n' "---:" "---:" "---:" "---:" "---:"
 base=""
 for n in 0 1000 10000; do
 	foreign_rules "$n"
-	t=$(median "apply-$n" "$reset --no-ipv6" "$EH" -q -b iptables --no-ipv6 apply)
-	d=$(median "doc-$n" "$reset --no-ipv6" "$IPT4" -w $RULE4)
+	t=$(median "$reset --no-ipv6" "$EH" -q -b iptables --no-ipv6 apply)
+	d=$(median "$reset --no-ipv6" "$IPT4" -w $RULE4)
 	[ -z "$base" ] && base=$t
 	printf '| %s | %s | %s | %s | %s |\n' "$n" "$t" "$(ratio "$t" "$base")" "$d" "$(ratio "$t" "$d")"
 done

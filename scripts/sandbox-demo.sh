@@ -7,8 +7,9 @@
 # credential endpoint 169.254.170.2 stays reachable. The host's own firewall is never touched.
 #   sudo scripts/sandbox-demo.sh [--backend iptables|nftables]
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 3
 ECS_HARDEN=${ECS_HARDEN:-$PWD/ecs-harden}
+# shellcheck source=tests/integration/lib.sh
 . tests/integration/lib.sh
 
 backend=auto

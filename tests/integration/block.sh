@@ -3,6 +3,7 @@
 # The block, proven with real packets, against each backend: a container on docker0 cannot reach
 # the metadata service over IPv4 or IPv6 once `apply` ran, 169.254.170.2 stays reachable, and
 # apply/verify/remove behave as the contract says. Runs once per backend in $BACKENDS.
+# shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
 require_root_netns

@@ -1,6 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
 # The command-line contract: exit codes, usage errors, privilege refusal, the printed rules.
+# shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
 setup_common

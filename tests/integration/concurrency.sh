@@ -5,6 +5,7 @@
 # rules each) run while ecs-harden applies and removes the block 150 times; every foreign rule
 # must survive and the block must end as the last command left it. Parallel applies must never
 # leave two copies. Per backend in $BACKENDS (nftables: `nft add rule` writers in a foreign table).
+# shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
 require_root_netns
@@ -81,7 +82,7 @@ assert d["ok"] and all(r["copies"] == 1 for r in d["rules"]), d
 ' "$TMPD/v.json"
 
 	ip netns del "$NS"
-	CREATED_NS=""
+	CREATED_NS=${CREATED_NS/ $NS/}
 done
 
 # The lock is honoured: while another process holds it, apply waits, then succeeds.

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # SPDX-License-Identifier: Apache-2.0
 # Shared by the integration tests: TAP-style reporting, and a throwaway three-namespace world
 #   container (ecsh-PID-c)  --veth-->  instance (ecsh-PID-i, bridge docker0)  --veth-->  metadata
