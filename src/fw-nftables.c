@@ -285,6 +285,8 @@ ssize_t nft_block_batch(const struct block *b, const struct nft_batch_plan *plan
         ssize_t k;
         size_t off;
 
+        /* libmnl 1.0.4 does not zero attribute padding: nothing uninitialised goes to the kernel. */
+        memset(buf, 0, size);
         k = batch_begin(buf, size, genid, seq);
         if (k < 0)
                 return k;
@@ -353,6 +355,7 @@ ssize_t nft_block_batch(const struct block *b, const struct nft_batch_plan *plan
 ssize_t nft_remove_batch(uint32_t genid, uint32_t seq, void *buf_, size_t size, unsigned *ret_n_msgs) {
         char *buf = buf_;
         unsigned n = 0;
+        memset(buf, 0, size);
         ssize_t k = batch_begin(buf, size, genid, seq);
         if (k < 0)
                 return k;
@@ -462,7 +465,7 @@ static int gen_cb(const struct nlmsghdr *nlh, void *data) {
 }
 
 static int conn_read_genid(struct conn *c) {
-        char buf[MSG_MAX];
+        char buf[MSG_MAX] = {};
         struct gen_reply g = { .conn = c };
 
         struct nlmsghdr *nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETGEN, AF_UNSPEC, NLM_F_ACK, ++c->seq);
@@ -657,7 +660,7 @@ static int rule_cb(const struct nlmsghdr *nlh, void *data) {
 }
 
 static int state_read_once(struct conn *c, struct state *s, bool all_chains) {
-        char buf[MSG_MAX];
+        char buf[MSG_MAX] = {};
         struct read_ctx x = { .conn = c, .state = s, .all_chains = all_chains };
         struct nlmsghdr *nlh;
         int r;

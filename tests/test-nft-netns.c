@@ -51,7 +51,7 @@ static uint32_t genid(void) {
 
 /* Sends a batch creating (EXCL) or deleting table FAMILY NAME; 0 or negative errno. */
 static int foreign_table(int family, const char *name, bool create) {
-        char buf[4096];
+        char buf[4096] = {};
         size_t off = 0;
         int failed;
 

@@ -209,7 +209,9 @@ if command -v setpriv >/dev/null; then
 		"$ECS_HARDEN" -b $B verify
 	end=$EPOCHREALTIME
 	check "... says permission denied" grep -q "permission denied" "$TMPD/err"
-	check "... at once (under 1 s)" python3 -c "import sys; sys.exit(0 if float(sys.argv[2]) - float(sys.argv[1]) < 1 else 1)" "$start" "$end"
+	# At once, not after the 5 s receive timeout (valgrind alone takes about a second to start).
+	limit=1; [ -n "${ECS_HARDEN_REAL:-}" ] && limit=4
+	check "... at once (under $limit s)" python3 -c "import sys; sys.exit(0 if float(sys.argv[2]) - float(sys.argv[1]) < float(sys.argv[3]) else 1)" "$start" "$end" "$limit"
 	check_exit 3 "unprivileged apply exits 3" ip netns exec "$NS_I" setpriv --reuid=65534 --regid=65534 --clear-groups \
 		"$ECS_HARDEN" -b $B apply
 fi
