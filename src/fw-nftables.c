@@ -507,9 +507,9 @@ static int conn_batch(struct conn *c, const void *buf, size_t len, uint32_t seq,
                 ssize_t n = mnl_socket_recvfrom(c->nl, c->buf, RECV_BUF_SIZE);
                 if (n < 0)
                         return recv_errno();
-                size_t left = (size_t) n;
-                for (const struct nlmsghdr *nlh = (const void *) c->buf; mnl_nlmsg_ok(nlh, (int) left);
-                     nlh = mnl_nlmsg_next(nlh, (int *) &left)) {
+                int left = (int) n;
+                for (const struct nlmsghdr *nlh = (const void *) c->buf; mnl_nlmsg_ok(nlh, left);
+                     nlh = mnl_nlmsg_next(nlh, &left)) {
                         if (nlh->nlmsg_pid != c->portid || nlh->nlmsg_type != NLMSG_ERROR)
                                 continue;
                         if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(struct nlmsgerr)))
