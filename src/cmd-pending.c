@@ -8,17 +8,7 @@ static int pending(const char *name) {
         return EXIT_REFUSED;
 }
 
-int cmd_persist(struct options *o, int argc, char **argv) {
-        (void) o, (void) argc, (void) argv;
-        return pending("persist");
-}
-
 int cmd_status(struct options *o, int argc, char **argv) {
         (void) o, (void) argc, (void) argv;
         return pending("status");
-}
-
-int cmd_audit_policy(struct options *o, int argc, char **argv) {
-        (void) o, (void) argc, (void) argv;
-        return pending("audit-policy");
 }
