@@ -10,11 +10,9 @@
 #include "xtables-lock.h"
 
 static enum fw_backend_kind resolve_backend(const struct options *o, const char **ret_reason) {
-        const char *reason = "chosen with --backend or BACKEND=";
-        enum fw_backend_kind k = o->backend;
+        const char *reason;
+        enum fw_backend_kind k = fw_backend_resolve(o->backend, &reason);
 
-        if (k == FW_BACKEND_AUTO)
-                k = fw_backend_detect(&reason);
         log_info("backend: %s (%s)", fw_backend_to_string(k), reason);
         if (ret_reason)
                 *ret_reason = reason;
@@ -215,7 +213,8 @@ int cmd_verify(struct options *o, int argc, char **argv) {
                 if (r < 0)
                         return fw_error_exit(r, "repair the metadata block", k);
                 fixed = changed;
-                log_notice("metadata block was not in place; repaired");
+                if (changed)
+                        log_notice("metadata block was not in place; repaired");
                 r = fw_inspect(k, &o->block, &st);
                 if (r < 0)
                         return fw_error_exit(r, "read the firewall rules after the repair", k);
@@ -244,8 +243,10 @@ int cmd_rules(struct options *o, int argc, char **argv) {
                 _cleanup_yajl_gen_ yajl_gen g = json_new();
                 _cleanup_free_ char *text = NULL;
                 size_t size = 0;
+                if (!g)
+                        return log_error_errno(-ENOMEM, "Out of memory"), EXIT_REFUSED;
                 FILE *f = open_memstream(&text, &size);
-                if (!f || !g)
+                if (!f)
                         return log_error_errno(-ENOMEM, "Out of memory"), EXIT_REFUSED;
                 r = fw_print_rules(k, &o->block, f);
                 fclose(f);

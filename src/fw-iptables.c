@@ -15,7 +15,7 @@
 #define CHAIN "FORWARD"
 #define LOCK_TIMEOUT_MS 10000
 #define COMMIT_ATTEMPTS 10
-#define MAX_JUMP_DEPTH 16
+#define MAX_JUMP_DEPTH 64
 #define MAX_AHEAD_NOTES 64
 
 /* libiptc and libip6tc have the same API on different entry types; this table lets the rest of
@@ -324,20 +324,76 @@ static bool target_is_non_terminal(const char *t) {
         return false;
 }
 
+/* ---- chain snapshots ---- */
+
+/* A chain's rules decoded into an array. libiptc keeps one rule iterator per handle, so a chain
+ * must be read whole before another chain is walked (a jump inside a walk would end it). */
+struct snapshot {
+        struct xt_rule *rules;
+        size_t n;
+        bool policy_accept;
+};
+
+static void snapshot_done(struct snapshot *s) {
+        free(s->rules);
+        s->rules = NULL;
+        s->n = 0;
+}
+
+static int snapshot_take(const struct family_ops *ops, struct xtc_handle *h, const char *name, struct snapshot *ret) {
+        xt_chainlabel chain;
+        size_t alloc = 0;
+
+        memset(ret, 0, sizeof(*ret));
+        snprintf(chain, sizeof(chain), "%s", name);
+        struct xt_counters counters;
+        const char *policy = ops->get_policy(chain, &counters, h);
+        ret->policy_accept = !policy || streq(policy, IPTC_LABEL_ACCEPT);
+
+        for (const void *e = ops->first_rule(chain, h); e; e = ops->next_rule(e, h)) {
+                if (ret->n == alloc) {
+                        size_t na = alloc ? alloc * 2 : 64;
+                        struct xt_rule *nr = realloc(ret->rules, na * sizeof(*nr));
+                        if (!nr) {
+                                snapshot_done(ret);
+                                return -ENOMEM;
+                        }
+                        ret->rules = nr;
+                        alloc = na;
+                }
+                iptables_entry_to_rule(ops->family, e, ops->get_target(e, h), &ret->rules[ret->n++]);
+        }
+        return 0;
+}
+
+/* ---- effectiveness of what stands ahead ---- */
+
+#define MAX_CACHED_CHAINS 256
+
+/* Each user chain's answer is computed once per walk: chains that jump to each other many
+ * times would otherwise cost exponential work. */
+struct chain_verdict {
+        char name[sizeof(xt_chainlabel)];
+        enum { CHAIN_COMPUTING, CHAIN_CAN_ACCEPT, CHAIN_CANNOT_ACCEPT } state;
+        char culprit[256];
+};
+
 struct walk {
         const struct family_ops *ops;
         struct xtc_handle *h;
         const struct block *b;
         const char *pattern;
         bool policy_accept;
+        struct chain_verdict cache[MAX_CACHED_CHAINS];
+        size_t n_cache;
 };
 
-static bool chain_can_accept(const struct walk *w, const char *chain, unsigned depth, char *culprit, size_t size);
+static bool chain_can_accept(struct walk *w, const char *chain, unsigned depth, char *culprit, size_t size);
 
 /* Classifies one rule that stands ahead of a block rule. Returns true when it can let the packet
  * through; *why (static or in WHYBUF) says why or why not. */
-static bool rule_is_harmful(const struct walk *w, const struct xt_rule *r, unsigned depth, char *whybuf,
-                            size_t whysize, const char **why) {
+static bool rule_is_harmful(struct walk *w, const struct xt_rule *r, unsigned depth, char *whybuf, size_t whysize,
+                            const char **why) {
         const char *t = r->target;
 
         if (!rule_can_match(r, w->pattern, w->b, why))
@@ -391,70 +447,59 @@ static bool rule_is_harmful(const struct walk *w, const struct xt_rule *r, unsig
         return true;
 }
 
-static bool chain_can_accept(const struct walk *w, const char *chain, unsigned depth, char *culprit, size_t size) {
-        if (depth > MAX_JUMP_DEPTH) {
-                snprintf(culprit, size, "(jumps nested too deep to follow)");
+static bool chain_can_accept(struct walk *w, const char *chain, unsigned depth, char *culprit, size_t size) {
+        struct chain_verdict *v;
+        struct snapshot s;
+        bool accept = false;
+
+        for (size_t i = 0; i < w->n_cache; i++)
+                if (streq(w->cache[i].name, chain)) {
+                        /* The kernel refuses jump loops; a chain still being computed is on our
+                         * own path and adds nothing new. */
+                        if (w->cache[i].state == CHAIN_COMPUTING)
+                                return false;
+                        snprintf(culprit, size, "%s", w->cache[i].culprit);
+                        return w->cache[i].state == CHAIN_CAN_ACCEPT;
+                }
+        if (depth > MAX_JUMP_DEPTH || w->n_cache >= MAX_CACHED_CHAINS) {
+                snprintf(culprit, size, "(jumps nested too deep or too many chains to follow)");
                 return true;
         }
-        for (const void *e = w->ops->first_rule(chain, w->h); e; e = w->ops->next_rule(e, w->h)) {
-                struct xt_rule r;
+        v = &w->cache[w->n_cache++];
+        *v = (struct chain_verdict) { .state = CHAIN_COMPUTING };
+        snprintf(v->name, sizeof(v->name), "%s", chain);
+
+        if (snapshot_take(w->ops, w->h, chain, &s) < 0) {
+                snprintf(v->culprit, sizeof(v->culprit), "(out of memory reading %s)", chain);
+                v->state = CHAIN_CAN_ACCEPT;
+                snprintf(culprit, size, "%s", v->culprit);
+                return true;
+        }
+        for (size_t i = 0; i < s.n && !accept; i++) {
                 char whybuf[512];
                 const char *why;
 
-                iptables_entry_to_rule(w->ops->family, e, w->ops->get_target(e, w->h), &r);
-                if (rule_is_harmful(w, &r, depth, whybuf, sizeof(whybuf), &why)) {
-                        char text[256];
-                        xt_rule_format(&r, text, sizeof(text));
-                        snprintf(culprit, size, "-A %s %s", chain, text);
-                        return true;
+                if (rule_is_harmful(w, &s.rules[i], depth, whybuf, sizeof(whybuf), &why)) {
+                        char text[200];
+                        xt_rule_format(&s.rules[i], text, sizeof(text));
+                        snprintf(v->culprit, sizeof(v->culprit), "-A %s %s", chain, text);
+                        accept = true;
                 }
         }
-        return false;
-}
-
-/* ---- chain snapshots and plans ---- */
-
-struct snapshot {
-        struct xt_rule *rules;
-        size_t n;
-        bool policy_accept;
-};
-
-static void snapshot_done(struct snapshot *s) {
-        free(s->rules);
-        s->rules = NULL;
-        s->n = 0;
-}
-
-static int snapshot_take(const struct family_ops *ops, struct xtc_handle *h, struct snapshot *ret) {
-        xt_chainlabel chain = CHAIN;
-        size_t alloc = 0;
-
-        memset(ret, 0, sizeof(*ret));
-        struct xt_counters counters;
-        const char *policy = ops->get_policy(chain, &counters, h);
-        ret->policy_accept = !policy || streq(policy, IPTC_LABEL_ACCEPT);
-
-        for (const void *e = ops->first_rule(chain, h); e; e = ops->next_rule(e, h)) {
-                if (ret->n == alloc) {
-                        size_t na = alloc ? alloc * 2 : 64;
-                        struct xt_rule *nr = realloc(ret->rules, na * sizeof(*nr));
-                        if (!nr) {
-                                snapshot_done(ret);
-                                return -ENOMEM;
-                        }
-                        ret->rules = nr;
-                        alloc = na;
-                }
-                iptables_entry_to_rule(ops->family, e, ops->get_target(e, h), &ret->rules[ret->n++]);
-        }
-        return 0;
+        snapshot_done(&s);
+        v->state = accept ? CHAIN_CAN_ACCEPT : CHAIN_CANNOT_ACCEPT;
+        snprintf(culprit, size, "%s", v->culprit);
+        return accept;
 }
 
 /* Fills RS for PATTERN from the snapshot; with NOTES false it only decides "effective". */
 static int judge_pattern(const struct family_ops *ops, struct xtc_handle *h, const struct snapshot *s,
                          const struct block *b, const char *pattern, bool notes, struct fw_rule_status *rs) {
-        struct walk w = { .ops = ops, .h = h, .b = b, .pattern = pattern, .policy_accept = s->policy_accept };
+        _cleanup_free_ struct walk *w = calloc(1, sizeof(*w));
+
+        if (!w)
+                return -ENOMEM;
+        *w = (struct walk) { .ops = ops, .h = h, .b = b, .pattern = pattern, .policy_accept = s->policy_accept };
 
         rs->family = ops->family;
         snprintf(rs->pattern, sizeof(rs->pattern), "%s", pattern);
@@ -470,7 +515,7 @@ static int judge_pattern(const struct family_ops *ops, struct xtc_handle *h, con
         for (size_t i = 0; i + 1 < rs->position; i++) {
                 char whybuf[512], text[256];
                 const char *why;
-                bool harmful = rule_is_harmful(&w, &s->rules[i], 0, whybuf, sizeof(whybuf), &why);
+                bool harmful = rule_is_harmful(w, &s->rules[i], 0, whybuf, sizeof(whybuf), &why);
 
                 if (harmful)
                         rs->effective = false;
@@ -512,7 +557,7 @@ static int iptables_inspect(const struct block *b, struct fw_status *st) {
                 r = table_open(ops, &h);
                 if (r < 0)
                         return r;
-                r = snapshot_take(ops, h, &s);
+                r = snapshot_take(ops, h, CHAIN, &s);
                 for (size_t i = 0; r >= 0 && i < b->n_patterns; i++)
                         r = judge_pattern(ops, h, &s, b, b->patterns[i], true, &st->rules[st->n_rules++]);
                 snapshot_done(&s);
@@ -523,30 +568,26 @@ static int iptables_inspect(const struct block *b, struct fw_status *st) {
         return 0;
 }
 
-static int cmp_desc(const void *a, const void *b) {
-        unsigned x = *(const unsigned *) a, y = *(const unsigned *) b;
-        return x < y ? 1 : x > y ? -1 : 0;
-}
-
-/* One read-modify-commit of one family. Returns 0, -EAGAIN when another writer committed in
- * between (retry), or another negative errno. */
-static int change_family(const struct family_ops *ops, const struct block *b, bool apply, unsigned *ret_changes) {
-        unsigned deletes[BLOCK_MAX_PATTERNS * 8];
-        size_t n_deletes = 0;
+/* One read-modify-commit of one family on the open handle H, which it frees. Returns 0, -EAGAIN
+ * when another writer committed in between (retry), or another negative errno. */
+static int change_family(const struct family_ops *ops, struct xtc_handle *h, const struct block *b, bool apply,
+                         unsigned *ret_changes) {
+        _cleanup_free_ bool *doomed = NULL;
         const char *inserts[BLOCK_MAX_PATTERNS];
-        size_t n_inserts = 0;
-        struct xtc_handle *h = NULL;
+        size_t n_inserts = 0, n_deletes = 0;
         struct snapshot s;
         xt_chainlabel chain = CHAIN;
         int r;
 
         *ret_changes = 0;
-        r = table_open(ops, &h);
-        if (r < 0)
-                return r;
-        r = snapshot_take(ops, h, &s);
+        r = snapshot_take(ops, h, CHAIN, &s);
         if (r < 0)
                 goto out;
+        doomed = calloc(s.n ? s.n : 1, sizeof(bool));
+        if (!doomed) {
+                r = -ENOMEM;
+                goto out;
+        }
 
         for (size_t p = 0; p < b->n_patterns; p++) {
                 struct fw_rule_status rs = {};
@@ -560,20 +601,18 @@ static int change_family(const struct family_ops *ops, const struct block *b, bo
                 if (apply && !keep_first)
                         inserts[n_inserts++] = b->patterns[p];
                 for (size_t i = 0; i < s.n; i++)
-                        if (xt_rule_is_block(&s.rules[i], b->patterns[p])) {
-                                if (keep_first && i + 1 == rs.position)
-                                        continue;
-                                if (n_deletes < ELEMENTSOF(deletes))
-                                        deletes[n_deletes++] = (unsigned) i;
+                        if (xt_rule_is_block(&s.rules[i], b->patterns[p]) && !(keep_first && i + 1 == rs.position)) {
+                                doomed[i] = true;
+                                n_deletes++;
                         }
         }
 
         if (n_deletes == 0 && n_inserts == 0)
                 goto out;
 
-        qsort(deletes, n_deletes, sizeof(deletes[0]), cmp_desc);
-        for (size_t i = 0; i < n_deletes; i++)
-                if (!ops->delete_num(chain, deletes[i], h)) {
+        /* From the end, so that the positions of the rules still to delete do not move. */
+        for (size_t i = s.n; i > 0; i--)
+                if (doomed[i - 1] && !ops->delete_num(chain, (unsigned) (i - 1), h)) {
                         r = negative_errno();
                         goto out;
                 }
@@ -598,24 +637,45 @@ out:
 }
 
 static int change(const struct block *b, bool apply, unsigned *ret_changes) {
+        struct xtc_handle *handles[2] = {};
         _cleanup_close_ int lock_fd = -1;
+        size_t n_families = block_n_families(b);
         unsigned total = 0;
+        int r = 0;
 
         lock_fd = xtables_lock(LOCK_TIMEOUT_MS);
         if (lock_fd < 0)
                 return lock_fd;
 
-        for (size_t f = 0; f < block_n_families(b); f++) {
+        /* Open every family before committing any, so that a missing ip6_tables does not leave
+         * the IPv4 half changed and the command failed. */
+        for (size_t f = 0; f < n_families; f++) {
+                r = table_open(family_ops(block_family(b, f)), &handles[f]);
+                if (r < 0) {
+                        for (size_t g = 0; g < f; g++)
+                                family_ops(block_family(b, g))->free(handles[g]);
+                        return r;
+                }
+        }
+
+        for (size_t f = 0; f < n_families; f++) {
                 const struct family_ops *ops = family_ops(block_family(b, f));
                 unsigned changes = 0;
-                int r = -EAGAIN;
 
+                r = change_family(ops, TAKE_PTR(handles[f]), b, apply, &changes);
                 /* Writers that ignore the lock can still change the table under us: libiptc
                  * notices when the rule count changed and the commit fails with EAGAIN. */
-                for (unsigned attempt = 0; r == -EAGAIN && attempt < COMMIT_ATTEMPTS; attempt++)
-                        r = change_family(ops, b, apply, &changes);
-                if (r < 0)
+                for (unsigned attempt = 1; r == -EAGAIN && attempt < COMMIT_ATTEMPTS; attempt++) {
+                        struct xtc_handle *h = NULL;
+                        r = table_open(ops, &h);
+                        if (r >= 0)
+                                r = change_family(ops, h, b, apply, &changes);
+                }
+                if (r < 0) {
+                        for (size_t g = f + 1; g < n_families; g++)
+                                family_ops(block_family(b, g))->free(handles[g]);
                         return r;
+                }
                 total += changes;
         }
         *ret_changes = total;

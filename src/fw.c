@@ -73,7 +73,7 @@ int fw_rule_status_add_ahead(struct fw_rule_status *rs, const char *rule, bool h
 }
 
 /* Where the "iptables" command a human would type leads: the legacy or the nf_tables variant. */
-static enum fw_backend_kind system_iptables_variant(void) {
+enum fw_backend_kind fw_system_iptables_variant(void) {
         static const char *const candidates[] = { "/usr/sbin/iptables", "/sbin/iptables" };
 
         for (size_t i = 0; i < ELEMENTSOF(candidates); i++) {
@@ -109,6 +109,7 @@ static bool legacy_filter_in_use(void) {
 static bool legacy_xtables_available(void) {
         static const char *const lists[] = { "modules.builtin", "modules.dep" };
         struct utsname u;
+        bool read_all = true;
 
         if (access("/proc/net/ip_tables_names", F_OK) == 0)
                 return true; /* loaded (or built in) */
@@ -118,10 +119,16 @@ static bool legacy_xtables_available(void) {
                 _cleanup_free_ char *path = NULL, *text = NULL;
                 if (asprintf(&path, "/lib/modules/%s/%s", u.release, lists[i]) < 0)
                         return true;
-                if (read_full_file(path, &text, NULL) >= 0 && strstr(text, "/ip_tables.ko"))
+                if (read_full_file(path, &text, NULL) < 0) {
+                        read_all = false;
+                        continue;
+                }
+                if (strstr(text, "/ip_tables.ko"))
                         return true; /* a module that iptables-legacy would load */
         }
-        return false;
+        /* Only a complete module list without ip_tables proves absence; an unreadable one (the
+         * boot unit's ProtectKernelModules= hides /lib/modules) proves nothing. */
+        return !read_all;
 }
 
 enum fw_backend_kind fw_backend_detect(const char **ret_reason) {
@@ -135,7 +142,7 @@ enum fw_backend_kind fw_backend_detect(const char **ret_reason) {
                 k = FW_BACKEND_NFTABLES;
                 reason = "this kernel has no legacy x_tables (ip_tables)";
         } else
-                switch (system_iptables_variant()) {
+                switch (fw_system_iptables_variant()) {
                 case FW_BACKEND_NFTABLES:
                         k = FW_BACKEND_NFTABLES;
                         reason = "the system's iptables is the nf_tables variant";
@@ -154,6 +161,28 @@ enum fw_backend_kind fw_backend_detect(const char **ret_reason) {
         return k;
 }
 
+enum fw_backend_kind fw_backend_resolve(enum fw_backend_kind requested, const char **ret_reason) {
+        if (requested != FW_BACKEND_AUTO) {
+                if (ret_reason)
+                        *ret_reason = "chosen with --backend or BACKEND=";
+                return requested;
+        }
+        return fw_backend_detect(ret_reason);
+}
+
+/* A kernel booted with ipv6.disable=1 has no IPv6 at all: there is nothing to block over IPv6,
+ * and ip6tables cannot even be opened. The block then covers IPv4 only, and says so. */
+static bool host_has_ipv6(void) {
+        return access("/proc/sys/net/ipv6", F_OK) == 0;
+}
+
+static struct block effective_block(const struct block *b) {
+        struct block e = *b;
+        if (e.ipv6 && !host_has_ipv6())
+                e.ipv6 = false;
+        return e;
+}
+
 static const struct fw_backend *backend_get(enum fw_backend_kind k) {
         if (k == FW_BACKEND_AUTO)
                 k = fw_backend_detect(NULL);
@@ -162,21 +191,26 @@ static const struct fw_backend *backend_get(enum fw_backend_kind k) {
 
 int fw_inspect(enum fw_backend_kind k, const struct block *b, struct fw_status *ret) {
         memset(ret, 0, sizeof(*ret));
-        ret->backend = k == FW_BACKEND_AUTO ? fw_backend_detect(NULL) : k;
-        int r = backend_get(ret->backend)->inspect(b, ret);
+        struct block e = effective_block(b);
+        ret->backend = fw_backend_resolve(k, NULL);
+        int r = backend_get(ret->backend)->inspect(&e, ret);
+        if (r >= 0 && e.ipv6 != b->ipv6 && !ret->note)
+                ret->note = strdup("IPv6 is disabled on this host (no /proc/sys/net/ipv6): only IPv4 is blocked");
         if (r < 0)
                 fw_status_done(ret);
         return r;
 }
 
 int fw_apply(enum fw_backend_kind k, const struct block *b, bool *ret_changed) {
+        struct block e = effective_block(b);
         *ret_changed = false;
-        return backend_get(k)->apply(b, ret_changed);
+        return backend_get(k)->apply(&e, ret_changed);
 }
 
 int fw_remove(enum fw_backend_kind k, const struct block *b, unsigned *ret_removed) {
+        struct block e = effective_block(b);
         *ret_removed = 0;
-        return backend_get(k)->remove(b, ret_removed);
+        return backend_get(k)->remove(&e, ret_removed);
 }
 
 int fw_print_rules(enum fw_backend_kind k, const struct block *b, FILE *f) {

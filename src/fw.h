@@ -52,6 +52,13 @@ void fw_status_done(struct fw_status *s);
 /* True when every rule of the block is present, effective, and there exactly once. */
 bool fw_status_complete(const struct fw_status *s);
 
+/* Where the system's "iptables" command leads: FW_BACKEND_IPTABLES (legacy), FW_BACKEND_NFTABLES
+ * (iptables-nft), or FW_BACKEND_AUTO when there is no iptables command. */
+enum fw_backend_kind fw_system_iptables_variant(void);
+
+/* REQUESTED itself, or for FW_BACKEND_AUTO the detected backend; *ret_reason explains. */
+enum fw_backend_kind fw_backend_resolve(enum fw_backend_kind requested, const char **ret_reason);
+
 /* Resolves FW_BACKEND_AUTO for this host; *ret_reason is a static explanation. Never fails. */
 enum fw_backend_kind fw_backend_detect(const char **ret_reason);
 

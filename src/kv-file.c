@@ -60,12 +60,3 @@ int kv_parse(char *text, kv_callback cb, void *userdata) {
         }
         return 0;
 }
-
-int kv_parse_file(const char *path, kv_callback cb, void *userdata) {
-        _cleanup_free_ char *text = NULL;
-        int r = read_full_file(path, &text, NULL);
-        if (r < 0)
-                return r;
-        /* Binary garbage is not a config file; NUL bytes would hide the rest of a line. */
-        return kv_parse(text, cb, userdata);
-}

@@ -3,6 +3,7 @@
 #include <stdarg.h>
 
 #include "commands.h"
+#include "flavour.h"
 #include "kv-file.h"
 #include "log.h"
 #include "options.h"
@@ -97,15 +98,6 @@ static int set_backend(struct options *o, const char *v) {
         return fw_backend_from_string(v, &o->backend);
 }
 
-static const char *const flavours[] = { "al1", "al2", "al2023", "debian", "none" };
-
-static bool flavour_valid(const char *v) {
-        for (size_t i = 0; i < ELEMENTSOF(flavours); i++)
-                if (streq(v, flavours[i]))
-                        return true;
-        return false;
-}
-
 int options_parse(int argc, char **argv, struct options *o, int *ret_first_arg) {
         struct option longopts[ELEMENTSOF(option_defs) + 1];
         char shortopts[64] = "";
@@ -136,9 +128,11 @@ int options_parse(int argc, char **argv, struct options *o, int *ret_first_arg) 
                 int r;
 
                 if (c == '?') {
-                        if (optopt)
-                                return usage_error("unknown or incomplete option '-%c'", optopt);
-                        return usage_error("unknown or incomplete option '%s'", argv[optind - 1]);
+                        for (size_t i = 0; optopt && i < ELEMENTSOF(option_defs); i++)
+                                if (option_defs[i].id == optopt)
+                                        return usage_error("option '--%s' needs an argument (%s)",
+                                                           option_defs[i].name, option_defs[i].arg);
+                        return usage_error("unknown option '%s'", argv[optind - 1]);
                 }
                 for (size_t i = 0; i < ELEMENTSOF(option_defs); i++)
                         if (option_defs[i].id == c && option_defs[i].commands != CMD_ALL) {
@@ -172,7 +166,8 @@ int options_parse(int argc, char **argv, struct options *o, int *ret_first_arg) 
                         o->root = optarg;
                         break;
                 case OPT_FLAVOUR:
-                        if (!flavour_valid(optarg))
+                        enum flavour f;
+                        if (flavour_from_string(optarg, &f) < 0)
                                 return usage_error("unknown flavour '%s' (expected al1, al2, al2023, debian or none)",
                                                    optarg);
                         o->flavour = optarg;

@@ -19,17 +19,13 @@ char *path_join_root(const char *root, const char *path) {
         return p;
 }
 
-int read_full_file(const char *path, char **ret, size_t *ret_size) {
+int read_full_fd(int fd, char **ret, size_t *ret_size) {
         /* Refuse anything that is not a regular file, and stay bounded: these are config files. */
-        const size_t max = 4 * 1024 * 1024;
-        _cleanup_close_ int fd = -1;
+        const size_t max = 64 * 1024 * 1024;
         _cleanup_free_ char *buf = NULL;
         size_t size = 0, alloc = 0;
         struct stat st;
 
-        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-        if (fd < 0)
-                return negative_errno();
         if (fstat(fd, &st) < 0)
                 return negative_errno();
         if (!S_ISREG(st.st_mode))
@@ -67,6 +63,13 @@ int read_full_file(const char *path, char **ret, size_t *ret_size) {
         if (ret_size)
                 *ret_size = size;
         return 0;
+}
+
+int read_full_file(const char *path, char **ret, size_t *ret_size) {
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        if (fd < 0)
+                return negative_errno();
+        return read_full_fd(fd, ret, ret_size);
 }
 
 char *strstrip(char *s) {

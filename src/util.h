@@ -77,7 +77,10 @@ static inline int negative_errno(void) {
 /* Joins ROOT and an absolute PATH; "/" or NULL root gives PATH itself. Returns NULL on OOM. */
 char *path_join_root(const char *root, const char *path);
 
-/* Reads a whole small file into a NUL-terminated buffer. 0 or negative errno. */
+/* Reads a whole regular file (at most 64 MiB) into a NUL-terminated buffer; *ret_size, when
+ * not NULL, excludes the NUL. 0, -EISDIR/-EBADFD (not a regular file), -EFBIG, or another
+ * negative errno. read_full_file() opens PATH non-blocking, so a FIFO cannot hang it. */
+int read_full_fd(int fd, char **ret, size_t *ret_size);
 int read_full_file(const char *path, char **ret, size_t *ret_size);
 
 /* Strips leading and trailing whitespace in place; returns s advanced past the leading part. */

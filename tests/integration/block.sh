@@ -181,11 +181,44 @@ run_iptables_ordering() {
 	in_i iptables-legacy -I DOCKER-USER 1 -i eth9 -j ACCEPT
 	check_exit 0 "an ACCEPT for another input interface in DOCKER-USER is harmless" eh -b iptables verify
 
+	# A jump inside DOCKER-USER must not end the walk of DOCKER-USER (libiptc has one iterator).
+	in_i iptables-legacy -N LOGGING
+	in_i iptables-legacy -A LOGGING -j RETURN
+	in_i iptables-legacy -D DOCKER-USER -i eth9 -j ACCEPT
+	in_i iptables-legacy -I DOCKER-USER 1 -j LOGGING
+	in_i iptables-legacy -I DOCKER-USER 2 -i docker0 -j ACCEPT
+	check_exit 1 "an ACCEPT after a nested jump inside DOCKER-USER is still found" eh -b iptables verify
+	in_i iptables-legacy -D DOCKER-USER -i docker0 -j ACCEPT
+	check_exit 0 "... and without it the nested jumps are harmless" eh -b iptables verify
+
+	# Chains that jump to each other many times: each is judged once, not once per path.
+	prev=DOCKER-USER
+	for i in $(seq 1 24); do
+		in_i iptables-legacy -N "FAN$i"
+		in_i iptables-legacy -I "$prev" 1 -j "FAN$i"
+		in_i iptables-legacy -I "$prev" 1 -p tcp -j "FAN$i"
+		prev="FAN$i"
+	done
+	start=${EPOCHREALTIME/./}
+	check_exit 0 "verify through 24 levels of doubled jumps (2^24 paths) exits 0" eh -b iptables verify
+	elapsed=$(( (${EPOCHREALTIME/./} - start) / 1000 ))
+	check "... in well under a second (${elapsed} ms)" test "$elapsed" -lt 1000
+	in_i iptables-legacy -I FAN24 1 -i docker0 -j ACCEPT
+	check_exit 1 "an ACCEPT at the bottom of the jump tree is found" eh -b iptables verify
+	in_i iptables-legacy -D FAN24 -i docker0 -j ACCEPT
+
 	# Duplicates collapse to one.
 	in_i iptables-legacy -A FORWARD -d 169.254.169.254/32 -i docker+ -j DROP
 	check_exit 1 "verify exits 1 with two copies" eh -b iptables verify
 	check_exit 0 "apply removes the extra copy" eh -b iptables apply
 	check "one copy after apply" test "$(iptables_forward | grep -cxF -- "$rule4")" = 1
+	{ echo '*filter'; for _ in $(seq 1 300); do echo "$rule4"; done; echo COMMIT; } | in_i iptables-legacy-restore --noflush
+	check_exit 0 "apply with 301 copies exits 0" eh -b iptables apply
+	check "apply leaves one copy of 301" test "$(iptables_forward | grep -cxF -- "$rule4")" = 1
+	{ echo '*filter'; for _ in $(seq 1 300); do echo "$rule4"; done; echo COMMIT; } | in_i iptables-legacy-restore --noflush
+	check_exit 0 "remove with 301 copies exits 0" eh -b iptables remove
+	check "remove deletes all 301 copies" test "$(iptables_forward | grep -cxF -- "$rule4")" = 0
+	eh -b iptables apply >/dev/null 2>&1
 
 	# remove takes only the block's rules.
 	in_i iptables-legacy -A FORWARD -d 169.254.169.254/32 -i docker0 -j DROP
