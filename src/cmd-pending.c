@@ -13,11 +13,6 @@ int cmd_persist(struct options *o, int argc, char **argv) {
         return pending("persist");
 }
 
-int cmd_status(struct options *o, int argc, char **argv) {
-        (void) o, (void) argc, (void) argv;
-        return pending("status");
-}
-
 int cmd_audit_policy(struct options *o, int argc, char **argv) {
         (void) o, (void) argc, (void) argv;
         return pending("audit-policy");
