@@ -221,6 +221,9 @@ int cmd_status(struct options *o, int argc, char **argv) {
         if (n_checks > ELEMENTSOF(run.results))
                 return log_error_errno(-E2BIG, "Too many checks registered"), EXIT_REFUSED;
 
+        if (geteuid() != 0)
+                log_warning("not running as root: the firewall rules cannot be read, so the block checks are "
+                            "skipped (run 'sudo ecs-harden status')");
         if (ctx.backend == FW_BACKEND_AUTO)
                 ctx.backend = fw_backend_detect(&ctx.backend_reason);
         if (o->flavour) {
