@@ -4,43 +4,24 @@
 # this test creates, fake roots (--root), a loopback IMDS implementing the token flow, a unix
 # socket replaying a Docker /containers/json answer, and a stand-in journal socket. Assertions
 # read the --json document with python3, not the prose. Root only; exit 77 otherwise.
-set -u
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
 
-[ "$(id -u)" = 0 ] || { echo "SKIP: needs root"; exit 77; }
+require_root_netns
+setup_common
 HERE=$(cd "$(dirname "$0")" && pwd)
 TESTS_DIR=${TESTS_DIR:-$(dirname "$HERE")}
-ECS_HARDEN=${ECS_HARDEN:-$(dirname "$TESTS_DIR")/ecs-harden}
-PYTHON=$(command -v /usr/bin/python3 || command -v python3) || { echo "SKIP: no python3"; exit 77; }
-for tool in ip iptables-legacy ip6tables-legacy unshare; do
-        command -v $tool >/dev/null || { echo "SKIP: no $tool"; exit 77; }
+PYTHON=$(command -v /usr/bin/python3 || command -v python3) || skip_all "needs python3"
+for tool in iptables-legacy ip6tables-legacy unshare script; do
+	command -v $tool >/dev/null || skip_all "needs $tool"
 done
 
-NS=ecsh-$$-1
-NS2=ecsh-$$-2
-TMP=$(mktemp -d /tmp/ecsh-status.XXXXXX)
-PIDS=()
-
-cleanup() {
-        for pid in "${PIDS[@]}"; do
-                kill "$pid" 2>/dev/null
-                wait "$pid" 2>/dev/null
-        done
-        ip netns del "$NS" 2>/dev/null
-        ip netns del "$NS2" 2>/dev/null
-        rm -rf "$TMP"
-}
-trap cleanup EXIT
-
-ip netns add "$NS" 2>/dev/null || { echo "SKIP: cannot create network namespaces"; exit 77; }
-ip netns add "$NS2" || exit 77
-ip -n "$NS" link set lo up
-ip -n "$NS2" link set lo up
-ip netns exec "$NS" iptables-legacy -S FORWARD >/dev/null 2>&1 || { echo "SKIP: no legacy iptables"; exit 77; }
-
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); echo "ok - $*"; }
-not_ok() { failed=$((failed + 1)); echo "not ok - $*"; }
+TMP=$TMPD
+NS=$NS_PREFIX-s1
+NS2=$NS_PREFIX-s2
+netns_add "$NS"
+netns_add "$NS2"
+ip netns exec "$NS" iptables-legacy -S FORWARD >/dev/null 2>&1 || skip_all "no legacy iptables in this kernel"
 
 ROOT=$TMP/root
 mkdir -p "$ROOT/etc/ecs" "$ROOT/var/run"
@@ -48,20 +29,20 @@ mkdir -p "$ROOT/etc/ecs" "$ROOT/var/run"
 # Every run: this namespace, the fake root, IMDS off unless a test turns it on, no Docker unless a
 # test starts the replay server under ROOT/var/run/docker.sock.
 run() {
-        ip netns exec "$NS" env -u DOCKER_HOST -u JOURNAL_STREAM -u INVOCATION_ID -u NO_COLOR \
-                AWS_EC2_METADATA_DISABLED="${IMDS_DISABLED-true}" "$@"
+	ip netns exec "$NS" env -u DOCKER_HOST -u JOURNAL_STREAM -u INVOCATION_ID -u NO_COLOR \
+		AWS_EC2_METADATA_DISABLED="${IMDS_DISABLED-true}" "$@"
 }
 
 # status --json into $TMP/out.json, exit code into $RC.
 status_json() {
-        run "$ECS_HARDEN" -b iptables --root "$ROOT" "$@" --json status >"$TMP/out.json" 2>"$TMP/err"
-        RC=$?
+	run "$ECS_HARDEN" -b iptables --root "$ROOT" "$@" --json status >"$TMP/out.json" 2>"$TMP/err"
+	RC=$?
 }
 
 # Asserts a Python expression over the last document: d = the document, c = checks by id.
 expect() {
-        local name=$1 expr=$2
-        if "$PYTHON" - "$TMP/out.json" "$expr" <<'EOF'
+	local name=$1 expr=$2
+	if "$PYTHON" - "$TMP/out.json" "$expr" <<'EOF'
 import json, sys
 d = json.load(open(sys.argv[1]))
 c = {x["id"]: x for x in d["checks"]}
@@ -70,43 +51,46 @@ if not ok:
     print(json.dumps(d, indent=1), file=sys.stderr)
 sys.exit(0 if ok else 1)
 EOF
-        then ok "$name"; else not_ok "$name ($expr)"; fi
+	then ok "$name"; else not_ok "$name ($expr)"; fi
 }
 
 expect_rc() {
-        if [ "$RC" = "$2" ]; then ok "$1: exit $2"; else not_ok "$1: exit $RC, expected $2"; cat "$TMP/err"; fi
+	if [ "$RC" = "$2" ]; then ok "$1: exit $2"; else not_ok "$1: exit $RC, expected $2"; cat "$TMP/err"; fi
 }
 
+track() { STARTED_PIDS="$STARTED_PIDS $1"; }
+
 wait_ready() {
-        for _ in $(seq 100); do
-                [ -s "$1" ] && return 0
-                sleep 0.05
-        done
-        echo "server did not start: $1" >&2
-        return 1
+	for _ in $(seq 100); do
+		[ -s "$1" ] && return 0
+		sleep 0.05
+	done
+	echo "server did not start: $1" >&2
+	return 1
 }
 
 start_imds() { # ARGS for imds-server.py
-        rm -f "$TMP/imds.ready"
-        ip netns exec "$NS" "$PYTHON" "$HERE/imds-server.py" --ready "$TMP/imds.ready" --log "$TMP/imds.log" "$@" &
-        IMDS_PID=$!
-        PIDS+=("$IMDS_PID")
-        wait_ready "$TMP/imds.ready"
+	rm -f "$TMP/imds.ready"
+	ip netns exec "$NS" "$PYTHON" "$HERE/imds-server.py" --ready "$TMP/imds.ready" --log "$TMP/imds.log" "$@" &
+	IMDS_PID=$!
+	track "$IMDS_PID"
+	wait_ready "$TMP/imds.ready"
 }
 
 stop_pid() {
-        kill "$1" 2>/dev/null
-        wait "$1" 2>/dev/null
+	kill "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+	STARTED_PIDS=$(echo "$STARTED_PIDS" | tr ' ' '\n' | grep -vx "$1" | tr '\n' ' ')
 }
 
 start_docker() { # ANSWER-FILE [STATUS] [SOCKET]
-        local sock=${3:-$ROOT/var/run/docker.sock}
-        rm -f "$TMP/docker.ready"
+	local sock=${3:-$ROOT/var/run/docker.sock}
+	rm -f "$TMP/docker.ready"
         "$PYTHON" "$HERE/docker-server.py" --socket "$sock" --answer "$1" --status "${2:-200}" \
-                --ready "$TMP/docker.ready" &
-        DOCKER_PID=$!
-        PIDS+=("$DOCKER_PID")
-        wait_ready "$TMP/docker.ready"
+		--ready "$TMP/docker.ready" &
+	DOCKER_PID=$!
+	track "$DOCKER_PID"
+	wait_ready "$TMP/docker.ready"
 }
 
 IDS='["imds-block-ipv4","imds-block-ipv6","bridge-coverage","persistence","boot-unit","ecs-config","imds-v2","instance-role-policy","host-network-containers"]'
@@ -247,9 +231,9 @@ expect "IMDSv1 on: WARN" 'c["imds-v2"]["status"] == "WARN" and "IMDSv1" in c["im
 expect "remediation names the instance" '"--http-tokens required" in c["imds-v2"]["remediation"] and "i-0abc1234def567890" in c["imds-v2"]["remediation"]'
 expect "details show the token flow" 'any("/latest/api/token: 200" in s for s in c["imds-v2"]["details"]) and any("without a token: 200" in s for s in c["imds-v2"]["details"])'
 if grep -q '^PUT /latest/api/token -$' "$TMP/imds.log" && grep -q '^GET /latest/meta-data/ -$' "$TMP/imds.log"; then
-        ok "PUT token, then GET without one"
+	ok "PUT token, then GET without one"
 else
-        not_ok "PUT token, then GET without one"; cat "$TMP/imds.log"
+	not_ok "PUT token, then GET without one"; cat "$TMP/imds.log"
 fi
 stop_pid "$IMDS_PID"
 start_imds --v1 off
@@ -282,9 +266,9 @@ ip netns exec "$NS2" env -u DOCKER_HOST AWS_EC2_METADATA_DISABLED=false \
 elapsed_ms=$(( (${EPOCHREALTIME/./} - ${start/./}) / 1000 ))
 expect "black-holed IMDS: SKIP not on EC2" 'c["imds-v2"]["status"] == "SKIP" and "not on EC2" in c["imds-v2"]["summary"]'
 if [ "$elapsed_ms" -le 1300 ] && [ "$elapsed_ms" -ge 250 ]; then
-        ok "black-holed IMDS costs ${elapsed_ms} ms (<= 1.3 s)"
+	ok "black-holed IMDS costs ${elapsed_ms} ms (<= 1.3 s)"
 else
-        not_ok "black-holed IMDS took ${elapsed_ms} ms (expected a connect timeout, under 1.3 s)"
+	not_ok "black-holed IMDS took ${elapsed_ms} ms (expected a connect timeout, under 1.3 s)"
 fi
 ip -n "$NS2" route del 169.254.169.254/32
 ip netns exec "$NS2" env -u DOCKER_HOST AWS_EC2_METADATA_DISABLED=false \
@@ -340,7 +324,7 @@ assert "\033[" not in text
 assert re.search(r"^9 checks: \d+ pass, \d+ warn, \d+ fail, \d+ skip, \d+ info$", text, re.M)
 for block in re.split(r"\n(?=\[)", text):
     if block.startswith(("[WARN]", "[FAIL]")):
-        assert "remediation: " in block, block
+	assert "remediation: " in block, block
 EOF
 then ok "text: one aligned line per check in order, remediation, summary line, no colour off a tty"; else not_ok "text output"; cat "$TMP/out.txt"; fi
 run script -qec "$ECS_HARDEN -b iptables --root $ROOT status" /dev/null >"$TMP/tty.txt" 2>&1
@@ -349,23 +333,23 @@ run script -qec "env NO_COLOR=1 $ECS_HARDEN -b iptables --root $ROOT status" /de
 if ! grep -q $'\033\[' "$TMP/tty.txt" && grep -q '^\[PASS\]' "$TMP/tty.txt"; then ok "NO_COLOR on a terminal"; else not_ok "NO_COLOR on a terminal"; fi
 run "$ECS_HARDEN" -b iptables --root "$ROOT" -q status >"$TMP/out.txt" 2>&1
 if ! grep -q '^\[PASS\]' "$TMP/out.txt" && grep -q '^\[WARN\]' "$TMP/out.txt" && grep -q '^9 checks' "$TMP/out.txt"; then
-        ok "-q prints only WARN/FAIL and the summary"
+	ok "-q prints only WARN/FAIL and the summary"
 else
-        not_ok "-q output"; cat "$TMP/out.txt"
+	not_ok "-q output"; cat "$TMP/out.txt"
 fi
 
 # ---- the journal, under a stand-in systemd (private /run with a journal socket) ----
 printf 'ECS_ENABLE_TASK_IAM_ROLE=true\n' >"$ROOT/etc/ecs/ecs.config"
 ip netns exec "$NS" unshare -m --propagation private sh -c '
-        mount -t tmpfs tmpfs /run || exit 1
-        mkdir -p /run/systemd/system /run/systemd/journal
+	mount -t tmpfs tmpfs /run || exit 1
+	mkdir -p /run/systemd/system /run/systemd/journal
         "$0" "$1" --socket /run/systemd/journal/socket --out "$2/journal.out" --ready "$2/journal.ready" --seconds 20 &
-        jpid=$!
-        for i in $(seq 100); do [ -s "$2/journal.ready" ] && break; sleep 0.05; done
-        JOURNAL_STREAM=8:12345 AWS_EC2_METADATA_DISABLED=true "$3" -b iptables --root "$4" -i docker+ status >/dev/null
-        echo $? >"$2/journal.rc"
-        sleep 0.2
-        kill $jpid; wait $jpid 2>/dev/null
+	jpid=$!
+	for i in $(seq 100); do [ -s "$2/journal.ready" ] && break; sleep 0.05; done
+	JOURNAL_STREAM=8:12345 AWS_EC2_METADATA_DISABLED=true "$3" -b iptables --root "$4" -i docker+ status >/dev/null
+	echo $? >"$2/journal.rc"
+	sleep 0.2
+	kill $jpid; wait $jpid 2>/dev/null
         ' "$PYTHON" "$HERE/journal-server.py" "$TMP" "$ECS_HARDEN" "$ROOT"
 if "$PYTHON" - "$TMP/journal.out" <<'EOF'
 import json, sys
@@ -381,21 +365,21 @@ EOF
 then ok "WARN/FAIL findings sent to the journal with ECS_HARDEN_CHECK"; else not_ok "journal entries"; cat "$TMP/journal.out"; fi
 rm -f "$TMP/journal.out" "$TMP/journal.ready"
 ip netns exec "$NS" unshare -m --propagation private sh -c '
-        mount -t tmpfs tmpfs /run || exit 1
-        mkdir -p /run/systemd/system /run/systemd/journal
+	mount -t tmpfs tmpfs /run || exit 1
+	mkdir -p /run/systemd/system /run/systemd/journal
         "$0" "$1" --socket /run/systemd/journal/socket --out "$2/journal.out" --ready "$2/journal.ready" --seconds 20 &
-        jpid=$!
-        for i in $(seq 100); do [ -s "$2/journal.ready" ] && break; sleep 0.05; done
-        env -u JOURNAL_STREAM -u INVOCATION_ID AWS_EC2_METADATA_DISABLED=true "$3" -b iptables --root "$4" -i docker+ status >/dev/null
-        sleep 0.2
-        kill $jpid; wait $jpid 2>/dev/null
+	jpid=$!
+	for i in $(seq 100); do [ -s "$2/journal.ready" ] && break; sleep 0.05; done
+	env -u JOURNAL_STREAM -u INVOCATION_ID AWS_EC2_METADATA_DISABLED=true "$3" -b iptables --root "$4" -i docker+ status >/dev/null
+	sleep 0.2
+	kill $jpid; wait $jpid 2>/dev/null
         ' "$PYTHON" "$HERE/journal-server.py" "$TMP" "$ECS_HARDEN" "$ROOT"
 if [ ! -s "$TMP/journal.out" ]; then ok "an interactive run leaves the journal alone"; else not_ok "interactive run logged"; fi
 
 # ---- the boot path stays lean: apply/verify never map libcurl or libsystemd ----
 for cmd in "apply" "verify"; do
-        run env LD_DEBUG=files "$ECS_HARDEN" -b iptables --root "$ROOT" $cmd >/dev/null 2>"$TMP/ld.txt"
-        if grep -q "libcurl\|libsystemd" "$TMP/ld.txt"; then not_ok "$cmd loads libcurl/libsystemd"; else ok "$cmd loads neither libcurl nor libsystemd"; fi
+	run env LD_DEBUG=files "$ECS_HARDEN" -b iptables --root "$ROOT" $cmd >/dev/null 2>"$TMP/ld.txt"
+	if grep -q "libcurl\|libsystemd" "$TMP/ld.txt"; then not_ok "$cmd loads libcurl/libsystemd"; else ok "$cmd loads neither libcurl nor libsystemd"; fi
 done
 run env LD_DEBUG=files "$ECS_HARDEN" -b iptables --root "$ROOT" status >/dev/null 2>"$TMP/ld.txt"
 if grep -q "libcurl" "$TMP/ld.txt"; then not_ok "status without IMDS or Docker loads libcurl"; else ok "status without IMDS or Docker does not load libcurl"; fi
@@ -404,5 +388,4 @@ IMDS_DISABLED=false run env LD_DEBUG=files "$ECS_HARDEN" -b iptables --root "$RO
 if grep -q "file=libcurl.so.4 \[0\];  dynamically loaded by" "$TMP/ld.txt"; then ok "status loads libcurl with dlopen when it asks IMDS"; else not_ok "status did not dlopen libcurl"; fi
 stop_pid "$IMDS_PID"
 
-echo "# $passed passed, $failed failed"
-[ "$failed" = 0 ]
+finish
