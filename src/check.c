@@ -196,6 +196,18 @@ static void block_rule_text(enum fw_backend_kind k, int family, const char *patt
                          block_prefixlen(family), pattern);
 }
 
+static bool is_block_rule(const struct fw_status *st, int family, const char *text) {
+        for (size_t i = 0; i < st->n_rules; i++) {
+                char rule[128];
+                if (st->rules[i].family != family)
+                        continue;
+                block_rule_text(st->backend, family, st->rules[i].pattern, rule, sizeof(rule));
+                if (streq(rule, text))
+                        return true;
+        }
+        return false;
+}
+
 int check_describe_block(const struct check_ctx *ctx, const struct fw_status *st, int family,
                          struct check_result *ret, size_t *ret_missing, char *missing, size_t *ret_ineffective,
                          char *ineffective, size_t list_size) {
@@ -236,6 +248,8 @@ int check_describe_block(const struct check_ctx *ctx, const struct fw_status *st
                                 list_append(ineffective, list_size, rs->pattern);
                 }
                 for (size_t j = 0; j < rs->n_ahead; j++) {
+                        if (!rs->ahead[j].harmful && is_block_rule(st, family, rs->ahead[j].rule))
+                                continue; /* the block's rule for another pattern: no news */
                         r = check_result_detail(ret, "  ahead of it: %s: %s, because %s", rs->ahead[j].rule,
                                                 rs->ahead[j].harmful ? "CAN ACCEPT THE PACKET FIRST" : "harmless",
                                                 rs->ahead[j].why);

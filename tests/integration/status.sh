@@ -324,7 +324,7 @@ assert "\033[" not in text
 assert re.search(r"^9 checks: \d+ pass, \d+ warn, \d+ fail, \d+ skip, \d+ info$", text, re.M)
 for block in re.split(r"\n(?=\[)", text):
     if block.startswith(("[WARN]", "[FAIL]")):
-	assert "remediation: " in block, block
+        assert "remediation: " in block, block
 EOF
 then ok "text: one aligned line per check in order, remediation, summary line, no colour off a tty"; else not_ok "text output"; cat "$TMP/out.txt"; fi
 run script -qec "$ECS_HARDEN -b iptables --root $ROOT status" /dev/null >"$TMP/tty.txt" 2>&1
