@@ -9,7 +9,7 @@ int log_full_errno(enum log_level level, int error, const char *fmt, ...) {
         int saved = errno;
         va_list ap;
 
-        if (level > log_max_level)
+        if ((int) level > (int) log_max_level)
                 goto out;
 
         /* %m in FMT must print the error we were given, not whatever errno happens to hold. */

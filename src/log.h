@@ -4,6 +4,7 @@
 #include "util.h"
 
 enum log_level {
+        LOG_LEVEL_OFF = -1, /* nothing at all (fuzzing) */
         LOG_LEVEL_ERROR,
         LOG_LEVEL_WARNING,
         LOG_LEVEL_NOTICE,

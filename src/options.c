@@ -246,7 +246,7 @@ struct config_ctx {
 };
 
 static int config_bad(struct config_ctx *c, unsigned line, const char *what, const char *value) {
-        fprintf(stderr, "ecs-harden: %s:%u: %s '%s'\n", c->path, line, what, value);
+        log_error("%s:%u: %s '%s'", c->path, line, what, value);
         c->failed = true;
         return 0; /* keep reading: report every bad line at once */
 }
