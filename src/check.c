@@ -129,6 +129,22 @@ int check_ctx_fw(const struct check_ctx *ctx, const struct fw_status **ret, int 
         return 0;
 }
 
+int check_ctx_persist(const struct check_ctx *ctx, const struct persist_state **ret) {
+        struct check_cache *c = ctx->cache;
+
+        if (!c->persist_read) {
+                struct options o = *ctx->o;
+                /* The backend status judges, so that both speak of the same rules. */
+                o.backend = ctx->backend;
+                c->persist_error = persist_check(&o, ctx->flavour, &c->persist);
+                c->persist_read = c->persist_error != -ENOMEM;
+        }
+        if (c->persist_error < 0)
+                return c->persist_error;
+        *ret = &c->persist;
+        return 0;
+}
+
 int check_ctx_imds(const struct check_ctx *ctx, struct imds **ret) {
         struct check_cache *c = ctx->cache;
 

@@ -4,8 +4,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "flavour.h"
 #include "fw.h"
 #include "options.h"
+#include "persist.h"
 #include "util.h"
 
 /* The status checks: one file src/check-<id>.c per check, one entry in check.c's table. A check
@@ -52,7 +54,7 @@ struct check_ctx {
         const char *root;               /* never NULL; "/" for the live system */
         enum fw_backend_kind backend;   /* resolved, never AUTO */
         const char *backend_reason;
-        const char *flavour;            /* al1, al2, al2023, debian, none */
+        enum flavour flavour;           /* --flavour or ROOT/etc/os-release */
         const char *flavour_reason;
         struct check_cache *cache;      /* mutable behind the const ctx */
 };
@@ -64,6 +66,10 @@ struct check_cache {
         struct fw_status fw;
 
         struct imds *imds;
+
+        bool persist_read;
+        int persist_error;
+        struct persist_state persist;
 };
 
 void check_cache_done(struct check_cache *c);
@@ -76,6 +82,10 @@ int check_ctx_fw(const struct check_ctx *ctx, const struct fw_status **ret, int 
 /* The IMDS client for this run (environment read once; token fetched once). Never NULL after
  * 0; -ENOMEM otherwise. */
 int check_ctx_imds(const struct check_ctx *ctx, struct imds **ret);
+
+/* How the flavour's persistence and the boot unit stand (persist_check()), read once. 0 or a
+ * negative errno. */
+int check_ctx_persist(const struct check_ctx *ctx, const struct persist_state **ret);
 
 /* A human explanation of a firewall read error, for summaries. Static string. */
 const char *check_fw_error_text(int error, enum fw_backend_kind k);

@@ -7,59 +7,8 @@
 #include "commands.h"
 #include "journal.h"
 #include "json-out.h"
-#include "kv-file.h"
 #include "log.h"
 #include "util.h"
-
-struct flavour_guess {
-        char id[64], version[64], id_like[256];
-};
-
-static int os_release_item(const char *key, const char *value, unsigned line, void *userdata) {
-        struct flavour_guess *g = userdata;
-        (void) line;
-        if (!key)
-                return 0;
-        if (streq(key, "ID"))
-                snprintf(g->id, sizeof(g->id), "%s", value);
-        else if (streq(key, "VERSION_ID"))
-                snprintf(g->version, sizeof(g->version), "%s", value);
-        else if (streq(key, "ID_LIKE"))
-                snprintf(g->id_like, sizeof(g->id_like), " %s ", value);
-        return 0;
-}
-
-/* The AMI flavour per DESIGN.md's table, from ROOT/etc/os-release (ROOT/usr/lib/os-release). */
-static const char *detect_flavour(const char *root, const char **ret_reason) {
-        static const char *const files[] = { "/etc/os-release", "/usr/lib/os-release" };
-        struct flavour_guess g = {};
-        int r = -ENOENT;
-
-        for (size_t i = 0; i < ELEMENTSOF(files) && r < 0; i++) {
-                _cleanup_free_ char *p = path_join_root(root, files[i]);
-                if (!p)
-                        break;
-                r = kv_parse_file(p, os_release_item, &g);
-        }
-        if (r < 0) {
-                *ret_reason = "no os-release file";
-                return "none";
-        }
-        if (streq(g.id, "amzn")) {
-                *ret_reason = "os-release: ID=amzn";
-                if (streq(g.version, "2"))
-                        return "al2";
-                if (streq(g.version, "2023"))
-                        return "al2023";
-                return "al1";
-        }
-        if (streq(g.id, "debian") || streq(g.id, "ubuntu") || strstr(g.id_like, " debian ")) {
-                *ret_reason = "os-release: Debian or a derivative";
-                return "debian";
-        }
-        *ret_reason = "os-release names no known flavour";
-        return "none";
-}
 
 struct status_run {
         struct check_result results[32];
@@ -130,7 +79,7 @@ static void print_text(const struct check_ctx *ctx, const struct status_run *run
                         width = (int) strlen(checks[i].id);
 
         if (!quiet)
-                printf("flavour %s (%s); backend %s (%s)\n\n", ctx->flavour, ctx->flavour_reason,
+                printf("flavour %s (%s); backend %s (%s)\n\n", flavour_to_string(ctx->flavour), ctx->flavour_reason,
                        fw_backend_to_string(ctx->backend), ctx->backend_reason);
 
         for (size_t i = 0; i < n_checks; i++) {
@@ -161,7 +110,7 @@ static int print_json(const struct check_ctx *ctx, const struct status_run *run)
         json_open_object(g, NULL);
         json_int(g, "version", 1);
         json_open_object(g, "host");
-        json_str(g, "flavour", ctx->flavour);
+        json_str(g, "flavour", flavour_to_string(ctx->flavour));
         json_str(g, "backend", fw_backend_to_string(ctx->backend));
         json_str(g, "backend_reason", ctx->backend_reason);
         json_close_object(g);
@@ -206,6 +155,7 @@ static void log_to_journal(const struct status_run *run) {
 
 int cmd_status(struct options *o, int argc, char **argv) {
         struct check_cache cache = {};
+        struct flavour_info flavour;
         struct status_run run = {};
         struct check_ctx ctx = {
                 .o = o,
@@ -226,11 +176,11 @@ int cmd_status(struct options *o, int argc, char **argv) {
                             "skipped (run 'sudo ecs-harden status')");
         if (ctx.backend == FW_BACKEND_AUTO)
                 ctx.backend = fw_backend_detect(&ctx.backend_reason);
-        if (o->flavour) {
-                ctx.flavour = o->flavour;
-                ctx.flavour_reason = "chosen with --flavour";
-        } else
-                ctx.flavour = detect_flavour(ctx.root, &ctx.flavour_reason);
+        r = flavour_detect(ctx.root, o->flavour, &flavour);
+        if (r < 0)
+                return log_error_errno(r, "Failed to determine the AMI flavour: %m"), EXIT_REFUSED;
+        ctx.flavour = flavour.flavour;
+        ctx.flavour_reason = flavour.reason;
 
         r = run_checks(&ctx, &run);
         if (r < 0) {

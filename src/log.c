@@ -1,9 +1,29 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <stdarg.h>
+#include <sys/stat.h>
+#include <syslog.h>
 
 #include "log.h"
 
 enum log_level log_max_level = LOG_LEVEL_NOTICE;
+
+/* When stderr is a journal stream (systemd sets JOURNAL_STREAM=DEV:INODE for it), a "<N>"
+ * prefix gives each line its syslog priority instead of the unit's SyslogLevel=. */
+static bool stderr_is_journal(void) {
+        static int cached = -1;
+        const char *e;
+        unsigned long long dev, ino;
+        struct stat st;
+
+        if (cached >= 0)
+                return cached;
+        cached = 0;
+        e = getenv("JOURNAL_STREAM");
+        if (e && sscanf(e, "%llu:%llu", &dev, &ino) == 2 && fstat(STDERR_FILENO, &st) == 0 &&
+            (unsigned long long) st.st_dev == dev && (unsigned long long) st.st_ino == ino)
+                cached = 1;
+        return cached;
+}
 
 int log_full_errno(enum log_level level, int error, const char *fmt, ...) {
         int saved = errno;
@@ -26,6 +46,16 @@ int log_full_errno(enum log_level level, int error, const char *fmt, ...) {
                 [LOG_LEVEL_DEBUG] = "debug: ",
         };
 
+        static const int priority[] = {
+                [LOG_LEVEL_ERROR] = LOG_ERR,
+                [LOG_LEVEL_WARNING] = LOG_WARNING,
+                [LOG_LEVEL_NOTICE] = LOG_NOTICE,
+                [LOG_LEVEL_INFO] = LOG_INFO,
+                [LOG_LEVEL_DEBUG] = LOG_DEBUG,
+        };
+
+        if (stderr_is_journal())
+                fprintf(stderr, "<%d>", priority[level]);
         fprintf(stderr, "ecs-harden: %s", prefix[level]);
         va_start(ap, fmt);
         vfprintf(stderr, fmt, ap);

@@ -4,8 +4,8 @@
 # this test creates, fake roots (--root), a loopback IMDS implementing the token flow, a unix
 # socket replaying a Docker /containers/json answer, and a stand-in journal socket. Assertions
 # read the --json document with python3, not the prose. Root only; exit 77 otherwise.
-# shellcheck source=lib.sh
-. "$(dirname "$0")/lib.sh"
+# shellcheck source=persist-lib.sh
+. "$(dirname "$0")/persist-lib.sh"
 
 require_root_netns
 setup_common
@@ -24,6 +24,7 @@ netns_add "$NS2"
 ip netns exec "$NS" iptables-legacy -S FORWARD >/dev/null 2>&1 || skip_all "no legacy iptables in this kernel"
 
 ROOT=$TMP/root
+make_root_al2023 "$ROOT"
 mkdir -p "$ROOT/etc/ecs" "$ROOT/var/run"
 
 # Every run: this namespace, the fake root, IMDS off unless a test turns it on, no Docker unless a
@@ -117,7 +118,7 @@ expect "ipv6 WARN when missing, forwarding off" 'c["imds-block-ipv6"]["status"] 
 printf 'NAME="Amazon Linux"\nVERSION="2"\nID="amzn"\nID_LIKE="centos rhel fedora"\nVERSION_ID="2"\n' >"$ROOT/etc/os-release"
 status_json
 expect "flavour al2 from os-release" 'd["host"]["flavour"] == "al2"'
-printf 'NAME="Amazon Linux"\nID="amzn"\nVERSION_ID="2023"\n' >"$ROOT/etc/os-release"
+make_root_al2023 "$ROOT"
 status_json
 expect "flavour al2023 from os-release" 'd["host"]["flavour"] == "al2023"'
 status_json --flavour al1
@@ -125,6 +126,10 @@ expect "--flavour wins" 'd["host"]["flavour"] == "al1"'
 
 # ---- the block: present, forwarding, --no-ipv6 ----
 run "$ECS_HARDEN" -b iptables --root "$ROOT" apply >/dev/null 2>&1 || not_ok "apply in the namespace"
+# From here on the root is persisted (boot unit enabled, ecs-harden.conf), as after a real install.
+run "$ECS_HARDEN" -b iptables --root "$ROOT" persist >/dev/null 2>&1 || not_ok "persist the fake root"
+cp "$ROOT/etc/ecs-harden.conf" "$TMP/ecs-harden.conf.persisted"
+restore_conf() { cp "$TMP/ecs-harden.conf.persisted" "$ROOT/etc/ecs-harden.conf"; }
 status_json
 expect "ipv4 PASS after apply" 'c["imds-block-ipv4"]["status"] == "PASS"'
 expect "ipv6 PASS after apply" 'c["imds-block-ipv6"]["status"] == "PASS"'
@@ -142,10 +147,10 @@ status_json --no-ipv6
 expect_rc "--no-ipv6" 0
 expect "ipv6 SKIP with --no-ipv6, saying so" 'c["imds-block-ipv6"]["status"] == "SKIP" and "--no-ipv6" in c["imds-block-ipv6"]["summary"]'
 expect "--no-ipv6 still notes forwarding" 'any("forwarding is on" in s for s in c["imds-block-ipv6"]["details"])'
-echo "IPV6=no" >"$ROOT/etc/ecs-harden.conf"
+printf 'INTERFACES=docker+\nIPV6=no\n' >"$ROOT/etc/ecs-harden.conf"
 status_json
 expect "IPV6=no in the config skips ipv6" 'c["imds-block-ipv6"]["status"] == "SKIP"'
-rm -f "$ROOT/etc/ecs-harden.conf"
+restore_conf
 ip netns exec "$NS" sysctl -qw net.ipv6.conf.all.forwarding=0
 run "$ECS_HARDEN" -b iptables --root "$ROOT" apply >/dev/null 2>&1
 
@@ -200,7 +205,52 @@ expect "installed patterns cover every bridge" 'c["bridge-coverage"]["status"] =
 printf 'INTERFACES=docker+ cni0 br-+\n' >"$ROOT/etc/ecs-harden.conf"
 status_json
 expect "INTERFACES= from the config file is the installed block" 'c["bridge-coverage"]["status"] == "PASS"'
-rm -f "$ROOT/etc/ecs-harden.conf"
+restore_conf
+
+# ---- persistence and boot-unit, per flavour, against fake roots made to look like each AMI ----
+# status reads what persist wrote: the saved rules, the services' and the boot unit's links.
+for flavour in al2 al1 debian al2023 none; do
+	R=$TMP/persist-$flavour
+	"make_root_$flavour" "$R"
+	mkdir -p "$R/etc/ecs"
+	run "$ECS_HARDEN" -b iptables --root "$R" --json status >"$TMP/out.json" 2>"$TMP/err"
+	expect "$flavour: before persist, persistence FAILs" 'c["persistence"]["status"] == "FAIL" and "persist" in c["persistence"]["remediation"]'
+	if [ "$flavour" = al1 ]; then
+		expect "$flavour: no systemd units: boot-unit WARN (not-found), says to install them" 'c["boot-unit"]["status"] == "WARN" and "install" in c["boot-unit"]["remediation"]'
+	else
+		expect "$flavour: before persist, boot-unit WARNs (disabled)" 'c["boot-unit"]["status"] == "WARN" and "disabled" in c["boot-unit"]["summary"]'
+	fi
+	expect "$flavour: host.flavour" "d['host']['flavour'] == '$flavour'"
+	run "$ECS_HARDEN" -b iptables --root "$R" persist >/dev/null 2>"$TMP/err" || { not_ok "$flavour: persist"; cat "$TMP/err"; }
+	run "$ECS_HARDEN" -b iptables --root "$R" --json status >"$TMP/out.json" 2>"$TMP/err"
+	expect "$flavour: after persist, persistence PASSes" 'c["persistence"]["status"] == "PASS" and c["persistence"]["remediation"] is None'
+	if [ "$flavour" != al1 ]; then
+		expect "$flavour: after persist, boot-unit PASSes" 'c["boot-unit"]["status"] == "PASS"'
+	fi
+done
+
+R=$TMP/persist-al2
+sed -i '/169.254.169.254/d' "$R/etc/sysconfig/iptables"
+status_root() { run "$ECS_HARDEN" -b iptables --root "$1" --json status >"$TMP/out.json" 2>"$TMP/err"; RC=$?; }
+status_root "$R"
+expect_rc "al2: saved file lost the block" 1
+expect "al2: saved file without the block: FAIL naming it" 'c["persistence"]["status"] == "FAIL" and "/etc/sysconfig/iptables" in c["persistence"]["summary"]'
+expect "al2: the details say which file holds what" 'any(s.endswith("/etc/sysconfig/iptables exists but does not hold the block") for s in c["persistence"]["details"]) and any(s.endswith("/etc/sysconfig/ip6tables holds the block") for s in c["persistence"]["details"])'
+run "$ECS_HARDEN" -b iptables --root "$R" persist >/dev/null 2>&1
+rm "$R/etc/systemd/system/basic.target.wants/iptables.service"
+status_root "$R"
+expect "al2: iptables.service disabled: persistence FAILs" 'c["persistence"]["status"] == "FAIL" and "iptables.service" in c["persistence"]["summary"]'
+rm "$R/etc/systemd/system/multi-user.target.wants/ecs-harden.service"
+status_root "$R"
+expect "al2: boot unit link removed: boot-unit WARN" 'c["boot-unit"]["status"] == "WARN" and "ecs-harden.service" in c["boot-unit"]["summary"] and "persist" in c["boot-unit"]["remediation"]'
+ln -sf /dev/null "$R/etc/systemd/system/ecs-harden.service"
+status_root "$R"
+expect "al2: masked boot unit: WARN, remediation unmasks" 'c["boot-unit"]["status"] == "WARN" and "masked" in c["boot-unit"]["summary"] and "unmask" in c["boot-unit"]["remediation"]'
+
+R=$TMP/persist-al2023
+sed -i 's/^INTERFACES=.*/INTERFACES=eth9/' "$R/etc/ecs-harden.conf"
+run "$ECS_HARDEN" -b iptables --root "$R" -i docker+ --json status >"$TMP/out.json" 2>"$TMP/err"
+expect "al2023: ecs-harden.conf not holding the block given with -i: FAIL" 'c["persistence"]["status"] == "FAIL" and "ecs-harden.conf" in c["persistence"]["summary"]'
 
 # ---- ecs-config ----
 rm -f "$ROOT/etc/ecs/ecs.config"
@@ -276,6 +326,52 @@ ip -n "$NS2" route del 169.254.169.254/32
 ip netns exec "$NS2" env -u DOCKER_HOST AWS_EC2_METADATA_DISABLED=false \
         "$ECS_HARDEN" -b iptables --root "$ROOT" --json status >"$TMP/out.json" 2>"$TMP/err"
 expect "no route to IMDS: SKIP not on EC2" 'c["imds-v2"]["status"] == "SKIP"'
+
+# ---- instance-role-policy: audit-policy's verdict on the role's policy, the role from IMDS ----
+P=$TESTS_DIR/policy/input
+status_json
+expect "no policy: SKIP saying how to provide it" 'c["instance-role-policy"]["status"] == "SKIP" and "--policy" in c["instance-role-policy"]["summary"] and "/etc/ecs-harden/instance-role-policy.json" in c["instance-role-policy"]["summary"]'
+mkdir -p "$ROOT/etc/ecs-harden"
+cp "$P/doc-managed-v10.json" "$ROOT/etc/ecs-harden/instance-role-policy.json"
+status_json
+expect "ROOT/etc/ecs-harden/instance-role-policy.json within the reference: PASS" 'c["instance-role-policy"]["status"] == "PASS" and "AmazonEC2ContainerServiceforEC2Role" in c["instance-role-policy"]["summary"]'
+expect "without IMDS the role is unknown, and it says so" 'any("instance role unknown" in s for s in c["instance-role-policy"]["details"])'
+status_json --policy "$P/doc-wildcards.json"
+expect_rc "--policy with excess grants" 1
+expect "excess grants: FAIL naming them" 'c["instance-role-policy"]["status"] == "FAIL" and "beyond AmazonEC2ContainerServiceforEC2Role" in c["instance-role-policy"]["summary"] and c["instance-role-policy"]["remediation"]'
+expect "each finding in the details" 'sum(s.startswith("excess: ") for s in c["instance-role-policy"]["details"]) >= 1'
+status_json --policy "$P/doc-page-v6.json"
+expect "missing actions: WARN naming them" 'c["instance-role-policy"]["status"] == "WARN" and "ecs:TagResource" in c["instance-role-policy"]["summary"] and any(s.startswith("missing: ecs:TagResource") for s in c["instance-role-policy"]["details"])'
+status_json --policy "$P/doc-managed-v10.json" --reference AmazonEC2ContainerServiceforEC2Role@v6
+expect "--reference is honoured" 'c["instance-role-policy"]["status"] == "FAIL" and "@v6" in c["instance-role-policy"]["summary"]'
+status_json --policy "$P/dump-fleet.json"
+expect "a dump of several roles without the role name: SKIP" 'c["instance-role-policy"]["status"] == "SKIP" and "5 roles" in c["instance-role-policy"]["summary"]'
+status_json --policy "$TESTS_DIR/policy/malformed/bad-effect.json"
+expect "malformed policy: WARN naming the file" 'c["instance-role-policy"]["status"] == "WARN" and "bad-effect.json" in c["instance-role-policy"]["summary"]'
+status_json --policy "$TMP/does-not-exist.json"
+expect "--policy FILE that does not exist: WARN" 'c["instance-role-policy"]["status"] == "WARN" and "does-not-exist.json" in c["instance-role-policy"]["summary"]'
+
+start_imds --v1 off --role extra-s3
+IMDS_DISABLED=false status_json --policy "$P/dump-fleet.json"
+expect "the role named by IMDS is picked from the dump" 'c["instance-role-policy"]["status"] == "FAIL" and "role extra-s3 " in c["instance-role-policy"]["summary"] and "s3:GetObject" in c["instance-role-policy"]["summary"]'
+expect "the role's name is in the details" 'any(s == "instance role (from IMDS): extra-s3" for s in c["instance-role-policy"]["details"])'
+if grep -q '^GET /latest/meta-data/iam/security-credentials/ token$' "$TMP/imds.log"; then ok "role name asked with a session token"; else not_ok "role name asked with a session token"; fi
+stop_pid "$IMDS_PID"
+start_imds --v1 off --role Managed-Attached
+IMDS_DISABLED=false status_json --policy "$P/dump-fleet.json"
+expect "role names match regardless of case" 'c["instance-role-policy"]["status"] == "PASS"'
+stop_pid "$IMDS_PID"
+start_imds --v1 off --role ecsInstanceRole-other
+IMDS_DISABLED=false status_json --policy "$P/dump-fleet.json"
+expect "the dump lacks the instance's role: SKIP naming it" 'c["instance-role-policy"]["status"] == "SKIP" and "ecsInstanceRole-other" in c["instance-role-policy"]["summary"]'
+IMDS_DISABLED=false status_json --policy "$P/doc-managed-v10.json"
+expect "a single document is the instance role's" 'c["instance-role-policy"]["status"] == "PASS" and "ecsInstanceRole-other" in c["instance-role-policy"]["summary"]'
+stop_pid "$IMDS_PID"
+start_imds --v1 off --role ''
+IMDS_DISABLED=false status_json --policy "$P/doc-managed-v10.json"
+expect "no instance profile: said in the details" 'any("no instance profile" in s for s in c["instance-role-policy"]["details"])'
+stop_pid "$IMDS_PID"
+rm -f "$ROOT/etc/ecs-harden/instance-role-policy.json"
 
 # ---- host-network-containers against a Docker API replay ----
 status_json

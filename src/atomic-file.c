@@ -1,0 +1,276 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <fcntl.h>
+#include <limits.h>
+#include <stdint.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+
+#include "atomic-file.h"
+#include "util.h"
+
+int open_dir_beneath(const char *root, const char *path, unsigned flags) {
+        _cleanup_close_ int fd = -1;
+        _cleanup_free_ char *copy = NULL;
+
+        if (!path || path[0] != '/')
+                return -EINVAL;
+        /* The root itself is the operator's choice (--root may well sit below a symlinked /tmp). */
+        fd = open(root && root[0] ? root : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return negative_errno();
+
+        copy = strdup(path);
+        if (!copy)
+                return -ENOMEM;
+        for (char *save = NULL, *c = strtok_r(copy, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
+                struct stat st;
+
+                if (streq(c, "."))
+                        continue;
+                if (streq(c, ".."))
+                        return -EINVAL;
+                if (fstatat(fd, c, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+                        if (errno != ENOENT || !(flags & ATOMIC_MKDIR))
+                                return negative_errno();
+                        if (mkdirat(fd, c, 0755) < 0 && errno != EEXIST)
+                                return negative_errno();
+                } else if (S_ISLNK(st.st_mode))
+                        return -ELOOP;
+                else if (!S_ISDIR(st.st_mode))
+                        return -ENOTDIR;
+
+                /* O_NOFOLLOW closes the race between the check above and the open. */
+                int next = openat(fd, c, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (next < 0)
+                        return errno == ENOTDIR ? -ELOOP : negative_errno();
+                close(fd);
+                fd = next;
+        }
+        return TAKE_FD(fd);
+}
+
+/* A temporary name beside NAME, removed again unless handed over. */
+struct temp_name {
+        int dirfd;
+        char name[NAME_MAX + 1];
+};
+
+static void temp_name_unlink(struct temp_name *t) {
+        if (t->name[0]) {
+                int saved = errno;
+                (void) unlinkat(t->dirfd, t->name, 0);
+                errno = saved;
+                t->name[0] = '\0';
+        }
+}
+
+static int temp_open(int dirfd, const char *name, struct temp_name *t) {
+        if (strlen(name) + 9 > NAME_MAX)
+                return -ENAMETOOLONG;
+        t->dirfd = dirfd;
+        for (unsigned attempt = 0; attempt < 64; attempt++) {
+                uint32_t rnd;
+                if (getrandom(&rnd, sizeof(rnd), GRND_NONBLOCK) != sizeof(rnd))
+                        rnd = (uint32_t) getpid() * 2654435761u + attempt;
+                snprintf(t->name, sizeof(t->name), ".%s.%06x", name, (unsigned) (rnd & 0xffffff));
+                /* 0600 until the data is complete: nobody reads a half-written or too open file. */
+                int fd = openat(dirfd, t->name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+                if (fd >= 0)
+                        return fd;
+                if (errno != EEXIST) {
+                        int r = negative_errno();
+                        t->name[0] = '\0';
+                        return r;
+                }
+        }
+        t->name[0] = '\0';
+        return -EEXIST;
+}
+
+static int write_all(int fd, const void *data, size_t size) {
+        const char *p = data;
+        while (size > 0) {
+                ssize_t k = write(fd, p, size);
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return negative_errno();
+                }
+                p += k;
+                size -= (size_t) k;
+        }
+        return 0;
+}
+
+/* Writes DATA to a new temporary file beside NAME with its final mode and owner and syncs it. */
+static int temp_write(int dirfd, const char *name, const void *data, size_t size, mode_t mode, const struct stat *owner,
+                      struct temp_name *t) {
+        _cleanup_close_ int fd = temp_open(dirfd, name, t);
+        int r;
+
+        if (fd < 0)
+                return fd;
+        r = write_all(fd, data, size);
+        if (r < 0)
+                goto fail;
+        if (owner && (owner->st_uid != geteuid() || owner->st_gid != getegid()) &&
+            fchown(fd, owner->st_uid, owner->st_gid) < 0) {
+                r = negative_errno();
+                goto fail;
+        }
+        if (fchmod(fd, mode & 07777) < 0 || fsync(fd) < 0) {
+                r = negative_errno();
+                goto fail;
+        }
+        r = close(TAKE_FD(fd));
+        if (r < 0) {
+                r = negative_errno();
+                goto fail;
+        }
+        return 0;
+fail:
+        temp_name_unlink(t);
+        return r;
+}
+
+static int read_at_nofollow(int dirfd, const char *name, char **ret, size_t *ret_size) {
+        _cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+        char path[64];
+
+        if (fd < 0)
+                return errno == ELOOP ? -ELOOP : negative_errno();
+        /* read_full_file() checks the type and bounds the size; hand it our fd through /proc. */
+        snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+        return read_full_file(path, ret, ret_size);
+}
+
+static int check_regular(int dirfd, const char *name, struct stat *ret) {
+        if (fstatat(dirfd, name, ret, AT_SYMLINK_NOFOLLOW) < 0)
+                return negative_errno();
+        if (S_ISLNK(ret->st_mode))
+                return -ELOOP;
+        if (S_ISDIR(ret->st_mode))
+                return -EISDIR;
+        if (!S_ISREG(ret->st_mode))
+                return -EBADFD;
+        return 0;
+}
+
+int atomic_write_at(int dirfd, const char *name, const void *data, size_t size, mode_t mode, unsigned flags) {
+        _cleanup_(temp_name_unlink) struct temp_name tmp = {};
+        _cleanup_(temp_name_unlink) struct temp_name tmpbak = {};
+        char bak[NAME_MAX + 1];
+        struct stat st;
+        bool exists;
+        int r;
+
+        if (!name[0] || strchr(name, '/') || streq(name, ".") || streq(name, ".."))
+                return -EINVAL;
+        if ((size_t) snprintf(bak, sizeof(bak), "%s" ATOMIC_BACKUP_SUFFIX, name) >= sizeof(bak))
+                return -ENAMETOOLONG;
+
+        r = check_regular(dirfd, name, &st);
+        if (r < 0 && r != -ENOENT)
+                return r;
+        exists = r == 0;
+
+        if (exists) {
+                _cleanup_free_ char *old = NULL;
+                size_t old_size;
+                r = read_at_nofollow(dirfd, name, &old, &old_size);
+                if (r < 0)
+                        return r;
+                if (old_size == size && memcmp(old, data, size) == 0)
+                        return 0;
+                mode = st.st_mode & 07777;
+        }
+
+        if ((flags & ATOMIC_BACKUP) && exists) {
+                struct stat bst;
+                r = check_regular(dirfd, bak, &bst);
+                if (r < 0 && r != -ENOENT)
+                        return r;
+        }
+
+        r = temp_write(dirfd, name, data, size, mode, exists ? &st : NULL, &tmp);
+        if (r < 0)
+                return r;
+
+        if ((flags & ATOMIC_BACKUP) && exists) {
+                /* A hard link keeps the old file's owner, mode and labels exactly; rename then
+                 * replaces an older backup in one step. Copy where links are not allowed. */
+                r = temp_open(dirfd, bak, &tmpbak);
+                if (r < 0)
+                        return r;
+                close(r);
+                (void) unlinkat(dirfd, tmpbak.name, 0);
+                if (linkat(dirfd, name, dirfd, tmpbak.name, 0) < 0) {
+                        _cleanup_free_ char *old = NULL;
+                        size_t old_size;
+                        tmpbak.name[0] = '\0';
+                        if (errno != EPERM && errno != EOPNOTSUPP && errno != EMLINK)
+                                return negative_errno();
+                        r = read_at_nofollow(dirfd, name, &old, &old_size);
+                        if (r < 0)
+                                return r;
+                        r = temp_write(dirfd, bak, old, old_size, st.st_mode, &st, &tmpbak);
+                        if (r < 0)
+                                return r;
+                }
+                if (renameat(dirfd, tmpbak.name, dirfd, bak) < 0)
+                        return negative_errno();
+                tmpbak.name[0] = '\0';
+        }
+
+        if (renameat(dirfd, tmp.name, dirfd, name) < 0)
+                return negative_errno();
+        tmp.name[0] = '\0';
+
+        /* The rename is durable only once the folder is. */
+        if (fsync(dirfd) < 0)
+                return negative_errno();
+        return 1;
+}
+
+static int split_path(const char *path, char **ret_dir, const char **ret_name) {
+        const char *slash = strrchr(path, '/');
+
+        if (!slash || path[0] != '/' || !slash[1])
+                return -EINVAL;
+        *ret_dir = slash == path ? strdup("/") : strndup(path, (size_t) (slash - path));
+        if (!*ret_dir)
+                return -ENOMEM;
+        *ret_name = slash + 1;
+        return 0;
+}
+
+int atomic_write_file(const char *root, const char *path, const void *data, size_t size, mode_t mode,
+                      unsigned flags) {
+        _cleanup_free_ char *dir = NULL;
+        _cleanup_close_ int dirfd = -1;
+        const char *name;
+        int r;
+
+        r = split_path(path, &dir, &name);
+        if (r < 0)
+                return r;
+        dirfd = open_dir_beneath(root, dir, flags);
+        if (dirfd < 0)
+                return dirfd;
+        return atomic_write_at(dirfd, name, data, size, mode, flags);
+}
+
+int read_file_nofollow(const char *root, const char *path, char **ret, size_t *ret_size) {
+        _cleanup_free_ char *dir = NULL;
+        _cleanup_close_ int dirfd = -1;
+        const char *name;
+        int r;
+
+        r = split_path(path, &dir, &name);
+        if (r < 0)
+                return r;
+        dirfd = open_dir_beneath(root, dir, 0);
+        if (dirfd < 0)
+                return dirfd;
+        return read_at_nofollow(dirfd, name, ret, ret_size);
+}

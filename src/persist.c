@@ -1,0 +1,658 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <limits.h>
+#include <stdarg.h>
+#include <sys/socket.h>
+
+#include "atomic-file.h"
+#include "kv-file.h"
+#include "persist.h"
+#include "save-text.h"
+#include "spawn.h"
+#include "util.h"
+
+enum persist_method persist_method_for(enum flavour f, enum fw_backend_kind backend) {
+        /* nftables hosts have no iptables.service to restore a file: the boot unit carries the block. */
+        if (backend == FW_BACKEND_NFTABLES)
+                return PERSIST_BOOT_UNIT;
+        switch (f) {
+        case FLAVOUR_AL2:
+                return PERSIST_SYSCONFIG_SYSTEMD;
+        case FLAVOUR_AL1:
+                return PERSIST_SYSCONFIG_SYSV;
+        case FLAVOUR_DEBIAN:
+                return PERSIST_RULES_FILES;
+        default:
+                return PERSIST_BOOT_UNIT;
+        }
+}
+
+const char *persist_method_describe(enum persist_method m) {
+        switch (m) {
+        case PERSIST_SYSCONFIG_SYSTEMD:
+                return "iptables-save output in /etc/sysconfig/iptables (and ip6tables), restored by iptables.service";
+        case PERSIST_SYSCONFIG_SYSV:
+                return "iptables-save output in /etc/sysconfig/iptables (and ip6tables), restored by the iptables init script";
+        case PERSIST_RULES_FILES:
+                return "iptables-save output in /etc/iptables/rules.v4 (and rules.v6), restored by netfilter-persistent";
+        default:
+                return "ecs-harden.service re-applies the block from /etc/ecs-harden.conf at boot";
+        }
+}
+
+const char *persist_rules_path(enum persist_method m, int family) {
+        bool v6 = family == AF_INET6;
+        switch (m) {
+        case PERSIST_SYSCONFIG_SYSTEMD:
+        case PERSIST_SYSCONFIG_SYSV:
+                return v6 ? "/etc/sysconfig/ip6tables" : "/etc/sysconfig/iptables";
+        case PERSIST_RULES_FILES:
+                return v6 ? "/etc/iptables/rules.v6" : "/etc/iptables/rules.v4";
+        default:
+                return NULL;
+        }
+}
+
+const char *persist_rules_service(enum persist_method m, int family) {
+        bool v6 = family == AF_INET6;
+        switch (m) {
+        case PERSIST_SYSCONFIG_SYSTEMD:
+                return v6 ? "ip6tables.service" : "iptables.service";
+        case PERSIST_SYSCONFIG_SYSV:
+                return v6 ? "ip6tables" : "iptables";
+        case PERSIST_RULES_FILES:
+                return "netfilter-persistent.service";
+        default:
+                return NULL;
+        }
+}
+
+int persist_config_text(const struct block *b, enum fw_backend_kind backend, char **ret) {
+        _cleanup_free_ char *text = NULL;
+        size_t size = 0;
+        FILE *f = open_memstream(&text, &size);
+
+        if (!f)
+                return -ENOMEM;
+        fputs("# Written by 'ecs-harden persist': the block that ecs-harden.service re-applies at boot\n"
+              "# and the drift repair keeps in place. Options on the command line override these.\n"
+              "INTERFACES=", f);
+        for (size_t i = 0; i < b->n_patterns; i++)
+                fprintf(f, "%s%s", i ? " " : "", b->patterns[i]);
+        fprintf(f, "\nIPV6=%s\nBACKEND=%s\n", b->ipv6 ? "yes" : "no", fw_backend_to_string(backend));
+        if (fclose(f) != 0)
+                return -ENOMEM;
+        *ret = TAKE_PTR(text);
+        return 0;
+}
+
+void persist_plan_done(struct persist_plan *p) {
+        for (size_t i = 0; i < p->n_files; i++) {
+                free(p->files[i].path);
+                free(p->files[i].content);
+                free(p->files[i].old);
+                free(p->files[i].source);
+                free(p->files[i].raw);
+        }
+        install_plan_done(&p->links);
+        systemd_bus_close(p->bus);
+        memset(p, 0, sizeof(*p));
+}
+
+_printf_(3, 4) static int fail(struct persist_error *err, int code, const char *fmt, ...) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err->message, sizeof(err->message), fmt, ap);
+        va_end(ap);
+        err->exit_code = code;
+        return -EINVAL;
+}
+
+/* ---- capturing the live rules ---- */
+
+static const char *const save_v4[3][3] = {
+        { "/usr/sbin/iptables-legacy-save", "/sbin/iptables-legacy-save", NULL },
+        { "/usr/sbin/iptables-save", "/sbin/iptables-save", NULL },
+        { "/usr/sbin/iptables-nft-save", "/sbin/iptables-nft-save", NULL },
+};
+static const char *const save_v6[3][3] = {
+        { "/usr/sbin/ip6tables-legacy-save", "/sbin/ip6tables-legacy-save", NULL },
+        { "/usr/sbin/ip6tables-save", "/sbin/ip6tables-save", NULL },
+        { "/usr/sbin/ip6tables-nft-save", "/sbin/ip6tables-nft-save", NULL },
+};
+
+/* Is this save program the nf_tables variant? iptables 1.8 installs both behind one multi-call
+ * binary each (xtables-nft-multi / xtables-legacy-multi); older ones are legacy only. */
+static bool save_is_nft(const char *path) {
+        char real[PATH_MAX];
+        const char *base = strrchr(path, '/');
+        if (strstr(base ? base : path, "nft"))
+                return true;
+        if (!realpath(path, real))
+                return false;
+        base = strrchr(real, '/');
+        return strstr(base ? base + 1 : real, "nft") != NULL;
+}
+
+/* Runs the save program of each variant (legacy first: the iptables backend writes there) and
+ * keeps the output of the first that holds the block. */
+static int capture(const struct block *b, int family, char **ret_text, char **ret_source, struct persist_error *err) {
+        const char *const (*groups)[3] = family == AF_INET6 ? save_v6 : save_v4;
+        bool tried[2] = {}; /* legacy, nft */
+        char tried_names[256] = "";
+        bool any = false;
+
+        for (int pass = 0; pass < 2; pass++)
+                for (size_t g = 0; g < 3; g++) {
+                        const char *path = NULL;
+                        for (size_t i = 0; groups[g][i]; i++)
+                                if (access(groups[g][i], X_OK) == 0) {
+                                        path = groups[g][i];
+                                        break;
+                                }
+                        if (!path)
+                                continue;
+                        int kind = save_is_nft(path);
+                        if (kind != pass || tried[kind])
+                                continue;
+                        tried[kind] = true;
+                        any = true;
+
+                        struct spawn_result res;
+                        char *argv[] = { (char *) path, NULL };
+                        int r = spawn_capture(argv, 1, &res);
+                        if (r < 0)
+                                continue;
+                        snprintf(tried_names + strlen(tried_names), sizeof(tried_names) - strlen(tried_names), "%s%s",
+                                 tried_names[0] ? ", " : "", strrchr(path, '/') + 1);
+                        if (res.status == 0 && save_text_has_block(res.out, b, family)) {
+                                *ret_text = TAKE_PTR(res.out);
+                                *ret_source = strdup(strrchr(path, '/') + 1);
+                                spawn_result_done(&res);
+                                return *ret_source ? 0 : -ENOMEM;
+                        }
+                        spawn_result_done(&res);
+                }
+
+        if (!any)
+                return fail(err, EXIT_REFUSED, "no %s program found in /usr/sbin or /sbin; install iptables",
+                            family == AF_INET6 ? "ip6tables-save" : "iptables-save");
+        return fail(err, EXIT_NOT_SO,
+                    "the %s block is not in place in the live rules (checked the output of %s), so there is nothing "
+                    "to save; run 'ecs-harden apply' first%s",
+                    family == AF_INET6 ? "IPv6" : "IPv4", tried_names[0] ? tried_names : "no program",
+                    family == AF_INET6 ? " (or persist with --no-ipv6)" : "");
+}
+
+/* ---- files ---- */
+
+static int plan_file(struct persist_plan *p, const char *root, const char *path, char *content, mode_t mode, int family,
+                     struct persist_error *err) {
+        struct persist_file *f = &p->files[p->n_files];
+        _cleanup_free_ char *bak = NULL;
+        char *old = NULL, *dummy = NULL;
+        size_t size;
+        int r;
+
+        *f = (struct persist_file) { .path = strdup(path), .content = content, .size = strlen(content), .mode = mode,
+                                     .family = family };
+        p->n_files++;
+        if (!f->path)
+                return -ENOMEM;
+
+        _cleanup_free_ char *full = path_join_root(root, path);
+        r = read_file_nofollow(root, path, &old, &size);
+        if (r == -ELOOP)
+                return fail(err, EXIT_REFUSED,
+                            "refusing to write %s: it or a folder on its path is a symbolic link "
+                            "(a link there could redirect a root-owned write anywhere)",
+                            full ? full : path);
+        if (r < 0 && r != -ENOENT && r != -ENOTDIR)
+                return fail(err, EXIT_REFUSED, "cannot read %s: %s", full ? full : path, strerror(-r));
+        if (r == -ENOTDIR)
+                return fail(err, EXIT_REFUSED, "cannot write %s: a part of its folder path is not a folder",
+                            full ? full : path);
+        f->old = r == 0 ? old : NULL;
+
+        if (asprintf(&bak, "%s" ATOMIC_BACKUP_SUFFIX, path) < 0)
+                return -ENOMEM;
+        r = read_file_nofollow(root, bak, &dummy, &size);
+        free(dummy);
+        if (r == -ELOOP)
+                return fail(err, EXIT_REFUSED, "refusing to write %s" ATOMIC_BACKUP_SUFFIX ": it is a symbolic link",
+                            full ? full : path);
+        return 0;
+}
+
+static int plan_rules_file(struct persist_plan *p, const struct options *o, int family, struct persist_error *err) {
+        _cleanup_free_ char *raw = NULL, *source = NULL, *prepared = NULL, *header = NULL, *normal = NULL;
+        unsigned dropped = 0;
+        int r;
+
+        r = capture(&o->block, family, &raw, &source, err);
+        if (r < 0)
+                return r;
+        /* The same header whatever Docker had running: saving an unchanged rule set must give the same bytes. */
+        if (asprintf(&header, "Saved by 'ecs-harden persist' from %s output; the chains and rules that dockerd "
+                              "re-creates when it starts are left out", source) < 0)
+                return -ENOMEM;
+        r = save_text_prepare(raw, header, &prepared, &dropped);
+        if (r < 0)
+                return r;
+
+        /* /etc/sysconfig/iptables is 0600 on Amazon Linux; netfilter-persistent makes its files 0640. */
+        mode_t mode = p->method == PERSIST_RULES_FILES ? 0640 : 0600;
+        r = plan_file(p, o->root, persist_rules_path(p->method, family), TAKE_PTR(prepared), mode, family, err);
+        if (r < 0)
+                return r;
+        struct persist_file *f = &p->files[p->n_files - 1];
+        f->source = TAKE_PTR(source);
+        f->dropped = dropped;
+
+        /* Starting iptables.service restores the file and so replaces the live tables: on a live
+         * system it must first find the rules as they are, Docker's included (see cmd-persist.c). */
+        if (p->bus && p->method == PERSIST_SYSCONFIG_SYSTEMD && dropped > 0) {
+                r = save_text_normalize(raw, "Saved by 'ecs-harden persist' (live snapshot, replaced in a moment)", &normal);
+                if (r < 0)
+                        return r;
+                f->raw = TAKE_PTR(normal);
+        }
+        return 0;
+}
+
+/* ---- units ---- */
+
+static int plan_unit(struct persist_plan *p, const struct options *o, const char *unit, bool start, bool required,
+                     const char *hint, struct persist_error *err) {
+        int r;
+
+        if (p->bus) {
+                _cleanup_free_ char *state = NULL;
+                r = systemd_unit_file_state(p->bus, unit, &state);
+                if (r == -ENOENT) {
+                        if (!required)
+                                return 0;
+                        return fail(err, EXIT_REFUSED, "%s is not installed; %s", unit, hint);
+                }
+                if (r < 0)
+                        return fail(err, EXIT_REFUSED, "cannot ask systemd about %s: %s", unit,
+                                    systemd_bus_error(p->bus));
+                if (streq(state, "masked"))
+                        return fail(err, EXIT_REFUSED, "%s is masked; unmask it (systemctl unmask %s) and run persist again",
+                                    unit, unit);
+                p->enable[p->n_enable++] = unit;
+                if (start)
+                        p->start[p->n_start++] = unit;
+                return 0;
+        }
+
+        struct install_plan links;
+        r = unit_enable_plan(o->root, unit, &links);
+        if (r == -ENOENT) {
+                if (!required)
+                        return 0;
+                return fail(err, EXIT_REFUSED, "%s is not installed under %s; %s", unit, o->root, hint);
+        }
+        if (r == -ERFKILL)
+                return fail(err, EXIT_REFUSED, "%s is masked under %s (linked to /dev/null); unmask it first", unit,
+                            o->root);
+        if (r == -ENOMEDIUM)
+                return fail(err, EXIT_REFUSED, "%s has no [Install] section under %s; it cannot be enabled", unit,
+                            o->root);
+        if (r < 0)
+                return fail(err, EXIT_REFUSED, "cannot read %s under %s: %s", unit, o->root, strerror(-r));
+
+        for (size_t i = 0; i < links.n_links; i++) {
+                const struct install_link *l = &links.links[i];
+                const char *shown_root = streq(o->root, "/") ? "" : o->root;
+                r = install_link_state(o->root, l);
+                if (r == -ELOOP || r == -ENOTDIR)
+                        r = fail(err, EXIT_REFUSED, "refusing to enable %s: a folder on the path %s%s is a symbolic link "
+                                                    "or not a folder", unit, shown_root, l->dir);
+                else if (r == -EEXIST)
+                        r = fail(err, EXIT_REFUSED, "cannot enable %s: %s%s/%s exists and is not a link to %s", unit,
+                                 shown_root, l->dir, l->name, l->target);
+                else
+                        r = 0;
+                if (r < 0) {
+                        install_plan_done(&links);
+                        return r;
+                }
+        }
+        r = install_plan_merge(&p->links, &links);
+        install_plan_done(&links);
+        return r;
+}
+
+static int plan_sysv(struct persist_plan *p, const struct options *o, const char *service, struct persist_error *err) {
+        struct install_plan links;
+        int r = sysv_enable_plan(o->root, service, &links);
+        if (r == -ENOENT)
+                return fail(err, EXIT_REFUSED, "the %s init script is not installed under %s; install iptables", service,
+                            o->root);
+        if (r == -EBADMSG)
+                return fail(err, EXIT_REFUSED, "the %s init script under %s has no '# chkconfig:' header", service,
+                            o->root);
+        if (r < 0)
+                return fail(err, EXIT_REFUSED, "cannot read the %s init script under %s: %s", service, o->root,
+                            strerror(-r));
+        for (size_t i = 0; i < links.n_links; i++) {
+                r = install_link_state(o->root, &links.links[i]);
+                if (r == -ELOOP || r == -ENOTDIR || r == -EEXIST) {
+                        _cleanup_free_ char *full = NULL;
+                        (void) asprintf(&full, "%s/%s", links.links[i].dir, links.links[i].name);
+                        install_plan_done(&links);
+                        return fail(err, EXIT_REFUSED, "refusing to touch %s under %s: %s", strempty(full), o->root,
+                                    r == -EEXIST ? "something other than a symbolic link is in its place" :
+                                                   "a folder on its path is a symbolic link");
+                }
+        }
+        r = install_plan_merge(&p->links, &links);
+        install_plan_done(&links);
+        return r;
+}
+
+static char *const al1_save4[] = { (char *) "/sbin/service", (char *) "iptables", (char *) "save", NULL };
+static char *const al1_save6[] = { (char *) "/sbin/service", (char *) "ip6tables", (char *) "save", NULL };
+static char *const al1_on4[] = { (char *) "/sbin/chkconfig", (char *) "iptables", (char *) "on", NULL };
+static char *const al1_on6[] = { (char *) "/sbin/chkconfig", (char *) "ip6tables", (char *) "on", NULL };
+
+int persist_plan(const struct options *o, enum flavour f, enum fw_backend_kind backend, struct persist_plan *p,
+                 struct persist_error *err) {
+        size_t nfam = block_n_families(&o->block);
+        int r;
+
+        memset(p, 0, sizeof(*p));
+        memset(err, 0, sizeof(*err));
+        p->flavour = f;
+        p->backend = backend;
+        p->method = persist_method_for(f, backend);
+        p->live = streq(o->root, "/");
+
+        /* Like systemctl in a chroot or an image build: without a running systemd (no
+         * /run/systemd/system, see sd_booted(3)) the links are made offline and nothing is started. */
+        p->systemd_running = access("/run/systemd/system/", F_OK) == 0;
+        if (p->live && p->systemd_running && p->method != PERSIST_SYSCONFIG_SYSV) {
+                r = systemd_bus_open(&p->bus);
+                if (r == -EOPNOTSUPP)
+                        return fail(err, EXIT_REFUSED, "cannot load libsystemd.so.0 to talk to systemd; install libsystemd0");
+                if (r < 0)
+                        return fail(err, EXIT_REFUSED, "cannot reach the running systemd: %s", strerror(-r));
+        }
+
+        switch (p->method) {
+        case PERSIST_SYSCONFIG_SYSTEMD:
+                for (size_t i = 0; i < nfam; i++) {
+                        int fam = block_family(&o->block, i);
+                        r = plan_unit(p, o, persist_rules_service(p->method, fam), true, true,
+                                      "install iptables-services (yum install -y iptables-services) and run persist again", err);
+                        if (r < 0)
+                                return r;
+                }
+                for (size_t i = 0; i < nfam; i++) {
+                        r = plan_rules_file(p, o, block_family(&o->block, i), err);
+                        if (r < 0)
+                                return r;
+                }
+                break;
+
+        case PERSIST_SYSCONFIG_SYSV:
+                if (p->live) {
+                        static const char *const tools[] = { "/sbin/service", "/sbin/chkconfig" };
+                        for (size_t i = 0; i < ELEMENTSOF(tools); i++)
+                                if (access(tools[i], X_OK) < 0)
+                                        return fail(err, EXIT_REFUSED, "%s not found; this does not look like an Amazon "
+                                                                       "Linux AMI (use --flavour)", tools[i]);
+                }
+                for (size_t i = 0; i < nfam; i++) {
+                        int fam = block_family(&o->block, i);
+                        const char *svc = persist_rules_service(p->method, fam);
+                        /* Even where `service iptables save` does the writing, refuse first if the block is not live. */
+                        _cleanup_free_ char *text = NULL, *source = NULL;
+                        r = capture(&o->block, fam, &text, &source, err);
+                        if (r < 0)
+                                return r;
+                        if (p->live) {
+                                struct install_plan probe;
+                                r = sysv_enable_plan("/", svc, &probe);
+                                install_plan_done(&probe);
+                                if (r < 0)
+                                        return fail(err, EXIT_REFUSED, "the %s init script is missing or has no "
+                                                                       "chkconfig header; install iptables", svc);
+                                p->run[p->n_run++] = fam == AF_INET6 ? al1_save6 : al1_save4;
+                                p->run[p->n_run++] = fam == AF_INET6 ? al1_on6 : al1_on4;
+                        } else {
+                                r = plan_sysv(p, o, svc, err);
+                                if (r < 0)
+                                        return r;
+                                r = plan_rules_file(p, o, fam, err);
+                                if (r < 0)
+                                        return r;
+                        }
+                }
+                break;
+
+        case PERSIST_RULES_FILES:
+                for (size_t i = 0; i < nfam; i++) {
+                        r = plan_rules_file(p, o, block_family(&o->block, i), err);
+                        if (r < 0)
+                                return r;
+                }
+                break;
+
+        default:
+                break;
+        }
+
+        /* Every flavour: the configuration file and the boot unit. */
+        _cleanup_free_ char *conf = NULL;
+        r = persist_config_text(&o->block, backend, &conf);
+        if (r < 0)
+                return r;
+        r = plan_file(p, o->root, ECS_HARDEN_CONF, TAKE_PTR(conf), 0644, 0, err);
+        if (r < 0)
+                return r;
+
+        if (p->method == PERSIST_SYSCONFIG_SYSV) {
+                /* The Amazon Linux AMI boots with upstart and SysV scripts, not systemd: the
+                 * iptables init script is what restores the block there. */
+                return 0;
+        }
+        r = plan_unit(p, o, ECS_HARDEN_UNIT, false, true,
+                      "install ecs-harden's units (make install, or the package) and run persist again", err);
+        if (r < 0)
+                return r;
+        return plan_unit(p, o, ECS_HARDEN_TIMER, true, false, NULL, err);
+}
+
+/* ---- checking ---- */
+
+struct conf_scan {
+        char interfaces[512];
+        int ipv6;               /* -1 unset */
+        bool seen_interfaces;
+};
+
+static int conf_item(const char *key, const char *value, unsigned line, void *userdata) {
+        struct conf_scan *c = userdata;
+        (void) line;
+        if (!key)
+                return 0;
+        if (streq(key, "INTERFACES")) {
+                snprintf(c->interfaces, sizeof(c->interfaces), "%s", value);
+                c->seen_interfaces = true;
+        } else if (streq(key, "IPV6"))
+                c->ipv6 = streq(value, "yes") || streq(value, "true") || streq(value, "1") ? 1 :
+                          streq(value, "no") || streq(value, "false") || streq(value, "0") ? 0 : -1;
+        return 0;
+}
+
+static bool conf_holds(const char *text, const struct block *b) {
+        _cleanup_free_ char *copy = strdup(text);
+        struct conf_scan c = { .ipv6 = -1 };
+
+        if (!copy)
+                return false;
+        (void) kv_parse(copy, conf_item, &c);
+        /* Unset keys mean the built-in defaults: docker+ and IPv6 on. */
+        if (!c.seen_interfaces)
+                snprintf(c.interfaces, sizeof(c.interfaces), "docker+");
+        if (c.ipv6 < 0)
+                c.ipv6 = 1;
+        if (b->ipv6 && !c.ipv6)
+                return false;
+        for (size_t i = 0; i < b->n_patterns; i++) {
+                bool found = false;
+                _cleanup_free_ char *list = strdup(c.interfaces);
+                if (!list)
+                        return false;
+                for (char *save = NULL, *w = strtok_r(list, " \t,", &save); w; w = strtok_r(NULL, " \t,", &save))
+                        if (streq(w, b->patterns[i]))
+                                found = true;
+                if (!found)
+                        return false;
+        }
+        return true;
+}
+
+static void unit_state_set(struct persist_unit_state *u, const char *unit, int enabled, const char *state) {
+        u->unit = unit;
+        u->enabled = enabled;
+        snprintf(u->state, sizeof(u->state), "%s", state);
+}
+
+static void unit_state_offline(const char *root, const char *unit, struct persist_unit_state *u) {
+        int r = unit_enabled_offline(root, unit);
+        unit_state_set(u, unit, r,
+                       r == 1 ? "enabled" : r == 0 ? "disabled" : r == -ENOENT ? "not-found" : r == -ERFKILL ? "masked" :
+                       r == -ENOMEDIUM ? "static" : "unknown");
+        if (r == -ENOMEDIUM)
+                u->enabled = 0;
+}
+
+static void unit_state_query(struct systemd_bus *bus, const char *root, const char *unit, struct persist_unit_state *u) {
+        _cleanup_free_ char *state = NULL;
+
+        if (!bus) {
+                unit_state_offline(root, unit, u);
+                return;
+        }
+        int r = systemd_unit_file_state(bus, unit, &state);
+        if (r == -ENOENT)
+                unit_state_set(u, unit, -ENOENT, "not-found");
+        else if (r < 0)
+                unit_state_set(u, unit, r, "unknown");
+        else
+                unit_state_set(u, unit,
+                               strncmp(state, "enabled", 7) == 0 || streq(state, "alias") || streq(state, "linked") ? 1 :
+                               streq(state, "masked") ? -ERFKILL : 0,
+                               state);
+}
+
+int persist_check(const struct options *o, enum flavour f, struct persist_state *s) {
+        _cleanup_systemd_bus_ struct systemd_bus *bus = NULL;
+        _cleanup_free_ char *conf = NULL;
+        size_t size;
+        int r;
+
+        memset(s, 0, sizeof(*s));
+        s->flavour = f;
+        s->backend = o->backend == FW_BACKEND_AUTO ? fw_backend_detect(NULL) : o->backend;
+        s->method = persist_method_for(f, s->backend);
+
+        if (streq(o->root, "/") && s->method != PERSIST_SYSCONFIG_SYSV && systemd_bus_open(&bus) < 0)
+                bus = NULL; /* not booted with systemd (a container, a chroot): read the links instead */
+
+        for (size_t i = 0; i < block_n_families(&o->block) && persist_rules_path(s->method, AF_INET); i++) {
+                int fam = block_family(&o->block, i);
+                struct persist_file_state *fs = &s->files[s->n_files++];
+                _cleanup_free_ char *text = NULL;
+                fs->path = persist_rules_path(s->method, fam);
+                r = read_file_nofollow(o->root, fs->path, &text, &size);
+                fs->exists = r == 0 ? 1 : r == -ENOENT ? 0 : r;
+                fs->holds_block = r == 0 && save_text_has_block(text, &o->block, fam);
+        }
+
+        switch (s->method) {
+        case PERSIST_SYSCONFIG_SYSTEMD:
+                for (size_t i = 0; i < block_n_families(&o->block); i++)
+                        unit_state_query(bus, o->root, persist_rules_service(s->method, block_family(&o->block, i)),
+                                         &s->services[s->n_services++]);
+                break;
+        case PERSIST_SYSCONFIG_SYSV:
+                for (size_t i = 0; i < block_n_families(&o->block); i++) {
+                        const char *svc = persist_rules_service(s->method, block_family(&o->block, i));
+                        /* Runlevel 3 is where an Amazon Linux AMI boots. */
+                        r = sysv_enabled_offline(o->root, svc, 3);
+                        unit_state_set(&s->services[s->n_services++], svc, r, r == 1 ? "on" : r == 0 ? "off" : "unknown");
+                }
+                break;
+        case PERSIST_RULES_FILES:
+                unit_state_query(bus, o->root, "netfilter-persistent.service", &s->services[s->n_services++]);
+                break;
+        default:
+                break;
+        }
+        unit_state_query(bus, o->root, ECS_HARDEN_UNIT, &s->boot_unit);
+
+        r = read_file_nofollow(o->root, ECS_HARDEN_CONF, &conf, &size);
+        s->config_exists = r == 0 ? 1 : r == -ENOENT ? 0 : r;
+        s->config_holds_block = r == 0 && conf_holds(conf, &o->block);
+
+        bool files_hold = s->n_files > 0;
+        const char *missing_file = NULL;
+        for (size_t i = 0; i < s->n_files; i++)
+                if (!s->files[i].holds_block) {
+                        files_hold = false;
+                        missing_file = missing_file ? missing_file : s->files[i].path;
+                }
+        bool services_on = true;
+        const char *off = NULL;
+        for (size_t i = 0; i < s->n_services; i++)
+                if (s->services[i].enabled != 1) {
+                        services_on = false;
+                        off = off ? off : s->services[i].unit;
+                }
+        bool unit_carries = s->boot_unit.enabled == 1 && s->config_holds_block;
+
+        switch (s->method) {
+        case PERSIST_SYSCONFIG_SYSTEMD:
+        case PERSIST_SYSCONFIG_SYSV:
+                s->holds = files_hold && services_on;
+                if (s->holds)
+                        snprintf(s->summary, sizeof(s->summary), "%s holds the block and %s is enabled", s->files[0].path,
+                                 s->services[0].unit);
+                else if (!files_hold)
+                        snprintf(s->summary, sizeof(s->summary), "%s does not hold the block", missing_file);
+                else
+                        snprintf(s->summary, sizeof(s->summary), "%s is not enabled (%s)", off, s->services[0].state);
+                break;
+        case PERSIST_RULES_FILES:
+                /* Without netfilter-persistent nobody restores rules.v4; the boot unit still re-applies the block. */
+                s->holds = files_hold && (services_on || unit_carries);
+                if (s->holds)
+                        snprintf(s->summary, sizeof(s->summary), "%s holds the block (restored by %s)", s->files[0].path,
+                                 services_on ? "netfilter-persistent" : ECS_HARDEN_UNIT);
+                else if (!files_hold)
+                        snprintf(s->summary, sizeof(s->summary), "%s does not hold the block", missing_file);
+                else
+                        snprintf(s->summary, sizeof(s->summary),
+                                 "%s holds the block but neither netfilter-persistent nor " ECS_HARDEN_UNIT
+                                 " restores it at boot", s->files[0].path);
+                break;
+        default:
+                s->holds = unit_carries;
+                if (s->holds)
+                        snprintf(s->summary, sizeof(s->summary), ECS_HARDEN_UNIT " is enabled and " ECS_HARDEN_CONF
+                                                                 " holds the block");
+                else if (s->boot_unit.enabled != 1)
+                        snprintf(s->summary, sizeof(s->summary), ECS_HARDEN_UNIT " is %s: nothing re-applies the block "
+                                                                 "at boot", s->boot_unit.state);
+                else
+                        snprintf(s->summary, sizeof(s->summary), ECS_HARDEN_CONF " %s", s->config_exists == 1 ?
+                                 "does not cover the block's interfaces or IPv6" : "is missing");
+        }
+        if (!s->holds)
+                snprintf(s->remediation, sizeof(s->remediation), "run 'ecs-harden%s%s persist'",
+                         streq(o->root, "/") ? "" : " --root ", streq(o->root, "/") ? "" : o->root);
+        return 0;
+}

@@ -1,0 +1,1411 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <strings.h>
+
+#include "action-catalog.h"
+#include "action-glob.h"
+#include "policy-audit.h"
+#include "policy-builtin.h"
+#include "policy-parse.h"
+#include "util.h"
+
+const char *finding_kind_to_string(enum finding_kind k) {
+        static const char *const t[] = { "excess", "missing", "unknown", "note" };
+        return k < _FINDING_KIND_MAX ? t[k] : "?";
+}
+
+const char *verdict_to_string(enum verdict v) {
+        return v == VERDICT_FAIL ? "FAIL" : v == VERDICT_WARN ? "WARN" : "PASS";
+}
+
+/* What the container agent (or a task) loses without each action of the reference policies. */
+static const struct {
+        const char *action, *consequence;
+} consequences[] = {
+        { "ec2:DescribeTags", "the agent cannot read the instance's EC2 tags (tag propagation to the container "
+                              "instance, ECS_CONTAINER_INSTANCE_PROPAGATE_TAGS_FROM=ec2_instance, fails)" },
+        { "ecs:CreateCluster", "the agent cannot create its cluster (ECS_CLUSTER, or \"default\") when it does not exist" },
+        { "ecs:DeregisterContainerInstance", "today's agent does not call it; older agents and scripts cannot "
+                                             "deregister the instance" },
+        { "ecs:DiscoverPollEndpoint", "the agent cannot find the ECS control-plane endpoints: the instance receives "
+                                      "no tasks and sends no telemetry" },
+        { "ecs:Poll", "the agent cannot receive tasks (no session with the ECS control plane)" },
+        { "ecs:RegisterContainerInstance", "the instance cannot register with its cluster" },
+        { "ecs:StartTelemetrySession", "no container and task metrics or health reach ECS and CloudWatch" },
+        { "ecs:UpdateContainerInstancesState", "Spot Instance draining cannot set the instance to DRAINING" },
+        { "ecs:Submit*", "the agent cannot report task, container and attachment state changes: tasks stay "
+                         "PENDING or never show as stopped" },
+        { "ecs:SubmitTaskStateChange", "task state changes are not reported: tasks stay PENDING or never show as stopped" },
+        { "ecs:SubmitContainerStateChange", "today's agent does not call it; older agents cannot report container state" },
+        { "ecs:SubmitAttachmentStateChanges", "awsvpc network attachments are not reported: awsvpc tasks do not start" },
+        { "ecr:GetAuthorizationToken", "images cannot be pulled from private Amazon ECR repositories (no registry login)" },
+        { "ecr:BatchCheckLayerAvailability", "image pulls from Amazon ECR fail (layer availability checks are denied)" },
+        { "ecr:GetDownloadUrlForLayer", "image pulls from Amazon ECR fail (layers cannot be downloaded)" },
+        { "ecr:BatchGetImage", "image pulls from Amazon ECR fail (the image manifest cannot be read)" },
+        { "logs:CreateLogStream", "containers using the awslogs log driver fail to start (no log stream)" },
+        { "logs:PutLogEvents", "container logs are not delivered to CloudWatch Logs (awslogs log driver)" },
+        { "ecs:TagResource", "the agent cannot tag the cluster or container instance it creates or registers: "
+                             "registration with ECS_CONTAINER_INSTANCE_TAGS fails" },
+        { "ecs:ListTagsForResource", "the task metadata endpoint cannot return task and container-instance tags "
+                                     "(${ECS_CONTAINER_METADATA_URI_V4}/taskWithTags)" },
+        { "ecs:RunTask", "scheduled tasks (EventBridge rules) cannot start tasks" },
+        { "iam:PassRole", "tasks cannot be started with their task or execution role" },
+};
+
+const char *action_consequence(const char *action) {
+        for (size_t i = 0; i < ELEMENTSOF(consequences); i++)
+                if (strcasecmp(consequences[i].action, action) == 0)
+                        return consequences[i].consequence;
+        return NULL;
+}
+
+/* ---- results ---- */
+
+static int result_new(const char *name, struct audit_result **ret) {
+        struct audit_result *r = calloc(1, sizeof(*r));
+        if (!r)
+                return -ENOMEM;
+        r->name = arena_strdup(&r->arena, name);
+        if (!r->name) {
+                free(r);
+                return -ENOMEM;
+        }
+        *ret = r;
+        return 0;
+}
+
+struct audit_result *audit_result_free(struct audit_result *r) {
+        if (!r)
+                return NULL;
+        free(r->findings);
+        arena_done(&r->arena);
+        free(r);
+        return NULL;
+}
+
+_printf_(7, 8) static int add_finding(struct audit_result *r, enum finding_kind kind, const char *action,
+                                      const struct statement *st, const char *policy_label, int statement_override,
+                                      const char *fmt, ...) {
+        _cleanup_free_ char *msg = NULL;
+        va_list ap;
+
+        va_start(ap, fmt);
+        int k = vasprintf(&msg, fmt, ap);
+        va_end(ap);
+        if (k < 0)
+                return -ENOMEM;
+        if (r->n_findings == r->a_findings) {
+                size_t na = r->a_findings * 2 + 4;
+                struct finding *n = reallocarray(r->findings, na, sizeof(*n));
+                if (!n)
+                        return -ENOMEM;
+                r->findings = n;
+                r->a_findings = na;
+        }
+        struct finding f = {
+                .kind = kind,
+                .statement = st ? (int) st->index : statement_override,
+        };
+        bool labelled = policy_label && *policy_label;
+        f.action = action ? arena_strdup(&r->arena, action) : NULL;
+        f.sid = st && st->sid ? arena_strdup(&r->arena, st->sid) : NULL;
+        f.policy = labelled ? arena_strdup(&r->arena, policy_label) : NULL;
+        if (labelled) {
+                size_t ll = strlen(policy_label), ml = strlen(msg);
+                char *m = arena_alloc(&r->arena, ll + ml + 3);
+                if (m) {
+                        memcpy(m, policy_label, ll);
+                        memcpy(m + ll, ": ", 2);
+                        memcpy(m + ll + 2, msg, ml + 1);
+                }
+                f.message = m;
+        } else
+                f.message = arena_strdup(&r->arena, msg);
+        if ((action && !f.action) || (st && st->sid && !f.sid) || !f.message)
+                return -ENOMEM;
+        r->findings[r->n_findings++] = f;
+        r->n_kind[kind]++;
+        return 0;
+}
+
+/* ---- references ---- */
+
+struct reference *reference_free(struct reference *r) {
+        if (!r)
+                return NULL;
+        policy_free(r->policy);
+        free(r->name);
+        free(r->version);
+        free(r->source);
+        free(r);
+        return NULL;
+}
+
+static int builtin_names(char *buf, size_t size) {
+        size_t n = 0;
+        buf[0] = '\0';
+        for (size_t i = 0; i < builtin_policies_size; i++) {
+                bool seen = false;
+                for (size_t k = 0; k < i; k++)
+                        seen = seen || streq(builtin_policies[k].name, builtin_policies[i].name);
+                if (seen)
+                        continue;
+                int k = snprintf(buf + n, size - n, "%s%s", n ? ", " : "", builtin_policies[i].name);
+                if (k < 0 || (size_t) k >= size - n)
+                        break;
+                n += (size_t) k;
+        }
+        return 0;
+}
+
+int reference_load(const char *spec, struct reference **ret, char **ret_error) {
+        _cleanup_free_ char *text = NULL;
+        struct reference *ref;
+        const struct builtin_policy *b = NULL;
+        bool name_known = false;
+        size_t size;
+        int r;
+
+        *ret_error = NULL;
+        if (!spec)
+                spec = DEFAULT_REFERENCE;
+        if (!strchr(spec, '/'))
+                b = builtin_policy_find(spec, &name_known);
+        else if (strncmp(spec, "arn:", 4) == 0)
+                b = builtin_policy_for_arn(spec);
+
+        ref = calloc(1, sizeof(*ref));
+        if (!ref)
+                return -ENOMEM;
+
+        if (b) {
+                r = policy_parse_buffer(b->name, b->json, strlen(b->json), &ref->policy, ret_error);
+                if (r < 0)
+                        goto fail;
+                ref->name = strdup(b->name);
+                ref->version = strdup(b->version);
+                ref->source = strdup("builtin");
+                ref->builtin = true;
+                if (!ref->name || !ref->version || !ref->source) {
+                        r = -ENOMEM;
+                        goto fail;
+                }
+                *ret = ref;
+                return 0;
+        }
+
+        if (name_known) {
+                char versions[128], name[256];
+                snprintf(name, sizeof(name), "%.*s", (int) strcspn(spec, "@"), spec);
+                builtin_policy_versions(name, versions, sizeof(versions));
+                if (asprintf(ret_error, "%s: no such version of %s (built in: %s)", spec, name, versions) < 0)
+                        *ret_error = NULL;
+                r = -ENOENT;
+                goto fail;
+        }
+
+        r = read_full_file(spec, &text, &size);
+        if (r < 0) {
+                char names[512];
+                builtin_names(names, sizeof(names));
+                if (r == -ENOENT) {
+                        if (asprintf(ret_error, "%s: neither a built-in reference (%s; NAME@vN selects a version) "
+                                                "nor a file", spec, names) < 0)
+                                *ret_error = NULL;
+                } else if (asprintf(ret_error, "%s: %s", spec, strerror(-r)) < 0)
+                        *ret_error = NULL;
+                goto fail;
+        }
+        r = policy_parse_buffer(spec, text, size, &ref->policy, ret_error);
+        if (r < 0)
+                goto fail;
+        ref->name = strdup(spec);
+        ref->source = strdup(spec);
+        ref->version = ref->policy->version ? strdup(ref->policy->version) : NULL;
+        if (!ref->name || !ref->source || (ref->policy->version && !ref->version)) {
+                r = -ENOMEM;
+                goto fail;
+        }
+        *ret = ref;
+        return 0;
+fail:
+        reference_free(ref);
+        return r;
+}
+
+/* ---- the auditor ---- */
+
+/* Facts about one action pattern, independent of the subject: cached, since an account's
+ * roles repeat the same patterns. */
+struct facts {
+        bool known;             /* matches an action of the catalog */
+        int within_ref;         /* 1: every name it matches is granted by the reference; 0: not; -1: undecided */
+        const char *example;    /* when not within: a name it grants beyond the reference */
+        uint64_t *ubits;        /* which reference names (the universe) it matches */
+};
+
+/* A case-insensitive string map of cached answers; keys and values live in the auditor's arena. */
+struct memo {
+        const char **keys;
+        void **values;
+        size_t n, size;
+        bool exact;             /* keys compared byte for byte (else ignoring case) */
+};
+
+static uint64_t hash_lower(const char *s);
+
+/* 8 bytes at a time: subject keys run to kilobytes. */
+static uint64_t hash_exact(const char *s) {
+        size_t n = strlen(s);
+        uint64_t h = 0x9e3779b97f4a7c15ULL ^ n, w;
+        for (; n >= 8; s += 8, n -= 8) {
+                memcpy(&w, s, 8);
+                h = (h ^ w) * 0xff51afd7ed558ccdULL;
+                h ^= h >> 29;
+        }
+        w = 0;
+        memcpy(&w, s, n);
+        h = (h ^ w) * 0xc4ceb9fe1a85ec53ULL;
+        return h ^ (h >> 32);
+}
+
+static uint64_t memo_hash(const struct memo *m, const char *key) {
+        return m->exact ? hash_exact(key) : hash_lower(key);
+}
+
+/* Returns the value slot for KEY; *found says whether it was there. NULL on OOM. */
+static void **memo_slot(struct memo *m, const char *key, bool *found) {
+        if (m->size == 0 || (m->n + 1) * 2 > m->size) {
+                size_t ns = m->size ? m->size * 2 : 256;
+                const char **nk = calloc(ns, sizeof(char *));
+                void **nv = calloc(ns, sizeof(void *));
+                if (!nk || !nv) {
+                        free(nk);
+                        free(nv);
+                        return NULL;
+                }
+                for (size_t i = 0; i < m->size; i++)
+                        if (m->keys[i]) {
+                                size_t k = memo_hash(m, m->keys[i]) & (ns - 1);
+                                while (nk[k])
+                                        k = (k + 1) & (ns - 1);
+                                nk[k] = m->keys[i];
+                                nv[k] = m->values[i];
+                        }
+                free(m->keys);
+                free(m->values);
+                m->keys = nk;
+                m->values = nv;
+                m->size = ns;
+        }
+        size_t k = memo_hash(m, key) & (m->size - 1);
+        for (; m->keys[k]; k = (k + 1) & (m->size - 1))
+                if (m->exact ? streq(m->keys[k], key) : strcasecmp(m->keys[k], key) == 0) {
+                        *found = true;
+                        return &m->values[k];
+                }
+        *found = false;
+        return &m->values[k];
+}
+
+/* Stores KEY (copied into ARENA) at the slot memo_slot() returned. */
+static int memo_insert(struct memo *m, struct arena *arena, void **slot, const char *key, void *value) {
+        const char *k = arena_strdup(arena, key);
+        if (!k)
+                return -ENOMEM;
+        m->keys[slot - m->values] = k;
+        *slot = value;
+        m->n++;
+        return 0;
+}
+
+static void memo_done(struct memo *m) {
+        free(m->keys);
+        free(m->values);
+        m->keys = NULL;
+        m->values = NULL;
+        m->n = m->size = 0;
+}
+
+/* A subject-dependent inclusion answer: the pattern (or NotAction statement) given the
+ * subject's Denies. */
+struct answer {
+        int within;
+        const char *example;
+};
+
+/* One action pattern of a reference Allow statement. */
+struct ref_entry {
+        const char *pattern;
+        const struct statement *st;
+        bool literal;
+        uint64_t *bits;         /* the universe names it stands for */
+        bool scoped;            /* its statement has a condition or narrower resources */
+        bool duplicate;         /* same pattern earlier in the reference: judged there */
+};
+
+/* Collects a policy set's statements: Allows, and Denies that apply everywhere. */
+struct stmt_sets {
+        const struct statement **allow, **deny;
+        const char **allow_label;
+        size_t n_allow, n_deny;
+};
+
+struct auditor {
+        const struct reference *ref;
+        struct stmt_sets ref_sets;
+        char *ref_display;      /* "AmazonEC2ContainerServiceforEC2Role v10" */
+        struct arena arena;
+
+        const char **universe;  /* the names the reference's Allow patterns stand for */
+        size_t n_universe, words;
+
+        struct ref_entry *entries;
+        size_t n_entries;
+
+        struct memo facts;      /* pattern -> struct facts */
+        struct memo answers;    /* denies + pattern -> struct answer */
+        struct memo results;    /* subject content -> struct audit_result (name aside) */
+        bool share_results;
+};
+
+/* Bounds the results memo: an account's distinct instance-role setups are few; this keeps
+ * memory flat when every role is different. */
+#define MAX_MEMO_RESULTS 1024
+#define MAX_MEMO_KEY (64 * 1024)
+
+static uint64_t hash_lower(const char *s) {
+        uint64_t h = 1469598103934665603ULL;
+        for (; *s; s++)
+                h = (h ^ (unsigned char) tolower((unsigned char) *s)) * 1099511628211ULL;
+        return h;
+}
+
+static int universe_index(const struct auditor *a, const char *name) {
+        for (size_t i = 0; i < a->n_universe; i++)
+                if (strcasecmp(a->universe[i], name) == 0)
+                        return (int) i;
+        return -1;
+}
+
+static int universe_add(struct auditor *a, const char *name, size_t *alloc) {
+        if (universe_index(a, name) >= 0)
+                return 0;
+        if (a->n_universe == *alloc) {
+                size_t na = *alloc * 2 + 16;
+                const char **n = reallocarray(a->universe, na, sizeof(char *));
+                if (!n)
+                        return -ENOMEM;
+                a->universe = n;
+                *alloc = na;
+        }
+        a->universe[a->n_universe++] = name;
+        return 0;
+}
+
+struct universe_ctx {
+        struct auditor *a;
+        size_t *alloc;
+        int r;
+};
+
+static bool universe_cb(const char *name, void *userdata) {
+        struct universe_ctx *c = userdata;
+        c->r = universe_add(c->a, name, c->alloc);
+        return c->r >= 0;
+}
+
+static inline void bit_set(uint64_t *b, size_t i) {
+        b[i / 64] |= UINT64_C(1) << (i % 64);
+}
+
+static inline bool bit_test(const uint64_t *b, size_t i) {
+        return b[i / 64] >> (i % 64) & 1;
+}
+
+static uint64_t *bits_new(struct auditor *a) {
+        uint64_t *b = arena_alloc(&a->arena, (a->words ? a->words : 1) * sizeof(uint64_t));
+        if (b)
+                memset(b, 0, (a->words ? a->words : 1) * sizeof(uint64_t));
+        return b;
+}
+
+static uint64_t *bits_of_pattern(struct auditor *a, const char *pattern) {
+        uint64_t *b = bits_new(a);
+        if (!b)
+                return NULL;
+        for (size_t i = 0; i < a->n_universe; i++)
+                if (glob_match(pattern, a->universe[i], true))
+                        bit_set(b, i);
+        return b;
+}
+
+/* Adds to Q the node "the policy's statements of effect ALLOW (only those that remove
+ * everywhere, for Deny) grant the word". */
+static int node_of_statements(struct glob_query *q, const struct statement *const *sts, size_t n) {
+        _cleanup_free_ int *kids = malloc((n + 1) * sizeof(int));
+        if (!kids)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                const struct statement *st = sts[i];
+                _cleanup_free_ int *pk = malloc((st->n_actions + 1) * sizeof(int));
+                if (!pk)
+                        return -ENOMEM;
+                for (size_t k = 0; k < st->n_actions; k++) {
+                        pk[k] = glob_query_pattern(q, st->actions[k]);
+                        if (pk[k] < 0)
+                                return pk[k];
+                }
+                int any = glob_query_node(q, GLOB_OR, pk, st->n_actions);
+                if (any < 0)
+                        return any;
+                kids[i] = st->not_action ? glob_query_node(q, GLOB_NOT, &any, 1) : any;
+                if (kids[i] < 0)
+                        return kids[i];
+        }
+        return glob_query_node(q, GLOB_OR, kids, n);
+}
+
+static void stmt_sets_done(struct stmt_sets *s) {
+        free(s->allow);
+        free(s->deny);
+        free(s->allow_label);
+}
+
+static int stmt_sets_collect(struct stmt_sets *s, const struct subject_policy *pols, size_t n_pols) {
+        size_t total = 0;
+        for (size_t i = 0; i < n_pols; i++)
+                total += pols[i].policy->n_statements;
+        s->allow = calloc(total + 1, sizeof(*s->allow));
+        s->deny = calloc(total + 1, sizeof(*s->deny));
+        s->allow_label = calloc(total + 1, sizeof(*s->allow_label));
+        if (!s->allow || !s->deny || !s->allow_label)
+                return -ENOMEM;
+        for (size_t i = 0; i < n_pols; i++)
+                for (size_t k = 0; k < pols[i].policy->n_statements; k++) {
+                        const struct statement *st = &pols[i].policy->statements[k];
+                        if (st->allow) {
+                                s->allow_label[s->n_allow] = pols[i].label;
+                                s->allow[s->n_allow++] = st;
+                        } else if (statement_denies_everywhere(st))
+                                s->deny[s->n_deny++] = st;
+                }
+        return 0;
+}
+
+/* Node: "the reference grants the word" (its Allows minus its Denies everywhere). */
+static int node_ref_grants(struct auditor *a, struct glob_query *q) {
+        const struct subject_policy sp = { .policy = a->ref->policy };
+        _cleanup_(stmt_sets_done) struct stmt_sets s = {};
+        int r = stmt_sets_collect(&s, &sp, 1);
+        if (r < 0)
+                return r;
+        int allow = node_of_statements(q, s.allow, s.n_allow);
+        if (allow < 0 || s.n_deny == 0)
+                return allow;
+        int deny = node_of_statements(q, s.deny, s.n_deny);
+        if (deny < 0)
+                return deny;
+        int not_deny = glob_query_node(q, GLOB_NOT, &deny, 1);
+        if (not_deny < 0)
+                return not_deny;
+        int both[] = { allow, not_deny };
+        return glob_query_node(q, GLOB_AND, both, 2);
+}
+
+/* Names the IAM grammar allows: prefix:name (so that `*` is not judged on words like "x"). */
+static int node_universe(struct glob_query *q) {
+        return glob_query_pattern(q, "?*:?*");
+}
+
+/* Does the word satisfy "the reference grants it"? For concrete names. */
+static bool statements_grant(const struct statement *const *sts, size_t n, const char *name) {
+        for (size_t i = 0; i < n; i++) {
+                bool m = false;
+                for (size_t k = 0; k < sts[i]->n_actions && !m; k++)
+                        m = glob_match(sts[i]->actions[k], name, true);
+                if (m != sts[i]->not_action)
+                        return true;
+        }
+        return false;
+}
+
+static bool ref_grants_name(struct auditor *a, const char *name) {
+        const struct stmt_sets *s = &a->ref_sets;
+        return statements_grant(s->allow, s->n_allow, name) && !statements_grant(s->deny, s->n_deny, name);
+}
+
+struct example_ctx {
+        struct auditor *a;
+        const struct stmt_sets *subject;        /* denies to respect, may be NULL */
+        const struct statement *not_action;     /* NotAction statement: names it does not name */
+        const char *found;
+};
+
+static bool example_cb(const char *name, void *userdata) {
+        struct example_ctx *c = userdata;
+        if (c->not_action) {
+                for (size_t k = 0; k < c->not_action->n_actions; k++)
+                        if (glob_match(c->not_action->actions[k], name, true))
+                                return true;
+        }
+        if (ref_grants_name(c->a, name))
+                return true;
+        if (c->subject && statements_grant(c->subject->deny, c->subject->n_deny, name))
+                return true;
+        c->found = name;
+        return false;
+}
+
+/* Searches the catalog for a known action granted beyond the reference. */
+static const char *known_example(struct auditor *a, const char *pattern, const struct statement *not_action,
+                                 const struct stmt_sets *subject) {
+        struct example_ctx c = { .a = a, .subject = subject, .not_action = not_action };
+        action_catalog_match(pattern, example_cb, &c);
+        return c.found;
+}
+
+/* Is every name of PATTERN (or of the NotAction statement) granted by the reference or denied
+ * by the subject's DENY statements? 1 yes, 0 no (*ret_witness), -E2BIG undecided. */
+static int within_reference(struct auditor *a, const char *pattern, const struct statement *not_action,
+                            const struct statement *const *deny, size_t n_deny, char **ret_witness) {
+        struct glob_query *q = NULL;
+        int r, subj, cover, root;
+
+        r = glob_query_new(true, &q);
+        if (r < 0)
+                return r;
+        int univ = node_universe(q);
+        if (not_action) {
+                subj = node_of_statements(q, &not_action, 1);   /* NOT(OR(names)) */
+        } else
+                subj = glob_query_pattern(q, pattern);
+        int grants = node_ref_grants(a, q);
+        if (univ < 0 || subj < 0 || grants < 0) {
+                r = univ < 0 ? univ : subj < 0 ? subj : grants;
+                goto finish;
+        }
+        cover = grants;
+        if (n_deny > 0) {
+                int d = node_of_statements(q, deny, n_deny);
+                if (d < 0) {
+                        r = d;
+                        goto finish;
+                }
+                int either[] = { grants, d };
+                cover = glob_query_node(q, GLOB_OR, either, 2);
+        }
+        int not_cover = cover < 0 ? cover : glob_query_node(q, GLOB_NOT, &cover, 1);
+        if (not_cover < 0) {
+                r = not_cover;
+                goto finish;
+        }
+        int all[] = { univ, subj, not_cover };
+        root = glob_query_node(q, GLOB_AND, all, 3);
+        if (root < 0) {
+                r = root;
+                goto finish;
+        }
+        r = glob_query_solve(q, root, 0, ret_witness);
+        if (r >= 0)
+                r = !r;
+finish:
+        glob_query_free(q);
+        return r;
+}
+
+/* A name no known action has, found by the search: say so. */
+static const char *future_name(struct auditor *a, const char *w) {
+        size_t n = strlen(w);
+        char *s = arena_alloc(&a->arena, n + 40);
+        if (s)
+                snprintf(s, n + 40, "%s (no such action today; any future one)", w);
+        return s;
+}
+
+static struct facts *facts_get(struct auditor *a, const char *pattern) {
+        bool found;
+        void **slot = memo_slot(&a->facts, pattern, &found);
+        if (!slot)
+                return NULL;
+        if (found)
+                return *slot;
+
+        struct facts *f = arena_alloc(&a->arena, sizeof(*f));
+        if (!f)
+                return NULL;
+        *f = (struct facts) { .known = action_catalog_known(pattern) };
+        f->ubits = bits_of_pattern(a, pattern);
+        if (!f->ubits)
+                return NULL;
+        _cleanup_free_ char *witness = NULL;
+        f->within_ref = within_reference(a, pattern, NULL, NULL, 0, &witness);
+        if (f->within_ref == -ENOMEM)
+                return NULL;
+        if (f->within_ref < 0)
+                f->within_ref = -1;
+        if (f->within_ref != 1) {
+                const char *ex = known_example(a, pattern, NULL, NULL);
+                f->example = ex ? ex : witness ? future_name(a, witness) : NULL;
+        }
+        /* The searches above may not touch the memo: the slot is still valid. */
+        if (memo_insert(&a->facts, &a->arena, slot, pattern, f) < 0)
+                return NULL;
+        return f;
+}
+
+int auditor_new(const struct reference *ref, struct auditor **ret) {
+        struct auditor *a = calloc(1, sizeof(*a));
+        size_t alloc = 0, n = 0;
+        int r;
+
+        if (!a)
+                return -ENOMEM;
+        a->ref = ref;
+        if (ref->builtin || ref->version) {
+                if (asprintf(&a->ref_display, "%s %s", ref->name, strempty(ref->version)) < 0)
+                        a->ref_display = NULL;
+        } else
+                a->ref_display = strdup(ref->name);
+        if (!a->ref_display) {
+                r = -ENOMEM;
+                goto fail;
+        }
+
+        const struct subject_policy sp = { .policy = ref->policy };
+        r = stmt_sets_collect(&a->ref_sets, &sp, 1);
+        if (r < 0)
+                goto fail;
+
+        /* The universe: every reference Allow pattern, literal ones as written, wildcards as
+         * the known actions they stand for. */
+        const struct policy *p = ref->policy;
+        for (size_t i = 0; i < p->n_statements; i++) {
+                const struct statement *st = &p->statements[i];
+                if (!st->allow || st->not_action)
+                        continue;
+                for (size_t k = 0; k < st->n_actions; k++) {
+                        n++;
+                        if (!glob_has_wildcard(st->actions[k])) {
+                                r = universe_add(a, st->actions[k], &alloc);
+                                if (r < 0)
+                                        goto fail;
+                                continue;
+                        }
+                        struct universe_ctx c = { .a = a, .alloc = &alloc };
+                        action_catalog_match(st->actions[k], universe_cb, &c);
+                        if (c.r < 0) {
+                                r = c.r;
+                                goto fail;
+                        }
+                }
+        }
+        a->words = (a->n_universe + 63) / 64;
+        a->entries = calloc(n + 1, sizeof(*a->entries));
+        if (!a->entries) {
+                r = -ENOMEM;
+                goto fail;
+        }
+        for (size_t i = 0; i < p->n_statements; i++) {
+                const struct statement *st = &p->statements[i];
+                if (!st->allow || st->not_action)
+                        continue;
+                for (size_t k = 0; k < st->n_actions; k++) {
+                        struct ref_entry *e = &a->entries[a->n_entries++];
+                        e->pattern = st->actions[k];
+                        e->st = st;
+                        e->literal = !glob_has_wildcard(e->pattern);
+                        e->scoped = st->condition || !st->resource_star || st->not_resource;
+                        e->bits = bits_of_pattern(a, e->pattern);
+                        if (!e->bits) {
+                                r = -ENOMEM;
+                                goto fail;
+                        }
+                        for (size_t j = 0; j + 1 < a->n_entries; j++)
+                                if (strcasecmp(a->entries[j].pattern, e->pattern) == 0)
+                                        e->duplicate = true;
+                }
+        }
+        a->share_results = true;
+        a->results.exact = true;
+        *ret = a;
+        return 0;
+fail:
+        auditor_free(a);
+        return r;
+}
+
+void auditor_share_results(struct auditor *a, bool on) {
+        a->share_results = on;
+}
+
+struct auditor *auditor_free(struct auditor *a) {
+        if (!a)
+                return NULL;
+        free(a->ref_display);
+        stmt_sets_done(&a->ref_sets);
+        free(a->universe);
+        free(a->entries);
+        memo_done(&a->facts);
+        memo_done(&a->answers);
+        for (size_t i = 0; i < a->results.size; i++)
+                if (a->results.keys && a->results.keys[i])
+                        audit_result_free(a->results.values[i]);
+        memo_done(&a->results);
+        arena_done(&a->arena);
+        free(a);
+        return NULL;
+}
+
+/* Joins a NotAction list for the finding's action field: "NotAction [iam:*, sts:*]". */
+static char *not_action_text(const struct statement *st) {
+        size_t len = 16;
+        for (size_t k = 0; k < st->n_actions; k++)
+                len += strlen(st->actions[k]) + 2;
+        char *s = malloc(len), *p = s;
+        if (!s)
+                return NULL;
+        p = stpcpy(p, "NotAction [");
+        for (size_t k = 0; k < st->n_actions; k++) {
+                if (k)
+                        p = stpcpy(p, ", ");
+                p = stpcpy(p, st->actions[k]);
+        }
+        stpcpy(p, "]");
+        return s;
+}
+
+/* Appends the statement's kind and patterns to a memo key. */
+static int key_add_statement(char **key, size_t *len, const struct statement *st) {
+        size_t add = 4;
+        for (size_t k = 0; k < st->n_actions; k++)
+                add += strlen(st->actions[k]) + 1;
+        char *n = realloc(*key, *len + add + 1);
+        if (!n)
+                return -ENOMEM;
+        *key = n;
+        char *p = n + *len;
+        *p++ = st->not_action ? '!' : '+';
+        for (size_t k = 0; k < st->n_actions; k++) {
+                p = stpcpy(p, st->actions[k]);
+                *p++ = '\x1f';
+        }
+        *p++ = '\x1e';
+        *p = '\0';
+        *len = (size_t) (p - n);
+        return 0;
+}
+
+/* Within the reference, given the subject's Denies: the answer for a pattern (or a NotAction
+ * statement), memoised on the Denies and the pattern, since accounts repeat their policies. */
+static int answer_get(struct auditor *a, const struct stmt_sets *ss, const char *pattern, const struct statement *not_action,
+                      const struct answer **ret) {
+        _cleanup_free_ char *key = NULL;
+        size_t len = 0;
+        bool found;
+        int r;
+
+        for (size_t i = 0; i < ss->n_deny; i++)
+                if ((r = key_add_statement(&key, &len, ss->deny[i])) < 0)
+                        return r;
+        if (not_action)
+                r = key_add_statement(&key, &len, not_action);
+        else {
+                struct statement one = { .actions = &pattern, .n_actions = 1 };
+                r = key_add_statement(&key, &len, &one);
+        }
+        if (r < 0)
+                return r;
+        void **slot = memo_slot(&a->answers, key, &found);
+        if (!slot)
+                return -ENOMEM;
+        if (found) {
+                *ret = *slot;
+                return 0;
+        }
+        struct answer *ans = arena_alloc(&a->arena, sizeof(*ans));
+        _cleanup_free_ char *w = NULL;
+        if (!ans)
+                return -ENOMEM;
+        ans->within = within_reference(a, pattern, not_action, ss->deny, ss->n_deny, &w);
+        if (ans->within == -ENOMEM)
+                return -ENOMEM;
+        ans->example = NULL;
+        if (ans->within != 1) {
+                const char *ex = known_example(a, not_action ? "*" : pattern, not_action, ss);
+                ans->example = ex ? ex : w ? future_name(a, w) : NULL;
+        }
+        r = memo_insert(&a->answers, &a->arena, slot, key, ans);
+        if (r < 0)
+                return r;
+        *ret = ans;
+        return 0;
+}
+
+static int judge_excess(struct auditor *a, struct audit_result *res, const struct stmt_sets *ss) {
+        int r;
+
+        for (size_t i = 0; i < ss->n_allow; i++) {
+                const struct statement *st = ss->allow[i];
+                const char *label = ss->allow_label[i];
+
+                if (st->not_action) {
+                        _cleanup_free_ char *text = not_action_text(st);
+                        const struct answer *ans;
+                        if (!text)
+                                return -ENOMEM;
+                        r = answer_get(a, ss, NULL, st, &ans);
+                        if (r < 0)
+                                return r;
+                        if (ans->within == 1)
+                                continue;
+                        r = add_finding(res, FINDING_EXCESS, text, st, label, -1,
+                                        "NotAction in an Allow grants every action it does not name, beyond %s%s%s",
+                                        a->ref_display, ans->example ? ", e.g. " : "", strempty(ans->example));
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
+
+                for (size_t k = 0; k < st->n_actions; k++) {
+                        const char *pat = st->actions[k];
+                        struct facts *f = facts_get(a, pat);
+                        const char *ex;
+                        int within;
+
+                        if (!f)
+                                return -ENOMEM;
+                        if (f->within_ref == 1)
+                                continue;
+                        within = f->within_ref;
+                        ex = f->example;
+                        if (ss->n_deny > 0) {
+                                /* The subject's own Denies may take the rest away. */
+                                const struct answer *ans;
+                                r = answer_get(a, ss, pat, NULL, &ans);
+                                if (r < 0)
+                                        return r;
+                                if (ans->within == 1)
+                                        continue;
+                                within = ans->within;
+                                ex = ans->example;
+                        }
+                        if (within < 0)
+                                r = add_finding(res, FINDING_EXCESS, pat, st, label, -1,
+                                                "%s could not be shown to stay within %s (too complex to decide "
+                                                "within the search budget); treated as excess",
+                                                pat, a->ref_display);
+                        else if (!glob_has_wildcard(pat))
+                                r = add_finding(res, FINDING_EXCESS, pat, st, label, -1,
+                                                "grants %s, which %s does not", pat, a->ref_display);
+                        else
+                                r = add_finding(res, FINDING_EXCESS, pat, st, label, -1,
+                                                "%s grants actions that %s does not%s%s", pat, a->ref_display,
+                                                ex ? ", e.g. " : "", strempty(ex));
+                        if (r < 0)
+                                return r;
+                }
+        }
+        return 0;
+}
+
+/* The subject's grants over the universe: Allows minus Denies everywhere. */
+static int subject_bits(struct auditor *a, const struct stmt_sets *ss, uint64_t *granted) {
+        _cleanup_free_ uint64_t *acc = calloc(a->words + 1, sizeof(uint64_t));
+        _cleanup_free_ uint64_t *removed = calloc(a->words + 1, sizeof(uint64_t));
+        if (!acc || !removed)
+                return -ENOMEM;
+
+        for (int pass = 0; pass < 2; pass++) {
+                const struct statement *const *sts = pass == 0 ? ss->allow : ss->deny;
+                size_t n = pass == 0 ? ss->n_allow : ss->n_deny;
+                uint64_t *dst = pass == 0 ? granted : removed;
+                for (size_t i = 0; i < n; i++) {
+                        const struct statement *st = sts[i];
+                        memset(acc, 0, a->words * sizeof(uint64_t));
+                        for (size_t k = 0; k < st->n_actions; k++) {
+                                struct facts *f = facts_get(a, st->actions[k]);
+                                if (!f)
+                                        return -ENOMEM;
+                                for (size_t w = 0; w < a->words; w++)
+                                        acc[w] |= f->ubits[w];
+                        }
+                        for (size_t w = 0; w < a->words; w++)
+                                dst[w] |= st->not_action ? ~acc[w] : acc[w];
+                }
+        }
+        for (size_t w = 0; w < a->words; w++)
+                granted[w] &= ~removed[w];
+        return 0;
+}
+
+/* Is every name of the reference wildcard PATTERN granted by the subject? For a wildcard that
+ * stands for no known action: decided on the patterns. */
+static int subject_covers(const char *pattern, const struct stmt_sets *ss) {
+        struct glob_query *q = NULL;
+        int r = glob_query_new(true, &q);
+        if (r < 0)
+                return r;
+        int univ = node_universe(q);
+        int p = glob_query_pattern(q, pattern);
+        int allow = node_of_statements(q, ss->allow, ss->n_allow);
+        int deny = node_of_statements(q, ss->deny, ss->n_deny);
+        int nd = deny < 0 ? deny : glob_query_node(q, GLOB_NOT, &deny, 1);
+        int g[] = { allow, nd };
+        int grants = allow < 0 || nd < 0 ? -ENOMEM : glob_query_node(q, GLOB_AND, g, 2);
+        int ng = grants < 0 ? grants : glob_query_node(q, GLOB_NOT, &grants, 1);
+        int all[] = { univ, p, ng };
+        int root = univ < 0 || p < 0 || ng < 0 ? -ENOMEM : glob_query_node(q, GLOB_AND, all, 3);
+        if (root < 0)
+                r = root;
+        else {
+                r = glob_query_solve(q, root, 0, NULL);
+                if (r >= 0)
+                        r = !r;
+        }
+        glob_query_free(q);
+        return r;
+}
+
+static int judge_missing(struct auditor *a, struct audit_result *res, const uint64_t *granted, const struct stmt_sets *ss) {
+        for (size_t i = 0; i < a->n_entries; i++) {
+                const struct ref_entry *e = &a->entries[i];
+                const char *why = action_consequence(e->pattern);
+                int r;
+
+                if (e->duplicate)
+                        continue;
+                bool any_bits = false, all = true;
+                for (size_t w = 0; w < a->words; w++) {
+                        any_bits = any_bits || e->bits[w];
+                        all = all && (e->bits[w] & ~granted[w]) == 0;
+                }
+                if (!any_bits) {
+                        /* Stands for no known action: judged on the patterns. */
+                        r = subject_covers(e->pattern, ss);
+                        if (r < 0 && r != -E2BIG)
+                                return r;
+                        all = r == 1;
+                }
+                if (all)
+                        continue;
+
+                if (e->literal || !any_bits) {
+                        if (!why)
+                                why = "calls that need it are denied";
+                        r = add_finding(res, FINDING_MISSING, e->pattern, e->st, NULL, -1, "%s is not granted: %s",
+                                        e->pattern, why);
+                } else {
+                        /* Name what is missing under the wildcard. */
+                        char list[512];
+                        size_t n = 0, count = 0;
+                        list[0] = '\0';
+                        for (size_t u = 0; u < a->n_universe; u++)
+                                if (bit_test(e->bits, u) && !bit_test(granted, u)) {
+                                        count++;
+                                        if (n < sizeof(list) - 64) {
+                                                int k = snprintf(list + n, sizeof(list) - n, "%s%s", n ? ", " : "",
+                                                                 a->universe[u]);
+                                                if (k > 0)
+                                                        n += (size_t) k;
+                                        }
+                                }
+                        if (!why)
+                                why = "calls that need them are denied";
+                        r = add_finding(res, FINDING_MISSING, e->pattern, e->st, NULL, -1,
+                                        "%s is not fully granted (%zu known action%s missing: %s): %s", e->pattern, count,
+                                        count == 1 ? "" : "s", list, why);
+                }
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* Is RESOURCE within the resources of reference statement REF? ARNs are case-sensitive while
+ * the memo is not: upper-case letters are marked in the key. Memoised: the same attached
+ * policies come back role after role. 1 yes, 0 no, negative errno. */
+static int resource_within(struct auditor *a, const struct statement *ref, const char *resource) {
+        size_t n = strlen(resource);
+        _cleanup_free_ char *key = malloc(2 * n + 24);
+        char *p;
+        bool found;
+
+        if (!key)
+                return -ENOMEM;
+        p = key + sprintf(key, "R%u:", ref->index);
+        for (const char *c = resource; *c; c++) {
+                if (*c >= 'A' && *c <= 'Z')
+                        *p++ = '^';
+                *p++ = *c;
+        }
+        *p = '\0';
+        void **slot = memo_slot(&a->answers, key, &found);
+        if (!slot)
+                return -ENOMEM;
+        if (found)
+                return ((struct answer *) *slot)->within;
+        struct answer *ans = arena_alloc(&a->arena, sizeof(*ans));
+        if (!ans)
+                return -ENOMEM;
+        int r = glob_included(resource, ref->resources, ref->n_resources, false, NULL);
+        if (r == -ENOMEM)
+                return r;
+        *ans = (struct answer) { .within = r == 1 };
+        r = memo_insert(&a->answers, &a->arena, slot, key, ans);
+        return r < 0 ? r : ans->within;
+}
+
+/* Do the subject statement's resources stay within the reference statement's? */
+static int resources_within(struct auditor *a, const struct statement *sub, const struct statement *ref) {
+        if (sub->not_resource || sub->resource_star || sub->n_resources == 0)
+                return 0;
+        for (size_t i = 0; i < sub->n_resources; i++) {
+                int r = resource_within(a, ref, sub->resources[i]);
+                if (r <= 0)
+                        return r;
+        }
+        return 1;
+}
+
+static char *join_resources(const struct statement *st) {
+        size_t len = 1;
+        for (size_t i = 0; i < st->n_resources; i++)
+                len += strlen(st->resources[i]) + 2;
+        char *s = malloc(len), *p = s;
+        if (!s)
+                return NULL;
+        *p = '\0';
+        for (size_t i = 0; i < st->n_resources; i++) {
+                if (i)
+                        p = stpcpy(p, ", ");
+                p = stpcpy(p, st->resources[i]);
+        }
+        return s;
+}
+
+static int judge_notes(struct auditor *a, struct audit_result *res, const struct stmt_sets *ss) {
+        for (size_t i = 0; i < a->n_entries; i++) {
+                const struct ref_entry *e = &a->entries[i];
+                if (!e->scoped || e->duplicate)
+                        continue;
+                for (size_t j = 0; j < ss->n_allow; j++) {
+                        const struct statement *st = ss->allow[j];
+                        bool grants = false;
+
+                        /* Does this statement grant some name the entry stands for? */
+                        for (size_t u = 0; u < a->n_universe && !grants; u++) {
+                                if (!bit_test(e->bits, u))
+                                        continue;
+                                bool m = false;
+                                for (size_t k = 0; k < st->n_actions && !m; k++)
+                                        m = glob_match(st->actions[k], a->universe[u], true);
+                                grants = m != st->not_action &&
+                                         !statements_grant(ss->deny, ss->n_deny, a->universe[u]);
+                        }
+                        if (!grants)
+                                continue;
+
+                        int r = 0;
+                        if (e->st->condition && !st->condition)
+                                r = add_finding(res, FINDING_NOTE, e->pattern, st, ss->allow_label[j], -1,
+                                                "grants %s without the reference's condition %s", e->pattern,
+                                                e->st->condition);
+                        else if (e->st->condition && !streq(e->st->condition, st->condition))
+                                r = add_finding(res, FINDING_NOTE, e->pattern, st, ss->allow_label[j], -1,
+                                                "grants %s under a condition other than the reference's %s", e->pattern,
+                                                e->st->condition);
+                        else if ((!e->st->resource_star || e->st->not_resource) &&
+                                 (r = resources_within(a, st, e->st)) <= 0) {
+                                _cleanup_free_ char *scope = NULL;
+                                if (r < 0)
+                                        return r;
+                                scope = join_resources(e->st);
+                                if (!scope)
+                                        return -ENOMEM;
+                                r = add_finding(res, FINDING_NOTE, e->pattern, st, ss->allow_label[j], -1,
+                                                "grants %s on resources beyond the reference's scope (%s%s)", e->pattern,
+                                                e->st->not_resource ? "all but " : "", scope);
+                        }
+                        if (r < 0)
+                                return r;
+                }
+        }
+        return 0;
+}
+
+static int judge_unknown(struct auditor *a, struct audit_result *res, const struct subject *s) {
+        for (size_t i = 0; i < s->n_policies; i++) {
+                const struct policy *p = s->policies[i].policy;
+                for (size_t j = 0; j < p->n_statements; j++) {
+                        const struct statement *st = &p->statements[j];
+                        for (size_t k = 0; k < st->n_actions; k++) {
+                                struct facts *f = facts_get(a, st->actions[k]);
+                                if (!f)
+                                        return -ENOMEM;
+                                if (f->known)
+                                        continue;
+                                int r = add_finding(res, FINDING_UNKNOWN, st->actions[k], st, s->policies[i].label, -1,
+                                                    "%s matches no known IAM action (a typo?%s)", st->actions[k],
+                                                    st->allow ? "" : "; this Deny then denies nothing");
+                                if (r < 0)
+                                        return r;
+                        }
+                }
+        }
+        for (size_t i = 0; i < s->n_unresolved; i++) {
+                int r = add_finding(res, FINDING_UNKNOWN, s->unresolved[i], NULL, NULL, -1,
+                                    "attached policy %s is neither in the input nor built in: its permissions were "
+                                    "not judged", s->unresolved[i]);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* Orders findings by kind (excess, missing, unknown, note), stably. */
+static void group_findings(struct audit_result *res) {
+        for (size_t i = 1; i < res->n_findings; i++) {
+                struct finding f = res->findings[i];
+                size_t j = i;
+                for (; j > 0 && res->findings[j - 1].kind > f.kind; j--)
+                        res->findings[j] = res->findings[j - 1];
+                res->findings[j] = f;
+        }
+}
+
+/* A key for everything the verdict depends on, the name aside: length-prefixed strings, so
+ * that no content can imitate a separator. */
+static int key_add(char **key, size_t *len, size_t *alloc, const char *s) {
+        size_t n = s ? strlen(s) : 0;
+        if (*len + n + 16 > *alloc) {
+                size_t na = (*len + n + 16) * 2;
+                char *k = realloc(*key, na);
+                if (!k)
+                        return -ENOMEM;
+                *key = k;
+                *alloc = na;
+        }
+        char *p = *key + *len;
+        /* Length first (NULL differs from ""), then the bytes. */
+        p += sprintf(p, "%zx%c", n, s ? ':' : '!');
+        memcpy(p, s ? s : "", n);
+        p += n;
+        *p = '\0';
+        *len = (size_t) (p - *key);
+        return 0;
+}
+
+static int subject_key(const struct subject *s, char **ret) {
+        char *key = NULL, num[32];
+        size_t len = 0, alloc = 0;
+        int r = 0;
+
+        for (size_t i = 0; i < s->n_policies && r >= 0 && len < MAX_MEMO_KEY; i++) {
+                const struct policy *p = s->policies[i].policy;
+                r = key_add(&key, &len, &alloc, s->policies[i].label);
+                if (r >= 0 && !s->policies[i].owned) {
+                        /* A managed policy shared by the input's subjects is one object: its
+                         * address names it. Valid because an auditor that shares results is
+                         * used with one policy_input, whose policies outlive it (see
+                         * auditor_share_results()). */
+                        char ptr[32];
+                        snprintf(ptr, sizeof(ptr), "@%p", (const void *) p);
+                        r = key_add(&key, &len, &alloc, ptr);
+                        continue;
+                }
+                for (size_t j = 0; j < p->n_statements && r >= 0; j++) {
+                        const struct statement *st = &p->statements[j];
+                        /* Index and flags, without printf: this runs for every subject. */
+                        char *q = num;
+                        unsigned idx = st->index;
+                        do
+                                *q++ = (char) ('0' + idx % 10);
+                        while ((idx /= 10) > 0 && q < num + 12);
+                        *q++ = (char) ('a' + (st->allow | st->not_action << 1 | st->not_resource << 2 |
+                                              st->resource_star << 3));
+                        *q = '\0';
+                        r = key_add(&key, &len, &alloc, num);
+                        if (r >= 0)
+                                r = key_add(&key, &len, &alloc, st->sid);
+                        if (r >= 0)
+                                r = key_add(&key, &len, &alloc, st->condition);
+                        for (size_t k = 0; k < st->n_actions && r >= 0; k++)
+                                r = key_add(&key, &len, &alloc, st->actions[k]);
+                        r = r < 0 ? r : key_add(&key, &len, &alloc, "|");
+                        for (size_t k = 0; k < st->n_resources && r >= 0; k++)
+                                r = key_add(&key, &len, &alloc, st->resources[k]);
+                }
+        }
+        for (size_t i = 0; i < s->n_unresolved && r >= 0; i++)
+                r = key_add(&key, &len, &alloc, s->unresolved[i]);
+        if (r >= 0 && !key)
+                r = key_add(&key, &len, &alloc, "");
+        if (r < 0 || len >= MAX_MEMO_KEY) {
+                free(key);
+                *ret = NULL;
+                return r < 0 ? r : 0;
+        }
+        *ret = key;
+        return 0;
+}
+
+/* A result for NAME whose findings are those of the memoised TEMPLATE (strings borrowed
+ * from it: valid while the auditor lives). */
+static int result_from(const struct audit_result *t, const char *name, struct audit_result **ret) {
+        struct audit_result *res;
+        int r = result_new(name, &res);
+        if (r < 0)
+                return r;
+        if (t->n_findings > 0) {
+                res->findings = malloc(t->n_findings * sizeof(struct finding));
+                if (!res->findings) {
+                        audit_result_free(res);
+                        return -ENOMEM;
+                }
+                memcpy(res->findings, t->findings, t->n_findings * sizeof(struct finding));
+        }
+        res->n_findings = res->a_findings = t->n_findings;
+        memcpy(res->n_kind, t->n_kind, sizeof(res->n_kind));
+        res->verdict = t->verdict;
+        *ret = res;
+        return 0;
+}
+
+static int audit_subject(struct auditor *a, const struct subject *s, struct audit_result **ret) {
+        _cleanup_(stmt_sets_done) struct stmt_sets ss = {};
+        _cleanup_free_ uint64_t *granted = NULL;
+        struct audit_result *res = NULL;
+        int r;
+
+        r = result_new(s->name, &res);
+        if (r < 0)
+                return r;
+        r = stmt_sets_collect(&ss, s->policies, s->n_policies);
+        if (r < 0)
+                goto fail;
+        granted = calloc(a->words + 1, sizeof(uint64_t));
+        if (!granted) {
+                r = -ENOMEM;
+                goto fail;
+        }
+        if ((r = judge_excess(a, res, &ss)) < 0 || (r = subject_bits(a, &ss, granted)) < 0 ||
+            (r = judge_missing(a, res, granted, &ss)) < 0 || (r = judge_unknown(a, res, s)) < 0 ||
+            (r = judge_notes(a, res, &ss)) < 0)
+                goto fail;
+        group_findings(res);
+        res->verdict = res->n_kind[FINDING_EXCESS] ? VERDICT_FAIL
+                       : res->n_kind[FINDING_MISSING] || res->n_kind[FINDING_UNKNOWN] ? VERDICT_WARN
+                                                                                       : VERDICT_PASS;
+        *ret = res;
+        return 0;
+fail:
+        audit_result_free(res);
+        return r;
+}
+
+int auditor_run(struct auditor *a, const struct subject *s, struct audit_result **ret) {
+        _cleanup_free_ char *key = NULL;
+        struct audit_result *t = NULL;
+        void **slot = NULL;
+        bool found = false;
+        int r;
+
+        if (!a->share_results)
+                return audit_subject(a, s, ret);
+        r = subject_key(s, &key);
+        if (r < 0)
+                return r;
+        if (key) {
+                slot = memo_slot(&a->results, key, &found);
+                if (!slot)
+                        return -ENOMEM;
+                if (found)
+                        return result_from(*slot, s->name, ret);
+        }
+        r = audit_subject(a, s, &t);
+        if (r < 0)
+                return r;
+        if (!key || a->results.n >= MAX_MEMO_RESULTS) {
+                *ret = t;
+                return 0;
+        }
+        r = memo_insert(&a->results, &a->arena, slot, key, t);
+        if (r < 0) {
+                audit_result_free(t);
+                return r;
+        }
+        return result_from(t, s->name, ret);
+}
+
+void audit_results_free(struct audit_result **r, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                audit_result_free(r[i]);
+        free(r);
+}
+
+enum verdict audit_results_verdict(struct audit_result *const *r, size_t n) {
+        enum verdict v = VERDICT_PASS;
+        for (size_t i = 0; i < n; i++)
+                if (r[i]->verdict > v)
+                        v = r[i]->verdict;
+        return v;
+}
+
+int policy_audit_path(const char *path, const char *reference, struct audit_result ***ret, size_t *ret_n,
+                      char **ret_error) {
+        struct reference *ref = NULL;
+        struct auditor *a = NULL;
+        struct policy_input *in = NULL;
+        struct audit_result **results = NULL;
+        size_t n = 0;
+        int r;
+
+        *ret_error = NULL;
+        r = reference_load(reference, &ref, ret_error);
+        if (r < 0)
+                return r;
+        r = auditor_new(ref, &a);
+        if (r < 0)
+                goto finish;
+        /* The results outlive the auditor here: no strings borrowed from it. */
+        auditor_share_results(a, false);
+        r = policy_input_new(&in);
+        if (r < 0)
+                goto finish;
+        r = policy_input_add(in, path, ret_error);
+        if (r < 0)
+                goto finish;
+        for (;;) {
+                struct subject *s = NULL;
+                struct audit_result *res = NULL;
+                r = policy_input_next(in, &s);
+                if (r <= 0)
+                        break;
+                r = auditor_run(a, s, &res);
+                subject_free(s);
+                if (r < 0)
+                        break;
+                struct audit_result **nr = reallocarray(results, n + 1, sizeof(*nr));
+                if (!nr) {
+                        audit_result_free(res);
+                        r = -ENOMEM;
+                        break;
+                }
+                results = nr;
+                results[n++] = res;
+        }
+        if (r >= 0) {
+                *ret = TAKE_PTR(results);
+                *ret_n = n;
+                r = 0;
+        }
+finish:
+        audit_results_free(results, results ? n : 0);
+        policy_input_free(in);
+        auditor_free(a);
+        reference_free(ref);
+        return r;
+}

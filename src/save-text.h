@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+
+#include <stdbool.h>
+
+#include "block.h"
+
+/* The iptables-save text format, as far as persist needs it: does a saved file hold the block,
+ * and the saved text with what Docker re-creates left out. */
+
+/* True when TEXT (iptables-save or ip6tables-save output for FAMILY) holds, in its *filter
+ * table's FORWARD chain, a rule equal to the block for every interface pattern of B. Option
+ * order and a missing /32 or /128 do not matter; extra matches do (such a rule is not ours). */
+bool save_text_has_block(const char *text, const struct block *b, int family);
+
+/* Makes TEXT fit for a file that iptables.service restores at boot: drops Docker's own chains
+ * (DOCKER, DOCKER-ISOLATION-STAGE-*, DOCKER-FORWARD, ...), rules jumping to them, and Docker's
+ * ACCEPT/MASQUERADE rules for its bridges (docker0, br-<12 hex>), which Docker re-creates when it
+ * starts and which would otherwise be frozen into the file with stale addresses; keeps
+ * DOCKER-USER, which belongs to the operator. Drops the timestamp comments and zeroes chain
+ * counters, so that saving an unchanged ruleset gives the same bytes. HEADER (may be NULL) is
+ * written as the first comment line. *ret_dropped counts dropped rules and chains.
+ * 0 or -ENOMEM. */
+int save_text_prepare(const char *text, const char *header, char **ret, unsigned *ret_dropped);
+
+/* Only the normalisation of save_text_prepare() (header, no timestamps, zeroed counters): the
+ * live rules as they are, Docker's included. 0 or -ENOMEM. */
+int save_text_normalize(const char *text, const char *header, char **ret);

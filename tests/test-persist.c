@@ -1,0 +1,191 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* persist_check() and the configuration text, against fake roots (no firewall, no systemd). */
+#include <errno.h>
+#include <limits.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include "options.h"
+#include "persist.h"
+#include "test.h"
+#include "util.h"
+
+static char root[64];
+
+static void run2(const char *cmd, const char *path) {
+        char buf[1024];
+        snprintf(buf, sizeof(buf), "%s '%s'", cmd, path);
+        (void) !system(buf);
+}
+
+static void put(const char *rel, const char *text) {
+        char path[PATH_MAX], dir[PATH_MAX];
+        snprintf(path, sizeof(path), "%s%s", root, rel);
+        snprintf(dir, sizeof(dir), "%s", path);
+        *strrchr(dir, '/') = '\0';
+        run2("mkdir -p", dir);
+        FILE *f = fopen(path, "w");
+        fputs(text, f);
+        fclose(f);
+}
+
+static void link_at(const char *target, const char *rel) {
+        char path[PATH_MAX], dir[PATH_MAX];
+        snprintf(path, sizeof(path), "%s%s", root, rel);
+        snprintf(dir, sizeof(dir), "%s", path);
+        *strrchr(dir, '/') = '\0';
+        run2("mkdir -p", dir);
+        (void) !symlink(target, path);
+}
+
+static void setup(struct options *o) {
+        snprintf(root, sizeof(root), "/tmp/test-persist-XXXXXX");
+        if (!mkdtemp(root))
+                abort();
+        memset(o, 0, sizeof(*o));
+        o->root = root;
+        o->backend = FW_BACKEND_IPTABLES;
+        o->block.ipv6 = true;
+        block_add_pattern(&o->block, "docker+", NULL);
+        put("/usr/lib/systemd/system/ecs-harden.service", "[Service]\nExecStart=/bin/true\n[Install]\nWantedBy=multi-user.target\n");
+        put("/usr/lib/systemd/system/iptables.service", "[Service]\nExecStart=/bin/true\n[Install]\nWantedBy=basic.target\n");
+        put("/usr/lib/systemd/system/ip6tables.service", "[Service]\nExecStart=/bin/true\n[Install]\nWantedBy=basic.target\n");
+}
+
+static void teardown(void) {
+        run2("rm -rf", root);
+}
+
+TEST(method_table) {
+        ASSERT_INT_EQ(persist_method_for(FLAVOUR_AL2, FW_BACKEND_IPTABLES), PERSIST_SYSCONFIG_SYSTEMD);
+        ASSERT_INT_EQ(persist_method_for(FLAVOUR_AL1, FW_BACKEND_IPTABLES), PERSIST_SYSCONFIG_SYSV);
+        ASSERT_INT_EQ(persist_method_for(FLAVOUR_DEBIAN, FW_BACKEND_IPTABLES), PERSIST_RULES_FILES);
+        ASSERT_INT_EQ(persist_method_for(FLAVOUR_AL2023, FW_BACKEND_IPTABLES), PERSIST_BOOT_UNIT);
+        ASSERT_INT_EQ(persist_method_for(FLAVOUR_NONE, FW_BACKEND_IPTABLES), PERSIST_BOOT_UNIT);
+        for (enum flavour f = 0; f < _FLAVOUR_MAX; f++)
+                ASSERT_INT_EQ(persist_method_for(f, FW_BACKEND_NFTABLES), PERSIST_BOOT_UNIT);
+        ASSERT_STR_EQ(persist_rules_path(PERSIST_SYSCONFIG_SYSTEMD, AF_INET6), "/etc/sysconfig/ip6tables");
+        ASSERT_STR_EQ(persist_rules_path(PERSIST_RULES_FILES, AF_INET), "/etc/iptables/rules.v4");
+        ASSERT_TRUE(persist_rules_path(PERSIST_BOOT_UNIT, AF_INET) == NULL);
+}
+
+TEST(config_text_round_trips) {
+        struct block b = { .ipv6 = false };
+        _cleanup_free_ char *text = NULL;
+        block_add_pattern(&b, "docker+", NULL);
+        block_add_pattern(&b, "br-+", NULL);
+        ASSERT_INT_EQ(persist_config_text(&b, FW_BACKEND_NFTABLES, &text), 0);
+        ASSERT_TRUE(strstr(text, "\nINTERFACES=docker+ br-+\nIPV6=no\nBACKEND=nftables\n") != NULL);
+
+        struct options o = { .root = "/" };
+        o.block.ipv6 = true;
+        ASSERT_INT_EQ(options_parse_config_text(&o, text, "test"), 0);
+        ASSERT_INT_EQ(o.block.n_patterns, 2);
+        ASSERT_STR_EQ(o.block.patterns[1], "br-+");
+        ASSERT_FALSE(o.block.ipv6);
+        ASSERT_INT_EQ(o.backend, FW_BACKEND_NFTABLES);
+}
+
+TEST(check_al2) {
+        struct options o;
+        struct persist_state s;
+        setup(&o);
+
+        ASSERT_INT_EQ(persist_check(&o, FLAVOUR_AL2, &s), 0);
+        ASSERT_FALSE(s.holds);
+        ASSERT_INT_EQ(s.n_files, 2);
+        ASSERT_INT_EQ(s.files[0].exists, 0);
+        ASSERT_TRUE(strstr(s.summary, "/etc/sysconfig/iptables does not hold the block") != NULL);
+        ASSERT_TRUE(strstr(s.remediation, "persist") != NULL);
+
+        put("/etc/sysconfig/iptables", "*filter\n-A FORWARD -d 169.254.169.254/32 -i docker+ -j DROP\nCOMMIT\n");
+        put("/etc/sysconfig/ip6tables", "*filter\n-A FORWARD -d fd00:ec2::254/128 -i docker+ -j DROP\nCOMMIT\n");
+        ASSERT_INT_EQ(persist_check(&o, FLAVOUR_AL2, &s), 0);
+        ASSERT_TRUE(s.files[0].holds_block && s.files[1].holds_block);
+        ASSERT_FALSE(s.holds);   /* iptables.service not enabled */
+        ASSERT_INT_EQ(s.services[0].enabled, 0);
+        ASSERT_STR_EQ(s.services[0].state, "disabled");
+
+        link_at("/usr/lib/systemd/system/iptables.service", "/etc/systemd/system/basic.target.wants/iptables.service");
+        link_at("/usr/lib/systemd/system/ip6tables.service", "/etc/systemd/system/basic.target.wants/ip6tables.service");
+        ASSERT_INT_EQ(persist_check(&o, FLAVOUR_AL2, &s), 0);
+        ASSERT_TRUE(s.holds);
+        ASSERT_INT_EQ(s.boot_unit.enabled, 0);   /* a separate check (boot-unit) */
+
+        /* A block with another pattern is not held by the file. */
+        block_add_pattern(&o.block, "br-+", NULL);
+        ASSERT_INT_EQ(persist_check(&o, FLAVOUR_AL2, &s), 0);
+        ASSERT_FALSE(s.holds);
+        teardown();
+}
+
+TEST(check_boot_unit_flavours) {
+        struct options o;
+        struct persist_state s;
+        setup(&o);
+
+        ASSERT_INT_EQ(persist_check(&o, FLAVOUR_AL2023, &s), 0);
+        ASSERT_FALSE(s.holds);
+        ASSERT_INT_EQ(s.n_files, 0);
+        ASSERT_STR_EQ(s.boot_unit.state, "disabled");
+
+        link_at("/usr/lib/systemd/system/ecs-harden.service", "/etc/systemd/system/multi-user.target.wants/ecs-harden.service");
+        ASSERT_INT_EQ(persist_check(&o, FLAVOUR_NONE, &s), 0);
+        ASSERT_FALSE(s.holds);   /* no ecs-harden.conf yet: but the defaults hold docker+ and IPv6 */
+        ASSERT_INT_EQ(s.config_exists, 0);
+
+        put("/etc/ecs-harden.conf", "INTERFACES=docker+\nIPV6=no\n");
+        ASSERT_INT_EQ(persist_check(&o, FLAVOUR_NONE, &s), 0);
+        ASSERT_FALSE(s.holds);   /* IPv6 is off in the file, on in the block */
+        o.block.ipv6 = false;
+        ASSERT_INT_EQ(persist_check(&o, FLAVOUR_NONE, &s), 0);
+        ASSERT_TRUE(s.holds);
+        ASSERT_INT_EQ(s.boot_unit.enabled, 1);
+
+        o.backend = FW_BACKEND_NFTABLES;   /* debian on nftables: the boot unit too */
+        ASSERT_INT_EQ(persist_check(&o, FLAVOUR_DEBIAN, &s), 0);
+        ASSERT_INT_EQ(s.method, PERSIST_BOOT_UNIT);
+        ASSERT_TRUE(s.holds);
+
+        /* A symbolic link where the configuration should be is not trusted. */
+        char conf[PATH_MAX];
+        snprintf(conf, sizeof(conf), "%s/etc/ecs-harden.conf", root);
+        run2("rm -f", conf);
+        put("/elsewhere/conf", "INTERFACES=docker+\nIPV6=no\n");
+        char target[PATH_MAX];
+        snprintf(target, sizeof(target), "%s/elsewhere/conf", root);
+        link_at(target, "/etc/ecs-harden.conf");
+        ASSERT_INT_EQ(persist_check(&o, FLAVOUR_NONE, &s), 0);
+        ASSERT_INT_EQ(s.config_exists, -ELOOP);
+        ASSERT_FALSE(s.holds);
+        teardown();
+}
+
+TEST(check_al1_and_debian) {
+        struct options o;
+        struct persist_state s;
+        setup(&o);
+        o.block.ipv6 = false;
+
+        put("/etc/sysconfig/iptables", "*filter\n-A FORWARD -i docker+ -d 169.254.169.254 -j DROP\nCOMMIT\n");
+        put("/etc/rc.d/init.d/iptables", "# chkconfig: 2345 08 92\n");
+        link_at("../init.d/iptables", "/etc/rc.d/rc3.d/K92iptables");
+        ASSERT_INT_EQ(persist_check(&o, FLAVOUR_AL1, &s), 0);
+        ASSERT_FALSE(s.holds);
+        ASSERT_STR_EQ(s.services[0].state, "off");
+        link_at("../init.d/iptables", "/etc/rc.d/rc3.d/S08iptables");
+        ASSERT_INT_EQ(persist_check(&o, FLAVOUR_AL1, &s), 0);
+        ASSERT_TRUE(s.holds);
+
+        put("/etc/iptables/rules.v4", "*filter\n-A FORWARD -d 169.254.169.254/32 -i docker+ -j DROP\nCOMMIT\n");
+        ASSERT_INT_EQ(persist_check(&o, FLAVOUR_DEBIAN, &s), 0);
+        ASSERT_FALSE(s.holds);   /* nobody restores rules.v4 */
+        ASSERT_STR_EQ(s.services[0].state, "not-found");
+        put("/usr/lib/systemd/system/netfilter-persistent.service",
+            "[Service]\nExecStart=/bin/true\n[Install]\nWantedBy=multi-user.target\n");
+        link_at("/usr/lib/systemd/system/netfilter-persistent.service",
+                "/etc/systemd/system/multi-user.target.wants/netfilter-persistent.service");
+        ASSERT_INT_EQ(persist_check(&o, FLAVOUR_DEBIAN, &s), 0);
+        ASSERT_TRUE(s.holds);
+        teardown();
+}

@@ -1,0 +1,363 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Table-driven tests of the policy parser and of the audit semantics (DESIGN.md, "audit-policy
+ * semantics"), on documents held in memory. */
+#include <strings.h>
+
+#include "action-catalog.h"
+#include "policy-audit.h"
+#include "policy-builtin.h"
+#include "policy-parse.h"
+#include "test.h"
+#include "util.h"
+
+/* Prefix shared by the documents below: the reference's own actions (v10), as one statement,
+ * so that a case adds only what it tests. */
+#define AGENT_STMT                                                                                    \
+        "{\"Effect\":\"Allow\",\"Action\":[\"ec2:DescribeTags\",\"ecs:CreateCluster\","              \
+        "\"ecs:DeregisterContainerInstance\",\"ecs:DiscoverPollEndpoint\",\"ecs:Poll\","              \
+        "\"ecs:RegisterContainerInstance\",\"ecs:StartTelemetrySession\","                            \
+        "\"ecs:UpdateContainerInstancesState\",\"ecs:Submit*\",\"ecr:GetAuthorizationToken\","        \
+        "\"ecr:BatchCheckLayerAvailability\",\"ecr:GetDownloadUrlForLayer\",\"ecr:BatchGetImage\","   \
+        "\"logs:CreateLogStream\",\"logs:PutLogEvents\"],\"Resource\":\"*\"},"                        \
+        "{\"Effect\":\"Allow\",\"Action\":\"ecs:TagResource\",\"Resource\":\"*\",\"Condition\":"     \
+        "{\"StringEquals\":{\"ecs:CreateAction\":[\"CreateCluster\",\"RegisterContainerInstance\"]}}}," \
+        "{\"Effect\":\"Allow\",\"Action\":[\"ecs:ListTagsForResource\"],\"Resource\":"               \
+        "[\"arn:aws:ecs:*:*:task/*/*\",\"arn:aws:ecs:*:*:container-instance/*/*\"]}"
+#define DOC(...) "{\"Version\":\"2012-10-17\",\"Statement\":[" __VA_ARGS__ "]}"
+
+struct counts {
+        enum verdict verdict;
+        size_t excess, missing, unknown, note;
+};
+
+/* Audits TEXT against REFERENCE; fills C and, when WANT_ACTION is set, whether a finding of
+ * WANT_KIND names it. */
+static int audit_text(const char *reference, const char *text, struct counts *c, enum finding_kind want_kind,
+                      const char *want_action, bool *found) {
+        struct reference *ref = NULL;
+        struct auditor *a = NULL;
+        struct policy *p = NULL;
+        struct subject *s = NULL;
+        struct audit_result *res = NULL;
+        _cleanup_free_ char *err = NULL, *err2 = NULL;
+        int r;
+
+        if ((r = reference_load(reference, &ref, &err)) < 0)
+                return r;
+        if ((r = auditor_new(ref, &a)) < 0)
+                goto finish;
+        if ((r = policy_parse_buffer("test", text, strlen(text), &p, &err2)) < 0) {
+                if (err2)
+                        fprintf(stderr, "%s\n", err2);
+                goto finish;
+        }
+        if ((r = subject_new("test", &s)) < 0 || (r = subject_add_policy(s, p, "", true)) < 0)
+                goto finish;
+        p = NULL;
+        if ((r = auditor_run(a, s, &res)) < 0)
+                goto finish;
+        *c = (struct counts) { res->verdict, res->n_kind[FINDING_EXCESS], res->n_kind[FINDING_MISSING],
+                               res->n_kind[FINDING_UNKNOWN], res->n_kind[FINDING_NOTE] };
+        if (found) {
+                *found = false;
+                for (size_t i = 0; i < res->n_findings; i++)
+                        if (res->findings[i].kind == want_kind && streq_ptr(res->findings[i].action, want_action))
+                                *found = true;
+        }
+finish:
+        audit_result_free(res);
+        subject_free(s);
+        policy_free(p);
+        auditor_free(a);
+        reference_free(ref);
+        return r;
+}
+
+static const struct {
+        const char *name, *reference, *doc;
+        enum verdict verdict;
+        size_t excess, missing, unknown, note;
+} cases[] = {
+        { "the managed policy today", NULL, DOC(AGENT_STMT), VERDICT_PASS, 0, 0, 0, 0 },
+        { "the page's v6 copy: two tagging actions missing", NULL,
+          DOC("{\"Effect\":\"Allow\",\"Action\":[\"ec2:DescribeTags\",\"ecs:CreateCluster\","
+              "\"ecs:DeregisterContainerInstance\",\"ecs:DiscoverPollEndpoint\",\"ecs:Poll\","
+              "\"ecs:RegisterContainerInstance\",\"ecs:StartTelemetrySession\",\"ecs:UpdateContainerInstancesState\","
+              "\"ecs:Submit*\",\"ecr:GetAuthorizationToken\",\"ecr:BatchCheckLayerAvailability\","
+              "\"ecr:GetDownloadUrlForLayer\",\"ecr:BatchGetImage\",\"logs:CreateLogStream\",\"logs:PutLogEvents\"],"
+              "\"Resource\":\"*\"}"),
+          VERDICT_WARN, 0, 2, 0, 0 },
+        { "today's policy against @v6: two excess", "AmazonEC2ContainerServiceforEC2Role@v6", DOC(AGENT_STMT),
+          VERDICT_FAIL, 2, 0, 0, 0 },
+        { "Submit*Change within Submit*", NULL,
+          DOC(AGENT_STMT ",{\"Effect\":\"Allow\",\"Action\":\"ecs:Submit*Change\",\"Resource\":\"*\"}"),
+          VERDICT_PASS, 0, 0, 0, 0 },
+        { "S* is excess", NULL, DOC(AGENT_STMT ",{\"Effect\":\"Allow\",\"Action\":\"ecs:S*\",\"Resource\":\"*\"}"),
+          VERDICT_FAIL, 1, 0, 0, 0 },
+        { "*Submit* is excess", NULL,
+          DOC(AGENT_STMT ",{\"Effect\":\"Allow\",\"Action\":\"ecs:*Submit*\",\"Resource\":\"*\"}"), VERDICT_FAIL, 1, 0,
+          0, 0 },
+        { "Pol? is excess and known", NULL,
+          DOC(AGENT_STMT ",{\"Effect\":\"Allow\",\"Action\":\"ecs:Pol?\",\"Resource\":\"*\"}"), VERDICT_FAIL, 1, 0, 0,
+          0 },
+        { "Pol: a typo, excess and unknown", NULL,
+          DOC(AGENT_STMT ",{\"Effect\":\"Allow\",\"Action\":\"ecs:Pol\",\"Resource\":\"*\"}"), VERDICT_FAIL, 1, 0, 1,
+          0 },
+        { "upper case names", NULL,
+          DOC(AGENT_STMT ",{\"Effect\":\"Allow\",\"Action\":[\"ECS:POLL\",\"Ecs:SubmitTaskStateChange\"],"
+                         "\"Resource\":\"*\"}"),
+          VERDICT_PASS, 0, 0, 0, 0 },
+        { "a conditional or scoped Allow still grants", NULL,
+          DOC(AGENT_STMT ",{\"Effect\":\"Allow\",\"Action\":\"s3:GetObject\",\"Resource\":\"arn:aws:s3:::b/*\","
+                         "\"Condition\":{\"Bool\":{\"aws:SecureTransport\":\"true\"}}}"),
+          VERDICT_FAIL, 1, 0, 0, 0 },
+        { "NotAction in an Allow grants the rest", NULL,
+          DOC(AGENT_STMT ",{\"Effect\":\"Allow\",\"NotAction\":\"iam:*\",\"Resource\":\"*\"}"), VERDICT_FAIL, 1, 0, 0,
+          2 },
+        { "an unconditional Deny on * takes the excess away", NULL,
+          DOC(AGENT_STMT ",{\"Effect\":\"Allow\",\"Action\":\"s3:*\",\"Resource\":\"*\"},"
+                         "{\"Effect\":\"Deny\",\"Action\":\"s3:*\",\"Resource\":\"*\"}"),
+          VERDICT_PASS, 0, 0, 0, 0 },
+        { "a Deny with a condition does not", NULL,
+          DOC(AGENT_STMT ",{\"Effect\":\"Allow\",\"Action\":\"s3:*\",\"Resource\":\"*\"},"
+                         "{\"Effect\":\"Deny\",\"Action\":\"s3:*\",\"Resource\":\"*\",\"Condition\":"
+                         "{\"Bool\":{\"aws:SecureTransport\":\"false\"}}}"),
+          VERDICT_FAIL, 1, 0, 0, 0 },
+        { "a Deny on some resources does not", NULL,
+          DOC(AGENT_STMT ",{\"Effect\":\"Allow\",\"Action\":\"s3:*\",\"Resource\":\"*\"},"
+                         "{\"Effect\":\"Deny\",\"Action\":\"s3:*\",\"Resource\":\"arn:aws:s3:::b\"}"),
+          VERDICT_FAIL, 1, 0, 0, 0 },
+        { "a Deny that covers only part leaves excess", NULL,
+          DOC(AGENT_STMT ",{\"Effect\":\"Allow\",\"Action\":\"s3:*\",\"Resource\":\"*\"},"
+                         "{\"Effect\":\"Deny\",\"Action\":\"s3:Get*\",\"Resource\":[\"*\"]}"),
+          VERDICT_FAIL, 1, 0, 0, 0 },
+        { "Deny NotAction keeps only the reference", NULL,
+          DOC(AGENT_STMT ",{\"Effect\":\"Allow\",\"Action\":\"*\",\"Resource\":\"*\"},"
+                         "{\"Effect\":\"Deny\",\"NotAction\":[\"ec2:DescribeTags\",\"ecs:*\",\"ecr:*\",\"logs:*\"],"
+                         "\"Resource\":\"*\"}"),
+          VERDICT_FAIL, 1, 0, 0, 2 },
+        { "a denied reference action is missing", NULL,
+          DOC(AGENT_STMT ",{\"Effect\":\"Deny\",\"Action\":\"ecs:Poll\",\"Resource\":\"*\"}"), VERDICT_WARN, 0, 1, 0,
+          0 },
+        { "a Deny on some resources leaves it granted somewhere", NULL,
+          DOC(AGENT_STMT ",{\"Effect\":\"Deny\",\"Action\":\"ecs:Poll\",\"Resource\":\"arn:aws:ecs:*:*:x\"}"),
+          VERDICT_PASS, 0, 0, 0, 0 },
+        { "a wildcard counts when all its known actions are granted", NULL,
+          DOC("{\"Effect\":\"Allow\",\"Action\":[\"ec2:DescribeTags\",\"ecs:CreateCluster\","
+              "\"ecs:DeregisterContainerInstance\",\"ecs:DiscoverPollEndpoint\",\"ecs:Poll\","
+              "\"ecs:RegisterContainerInstance\",\"ecs:StartTelemetrySession\",\"ecs:UpdateContainerInstancesState\","
+              "\"ecs:SubmitAttachmentStateChanges\",\"ecs:SubmitContainerStateChange\",\"ecs:SubmitTaskStateChange\","
+              "\"ecr:GetAuthorizationToken\",\"ecr:BatchCheckLayerAvailability\",\"ecr:GetDownloadUrlForLayer\","
+              "\"ecr:BatchGetImage\",\"logs:CreateLogStream\",\"logs:PutLogEvents\",\"ecs:TagResource\","
+              "\"ecs:ListTagsForResource\"],\"Resource\":\"*\"}"),
+          VERDICT_PASS, 0, 0, 0, 2 },
+        { "one of the three Submit actions missing", NULL,
+          DOC("{\"Effect\":\"Allow\",\"Action\":[\"ec2:DescribeTags\",\"ecs:CreateCluster\","
+              "\"ecs:DeregisterContainerInstance\",\"ecs:DiscoverPollEndpoint\",\"ecs:Poll\","
+              "\"ecs:RegisterContainerInstance\",\"ecs:StartTelemetrySession\",\"ecs:UpdateContainerInstancesState\","
+              "\"ecs:SubmitAttachmentStateChanges\",\"ecs:SubmitTaskStateChange\","
+              "\"ecr:GetAuthorizationToken\",\"ecr:BatchCheckLayerAvailability\",\"ecr:GetDownloadUrlForLayer\","
+              "\"ecr:BatchGetImage\",\"logs:CreateLogStream\",\"logs:PutLogEvents\"],\"Resource\":\"*\"},"
+              "{\"Effect\":\"Allow\",\"Action\":\"ecs:TagResource\",\"Resource\":\"*\",\"Condition\":"
+              "{\"StringEquals\":{\"ecs:CreateAction\":[\"CreateCluster\",\"RegisterContainerInstance\"]}}},"
+              "{\"Effect\":\"Allow\",\"Action\":\"ecs:ListTagsForResource\",\"Resource\":"
+              "\"arn:aws:ecs:*:*:task/*/*\"}"),
+          VERDICT_WARN, 0, 1, 0, 0 },
+        { "everything: excess, notes", NULL, DOC("{\"Effect\":\"Allow\",\"Action\":\"*\",\"Resource\":\"*\"}"),
+          VERDICT_FAIL, 1, 0, 0, 2 },
+        { "an unknown name in a Deny", NULL,
+          DOC(AGENT_STMT ",{\"Effect\":\"Deny\",\"Action\":\"s3:DeleteBuckett\",\"Resource\":\"*\"}"), VERDICT_WARN, 0,
+          0, 1, 0 },
+        { "statement as an object, action and resource as strings", "AmazonECSTaskExecutionRolePolicy",
+          "{\"Version\":\"2012-10-17\",\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"ecr:GetAuthorizationToken\","
+          "\"Resource\":\"*\"}}",
+          VERDICT_WARN, 0, 5, 0, 0 },
+        { "the execution role policy is within the instance role policy", NULL,
+          DOC("{\"Effect\":\"Allow\",\"Action\":[\"ecr:GetAuthorizationToken\",\"ecr:BatchCheckLayerAvailability\","
+              "\"ecr:GetDownloadUrlForLayer\",\"ecr:BatchGetImage\",\"logs:CreateLogStream\",\"logs:PutLogEvents\"],"
+              "\"Resource\":\"*\"}"),
+          VERDICT_WARN, 0, 11, 0, 0 },
+        { "an empty Statement grants nothing", NULL, DOC(""), VERDICT_WARN, 0, 17, 0, 0 },
+};
+
+TEST(semantics_table) {
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                struct counts c = {};
+                int r = audit_text(cases[i].reference, cases[i].doc, &c, 0, NULL, NULL);
+                if (r < 0)
+                        FAIL_AT("case '%s': audit failed: %s", cases[i].name, strerror(-r));
+                if (c.verdict != cases[i].verdict || c.excess != cases[i].excess || c.missing != cases[i].missing ||
+                    c.unknown != cases[i].unknown || c.note != cases[i].note)
+                        FAIL_AT("case '%s': %s excess=%zu missing=%zu unknown=%zu note=%zu, expected %s %zu/%zu/%zu/%zu",
+                                cases[i].name, verdict_to_string(c.verdict), c.excess, c.missing, c.unknown, c.note,
+                                verdict_to_string(cases[i].verdict), cases[i].excess, cases[i].missing,
+                                cases[i].unknown, cases[i].note);
+        }
+}
+
+TEST(finding_names_the_pattern) {
+        struct counts c;
+        bool found;
+        ASSERT_INT_EQ(audit_text(NULL, DOC(AGENT_STMT ",{\"Effect\":\"Allow\",\"Action\":\"ecs:Pol?\",\"Resource\":\"*\"}"),
+                                 &c, FINDING_EXCESS, "ecs:Pol?", &found),
+                      0);
+        ASSERT_TRUE(found);
+        ASSERT_INT_EQ(audit_text("AmazonEC2ContainerServiceforEC2Role@v10", DOC("{\"Effect\":\"Allow\",\"Action\":"
+                                                                               "\"ecs:Poll\",\"Resource\":\"*\"}"),
+                                 &c, FINDING_MISSING, "ecs:Submit*", &found),
+                      0);
+        ASSERT_TRUE(found);
+}
+
+static const struct {
+        const char *text, *error;
+} malformed[] = {
+        { "{\"Statement\":[{\"Effect\":\"allow\",\"Action\":\"ecs:Poll\"}]}", "statement 0: Effect must be" },
+        { "{\"Statement\":[{\"Action\":\"ecs:Poll\"}]}", "statement 0: no Effect" },
+        { "{\"Statement\":[{\"Effect\":\"Allow\"}]}", "statement 0: has neither Action nor NotAction" },
+        { "{\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"a:b\",\"NotAction\":\"c:d\"}]}",
+          "statement 0: has both Action and NotAction" },
+        { "{\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"ecs\"}]}", "is neither * nor prefix:name" },
+        { "{\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\":Poll\"}]}", "is neither * nor prefix:name" },
+        { "{\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"ecs:\"}]}", "is neither * nor prefix:name" },
+        { "{\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"ecs:Po ll\"}]}", "is neither * nor prefix:name" },
+        { "{\"Statement\":[{\"Effect\":\"Allow\",\"Action\":[\"ecs:Poll\",null]}]}", "only strings in an action list" },
+        { "{\"Statement\":[{\"Effect\":\"Allow\",\"Action\":[\"ecs:Poll\",[\"x:y\"]]}]}", "only strings in an action list" },
+        { "{\"Statement\":[{\"Effect\":\"Allow\",\"Action\":{}}]}", "Action/NotAction to be a string or an array" },
+        { "{\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"a:b\",\"Action\":\"c:d\"}]}", "duplicate key Action" },
+        { "{\"Statement\":[\"x\"]}", "each element of Statement to be an object" },
+        { "{\"Version\":\"2012-10-17\"}", "without Statement" },
+        { "{}", "no known key" },
+        { "42", "top level is a number" },
+        { "{\"Statement\":[]", "invalid JSON" },
+        { "{\"Statement\":[]} x", "invalid JSON" },
+        { "{\"PolicyVersion\":{\"VersionId\":\"v1\"}}", "PolicyVersion without Document" },
+        { "{\"PolicyDocument\":\"%7B%22Statement%22%3A%5B%7B%7D%5D%7D\"}", "statement 0: no Effect" },
+        { "{\"RoleDetailList\":[]}", "give one policy" },
+};
+
+TEST(malformed_table) {
+        for (size_t i = 0; i < ELEMENTSOF(malformed); i++) {
+                struct policy *p = NULL;
+                _cleanup_free_ char *err = NULL;
+                int r = policy_parse_buffer("m.json", malformed[i].text, strlen(malformed[i].text), &p, &err);
+                policy_free(p);
+                if (r != -EBADMSG)
+                        FAIL_AT("case %zu (%s): r == %d, expected -EBADMSG", i, malformed[i].text, r);
+                if (!err || !strstr(err, malformed[i].error) || strncmp(err, "m.json:", 7) != 0)
+                        FAIL_AT("case %zu: error '%s', expected it to name m.json and say '%s'", i, strempty(err),
+                                malformed[i].error);
+        }
+}
+
+TEST(shapes) {
+        static const char *const docs[] = {
+                DOC("{\"Sid\":\"A\",\"Effect\":\"Allow\",\"Action\":[\"ecs:Poll\"],\"Resource\":[\"*\"]}"),
+                "{\"RoleName\":\"r\",\"PolicyName\":\"p\",\"PolicyDocument\":" DOC(
+                        "{\"Sid\":\"A\",\"Effect\":\"Allow\",\"Action\":[\"ecs:Poll\"],\"Resource\":[\"*\"]}") "}",
+                "{\"PolicyVersion\":{\"VersionId\":\"v7\",\"Document\":" DOC(
+                        "{\"Sid\":\"A\",\"Effect\":\"Allow\",\"Action\":[\"ecs:Poll\"],\"Resource\":[\"*\"]}") "}}",
+                /* URL-encoded, as the IAM API returns documents */
+                "{\"PolicyVersion\":{\"VersionId\":\"v7\",\"Document\":\"%7B%22Version%22%3A%222012-10-17%22%2C"
+                "%22Statement%22%3A%5B%7B%22Sid%22%3A%22A%22%2C%22Effect%22%3A%22Allow%22%2C%22Action%22%3A%5B"
+                "%22ecs%3APoll%22%5D%2C%22Resource%22%3A%5B%22%2A%22%5D%7D%5D%7D\"}}",
+                "%7B%22Statement%22%3A%7B%22Sid%22%3A%22A%22%2C%22Effect%22%3A%22Allow%22%2C%22Action%22%3A"
+                "%22ecs%3APoll%22%2C%22Resource%22%3A%22%2A%22%7D%7D",
+        };
+        for (size_t i = 0; i < ELEMENTSOF(docs); i++) {
+                struct policy *p = NULL;
+                _cleanup_free_ char *err = NULL;
+                int r = policy_parse_buffer("s.json", docs[i], strlen(docs[i]), &p, &err);
+                if (r < 0)
+                        FAIL_AT("shape %zu: %s", i, strempty(err));
+                ASSERT_INT_EQ(p->n_statements, 1);
+                ASSERT_STR_EQ(p->statements[0].sid, "A");
+                ASSERT_TRUE(p->statements[0].allow);
+                ASSERT_INT_EQ(p->statements[0].n_actions, 1);
+                ASSERT_STR_EQ(p->statements[0].actions[0], "ecs:Poll");
+                ASSERT_TRUE(p->statements[0].resource_star);
+                if (i == 2 || i == 3)
+                        ASSERT_STR_EQ(p->version, "v7");
+                policy_free(p);
+        }
+}
+
+TEST(builtins) {
+        bool known;
+        const struct builtin_policy *b = builtin_policy_find("AmazonEC2ContainerServiceforEC2Role", &known);
+        ASSERT_TRUE(b && streq(b->version, "v10"));
+        b = builtin_policy_find("amazonec2containerserviceforec2role@v6", &known);
+        ASSERT_TRUE(b && streq(b->version, "v6"));
+        ASSERT_TRUE(builtin_policy_find("AmazonEC2ContainerServiceforEC2Role@v9", &known) == NULL && known);
+        ASSERT_TRUE(builtin_policy_find("Nope", &known) == NULL && !known);
+        b = builtin_policy_for_arn("arn:aws:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role");
+        ASSERT_TRUE(b && streq(b->version, "v10"));
+        b = builtin_policy_for_arn("arn:aws-cn:iam::aws:policy/AmazonECS_FullAccess");
+        ASSERT_TRUE(b && streq(b->version, "v20"));
+        ASSERT_TRUE(builtin_policy_for_arn("arn:aws:iam::123456789012:policy/AmazonECS_FullAccess") == NULL);
+        /* Every built-in parses. */
+        for (size_t i = 0; i < builtin_policies_size; i++) {
+                struct policy *p = NULL;
+                _cleanup_free_ char *err = NULL;
+                if (policy_parse_buffer(builtin_policies[i].name, builtin_policies[i].json,
+                                        strlen(builtin_policies[i].json), &p, &err) < 0)
+                        FAIL_AT("built-in %s@%s: %s", builtin_policies[i].name, builtin_policies[i].version, strempty(err));
+                policy_free(p);
+        }
+}
+
+TEST(catalog) {
+        /* Sorted by lower-case form, as the binary search needs. */
+        for (size_t i = 1; i < iam_action_catalog_size; i++)
+                if (strcasecmp(iam_action_catalog[i - 1], iam_action_catalog[i]) >= 0)
+                        FAIL_AT("catalog out of order at %s, %s", iam_action_catalog[i - 1], iam_action_catalog[i]);
+        ASSERT_TRUE(action_catalog_known("ecs:Poll"));
+        ASSERT_TRUE(action_catalog_known("ECS:STARTTELEMETRYSESSION"));
+        ASSERT_TRUE(action_catalog_known("ecs:DiscoverPollEndpoint"));
+        ASSERT_TRUE(action_catalog_known("ecs:Pol?"));
+        ASSERT_TRUE(action_catalog_known("*"));
+        ASSERT_TRUE(action_catalog_known("*:Describe*"));
+        ASSERT_FALSE(action_catalog_known("ecs:Pol"));
+        ASSERT_FALSE(action_catalog_known("nosuchservice:*"));
+        ASSERT_INT_EQ(action_catalog_match("ecs:Submit*", NULL, NULL), 3);
+        /* Every literal action of the built-in references is known. */
+        for (size_t i = 0; i < builtin_policies_size; i++) {
+                struct policy *p = NULL;
+                _cleanup_free_ char *err = NULL;
+                ASSERT_INT_EQ(policy_parse_buffer("b", builtin_policies[i].json, strlen(builtin_policies[i].json), &p,
+                                                  &err),
+                              0);
+                for (size_t j = 0; j < p->n_statements; j++)
+                        for (size_t k = 0; k < p->statements[j].n_actions; k++)
+                                if (!action_catalog_known(p->statements[j].actions[k])) {
+                                        policy_free(p);
+                                        FAIL_AT("%s: %s not in the catalog", builtin_policies[i].name,
+                                                p->statements[j].actions[k]);
+                                }
+                policy_free(p);
+        }
+}
+
+TEST(consequences) {
+        ASSERT_TRUE(strstr(action_consequence("ecs:Poll"), "cannot receive tasks") != NULL);
+        ASSERT_TRUE(action_consequence("ECS:SUBMIT*") != NULL);
+        ASSERT_TRUE(action_consequence("s3:GetObject") == NULL);
+}
+
+TEST(status_api) {
+        /* The one-call API the status check uses, on a file of the test data. */
+        const char *dir = getenv("TESTS_DIR");
+        _cleanup_free_ char *path = NULL, *err = NULL;
+        struct audit_result **res = NULL;
+        size_t n = 0;
+
+        if (!dir)
+                return;
+        ASSERT_TRUE(asprintf(&path, "%s/policy/input/dump-fleet.json", dir) > 0);
+        ASSERT_INT_EQ(policy_audit_path(path, NULL, &res, &n, &err), 0);
+        ASSERT_INT_EQ(n, 5);
+        ASSERT_INT_EQ(audit_results_verdict(res, n), VERDICT_FAIL);
+        ASSERT_STR_EQ(res[0]->name, "managed-attached");
+        ASSERT_INT_EQ(res[0]->verdict, VERDICT_PASS);
+        audit_results_free(res, n);
+}
