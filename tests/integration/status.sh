@@ -347,9 +347,9 @@ expect "--reference is honoured" 'c["instance-role-policy"]["status"] == "FAIL" 
 status_json --policy "$P/dump-fleet.json"
 expect "a dump of several roles without the role name: SKIP" 'c["instance-role-policy"]["status"] == "SKIP" and "5 roles" in c["instance-role-policy"]["summary"]'
 status_json --policy "$TESTS_DIR/policy/malformed/bad-effect.json"
-expect "malformed policy: WARN naming the file" 'c["instance-role-policy"]["status"] == "WARN" and "bad-effect.json" in c["instance-role-policy"]["summary"]'
+expect "malformed policy: SKIP with the reason, naming the file" 'c["instance-role-policy"]["status"] == "SKIP" and "bad-effect.json" in c["instance-role-policy"]["summary"] and "Effect" in c["instance-role-policy"]["summary"]'
 status_json --policy "$TMP/does-not-exist.json"
-expect "--policy FILE that does not exist: WARN" 'c["instance-role-policy"]["status"] == "WARN" and "does-not-exist.json" in c["instance-role-policy"]["summary"]'
+expect "--policy FILE that does not exist: SKIP with the reason" 'c["instance-role-policy"]["status"] == "SKIP" and "does-not-exist.json" in c["instance-role-policy"]["summary"]'
 
 start_imds --v1 off --role extra-s3
 IMDS_DISABLED=false status_json --policy "$P/dump-fleet.json"
