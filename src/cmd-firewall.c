@@ -66,6 +66,8 @@ static void print_dry_run(const struct fw_status *st) {
                 else
                         printf("unchanged: %s -i %s -d %s drop\n", family_name(rs->family), rs->pattern, addr);
         }
+        if (st->drift)
+                printf("would repair: %s\n", st->drift);
 }
 
 int cmd_apply(struct options *o, int argc, char **argv) {
@@ -141,6 +143,8 @@ static void verify_print_text(const struct fw_status *st, bool complete, bool fi
                         if (rs->ahead[j].harmful || log_max_level >= LOG_LEVEL_INFO)
                                 printf("            ahead: %s: %s\n", rs->ahead[j].rule, rs->ahead[j].why);
         }
+        if (st->drift)
+                printf("DRIFT       %s\n", st->drift);
         if (complete)
                 printf("%s\n", fixed ? "block repaired and in place" : "block in place and effective");
         else
@@ -157,6 +161,7 @@ static void verify_print_json(const struct fw_status *st, const char *reason, bo
         json_str(g, "backend", fw_backend_to_string(st->backend));
         json_str(g, "backend_reason", reason);
         json_str(g, "where", st->where);
+        json_str(g, "drift", st->drift);
         json_bool(g, "ok", complete);
         json_bool(g, "fixed", fixed);
         json_open_array(g, "rules");

@@ -1,27 +1,1108 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The nftables backend: table inet ecs_harden through libnftnl + libmnl. (In progress.) */
-#include <errno.h>
+/* The nftables backend: the block as the tool's own table, `table inet ecs_harden`, with one base
+ * chain `forward` (filter, hook forward, priority filter - 10, policy accept). A drop in any base
+ * chain is final, so the block does not depend on what Docker does to its own tables.
+ *
+ * apply reads the ruleset generation and the table back; when the table already holds exactly
+ * the block it sends nothing. Otherwise one batch declares the table and chain, flushes the
+ * chain and appends the rules: atomic, and carrying the generation it was computed from, so that
+ * a concurrent writer makes the kernel refuse it (ERESTART) and we recompute instead of
+ * clobbering. The table is never deleted to be replaced (the kernel takes ~16 ms for that), and
+ * what is already right is left out of the batch: whatever a batch changes or deletes is freed
+ * after an RCU grace period, which the kernel makes the closing socket wait for. */
+#include <arpa/inet.h>
+#include <inttypes.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <netinet/ip.h>
+#include <netinet/ip6.h>
+#include <sys/socket.h>
+#include <stdint.h>
+#include <sys/time.h>
+#include <time.h>
 
+#include <libmnl/libmnl.h>
+#include <libnftnl/chain.h>
+#include <libnftnl/common.h>
+#include <libnftnl/expr.h>
+#include <libnftnl/gen.h>
+#include <libnftnl/rule.h>
+#include <libnftnl/table.h>
+
+#include "fw-nftables.h"
 #include "fw-private.h"
+#include "util.h"
 
-static int nft_unavailable(void) {
-        return -EOPNOTSUPP;
+#define APPLY_ATTEMPTS 10
+#define READ_ATTEMPTS 10
+#define RECV_TIMEOUT_S 5
+/* The kernel sizes a dump part after our receive buffer, capped at 32 KiB. */
+#define RECV_BUF_SIZE (64 * 1024)
+/* Any single message of ours (a rule of seven expressions is ~400 bytes) fits in this. */
+#define MSG_MAX 1024
+
+DEFINE_POINTER_CLEANUP(struct nftnl_rule, nftnl_rule_free)
+DEFINE_POINTER_CLEANUP(struct nftnl_chain, nftnl_chain_free)
+DEFINE_POINTER_CLEANUP(struct nftnl_table, nftnl_table_free)
+DEFINE_POINTER_CLEANUP(struct nftnl_expr, nftnl_expr_free)
+DEFINE_POINTER_CLEANUP(struct nftnl_gen, nftnl_gen_free)
+DEFINE_POINTER_CLEANUP(struct nftnl_expr_iter, nftnl_expr_iter_destroy)
+
+/* ---- the block as libnftnl objects ---- */
+
+size_t nft_block_n_rules(const struct block *b) {
+        return b->n_patterns * block_n_families(b);
 }
+
+void nft_block_rule_at(const struct block *b, size_t i, int *ret_family, const char **ret_pattern) {
+        size_t nf = block_n_families(b);
+        *ret_pattern = b->patterns[i / nf];
+        *ret_family = block_family(b, i % nf);
+}
+
+struct nftnl_table *nft_block_table(void) {
+        _cleanup_(nftnl_table_freep) struct nftnl_table *t = nftnl_table_alloc();
+        if (!t)
+                return NULL;
+        nftnl_table_set_u32(t, NFTNL_TABLE_FAMILY, NFPROTO_INET);
+        if (nftnl_table_set_str(t, NFTNL_TABLE_NAME, NFT_TABLE) < 0)
+                return NULL;
+        /* Explicit zero flags: on an existing table this wakes it if someone made it dormant. */
+        nftnl_table_set_u32(t, NFTNL_TABLE_FLAGS, 0);
+        return TAKE_PTR(t);
+}
+
+struct nftnl_chain *nft_block_chain(void) {
+        _cleanup_(nftnl_chain_freep) struct nftnl_chain *c = nftnl_chain_alloc();
+        if (!c)
+                return NULL;
+        nftnl_chain_set_u32(c, NFTNL_CHAIN_FAMILY, NFPROTO_INET);
+        if (nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, NFT_TABLE) < 0 ||
+            nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, NFT_CHAIN) < 0 ||
+            nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, NFT_CHAIN_TYPE) < 0)
+                return NULL;
+        nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, NF_INET_FORWARD);
+        nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, NFT_CHAIN_PRIO);
+        nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, NF_ACCEPT);
+        return TAKE_PTR(c);
+}
+
+static int add_meta(struct nftnl_rule *r, uint32_t key) {
+        struct nftnl_expr *e = nftnl_expr_alloc("meta");
+        if (!e)
+                return -ENOMEM;
+        nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, key);
+        nftnl_expr_set_u32(e, NFTNL_EXPR_META_DREG, NFT_REG_1);
+        nftnl_rule_add_expr(r, e);
+        return 0;
+}
+
+static int add_cmp_eq(struct nftnl_rule *r, const void *data, size_t len) {
+        _cleanup_(nftnl_expr_freep) struct nftnl_expr *e = nftnl_expr_alloc("cmp");
+        if (!e)
+                return -ENOMEM;
+        nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_SREG, NFT_REG_1);
+        nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_OP, NFT_CMP_EQ);
+        if (nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, data, (uint32_t) len) < 0)
+                return -EINVAL;
+        nftnl_rule_add_expr(r, TAKE_PTR(e));
+        return 0;
+}
+
+static int add_payload(struct nftnl_rule *r, uint32_t offset, uint32_t len) {
+        struct nftnl_expr *e = nftnl_expr_alloc("payload");
+        if (!e)
+                return -ENOMEM;
+        nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, NFT_REG_1);
+        nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, NFT_PAYLOAD_NETWORK_HEADER);
+        nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, offset);
+        nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, len);
+        nftnl_rule_add_expr(r, e);
+        return 0;
+}
+
+static int add_verdict(struct nftnl_rule *r, int verdict) {
+        struct nftnl_expr *e = nftnl_expr_alloc("immediate");
+        if (!e)
+                return -ENOMEM;
+        nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
+        nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT, (uint32_t) verdict);
+        nftnl_rule_add_expr(r, e);
+        return 0;
+}
+
+struct nftnl_rule *nft_block_rule(int family, const char *pattern) {
+        _cleanup_(nftnl_rule_freep) struct nftnl_rule *r = nftnl_rule_alloc();
+        uint8_t addr[16], nfproto = family == AF_INET6 ? NFPROTO_IPV6 : NFPROTO_IPV4;
+        uint32_t addr_len = family == AF_INET6 ? 16 : 4;
+        uint32_t offset = family == AF_INET6 ? offsetof(struct ip6_hdr, ip6_dst) : offsetof(struct iphdr, daddr);
+        char name[IFNAMSIZ];
+        size_t len;
+        bool prefix;
+        int k = 0;
+
+        if (!r)
+                return NULL;
+        nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_INET);
+        if (nftnl_rule_set_str(r, NFTNL_RULE_TABLE, NFT_TABLE) < 0 || nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, NFT_CHAIN) < 0)
+                return NULL;
+
+        /* As nft linearizes `iifname "docker*"`: a prefix compares only its bytes, an exact name
+         * the whole IFNAMSIZ buffer with its NUL padding. "+" alone (any interface) has no match,
+         * as iptables-nft leaves it out. */
+        iface_pattern_split(pattern, name, &len, &prefix);
+        if (!prefix || len > 0) {
+                k = add_meta(r, NFT_META_IIFNAME);
+                if (k >= 0)
+                        k = add_cmp_eq(r, name, prefix ? len : IFNAMSIZ);
+        }
+        /* In an inet table the network header may be either family: nft's dependency guard. */
+        if (k >= 0)
+                k = add_meta(r, NFT_META_NFPROTO);
+        if (k >= 0)
+                k = add_cmp_eq(r, &nfproto, sizeof(nfproto));
+        if (k >= 0)
+                k = add_payload(r, offset, addr_len);
+        block_address(family, addr);
+        if (k >= 0)
+                k = add_cmp_eq(r, addr, addr_len);
+        if (k >= 0)
+                k = add_verdict(r, NF_DROP);
+        if (k < 0)
+                return NULL;
+        return TAKE_PTR(r);
+}
+
+/* Expression attributes are numbered from NFTNL_EXPR_BASE; libnftnl keeps their presence in a
+ * 32-bit mask, so this covers all of them. */
+#define EXPR_ATTR_END 32
+
+static bool expr_same(const struct nftnl_expr *a, const struct nftnl_expr *b) {
+        if (!streq(nftnl_expr_get_str(a, NFTNL_EXPR_NAME), nftnl_expr_get_str(b, NFTNL_EXPR_NAME)))
+                return false;
+        for (uint16_t t = NFTNL_EXPR_BASE; t < EXPR_ATTR_END; t++) {
+                bool sa = nftnl_expr_is_set(a, t), sb = nftnl_expr_is_set(b, t);
+                uint32_t la = 0, lb = 0;
+
+                if (sa != sb)
+                        return false;
+                if (!sa)
+                        continue;
+                const void *da = nftnl_expr_get(a, t, &la), *db = nftnl_expr_get(b, t, &lb);
+                if (!da || !db || la != lb || memcmp(da, db, la) != 0)
+                        return false;
+        }
+        return true;
+}
+
+bool nft_rule_same(const struct nftnl_rule *a, const struct nftnl_rule *b) {
+        _cleanup_(nftnl_expr_iter_destroyp) struct nftnl_expr_iter *ia = nftnl_expr_iter_create(a);
+        _cleanup_(nftnl_expr_iter_destroyp) struct nftnl_expr_iter *ib = nftnl_expr_iter_create(b);
+
+        if (!ia || !ib)
+                return false;
+        if (nftnl_rule_is_set(a, NFTNL_RULE_USERDATA) || nftnl_rule_is_set(b, NFTNL_RULE_USERDATA) ||
+            nftnl_rule_is_set(a, NFTNL_RULE_COMPAT_PROTO) || nftnl_rule_is_set(b, NFTNL_RULE_COMPAT_PROTO))
+                return false;
+        for (;;) {
+                struct nftnl_expr *ea = nftnl_expr_iter_next(ia), *eb = nftnl_expr_iter_next(ib);
+                if (!ea || !eb)
+                        return ea == eb;
+                if (!expr_same(ea, eb))
+                        return false;
+        }
+}
+
+void nft_rule_format(const struct nftnl_rule *r, char *buf, size_t size) {
+        _cleanup_(nftnl_expr_iter_destroyp) struct nftnl_expr_iter *it = nftnl_expr_iter_create(r);
+        size_t used = 0;
+
+        buf[0] = '\0';
+        if (!it)
+                return;
+        for (struct nftnl_expr *e = nftnl_expr_iter_next(it); e; e = nftnl_expr_iter_next(it)) {
+                char text[256];
+                if (nftnl_expr_snprintf(text, sizeof(text), e, NFTNL_OUTPUT_DEFAULT, 0) < 0)
+                        text[0] = '\0';
+                int k = snprintf(buf + used, size - used, "%s[ %s %s]", used ? " " : "",
+                                 nftnl_expr_get_str(e, NFTNL_EXPR_NAME), text);
+                if (k < 0 || (size_t) k >= size - used)
+                        break;
+                used += (size_t) k;
+        }
+}
+
+/* ---- batches ---- */
+
+static struct nlmsghdr *msg_start(char *buf, size_t size, size_t *off, uint16_t type, uint16_t flags, uint32_t seq) {
+        if (size - *off < MSG_MAX)
+                return NULL;
+        return nftnl_nlmsg_build_hdr(buf + *off, type, NFPROTO_INET, flags, seq);
+}
+
+static void msg_end(struct nlmsghdr *nlh, size_t *off, unsigned *n) {
+        *off += NLMSG_ALIGN(nlh->nlmsg_len);
+        (*n)++;
+}
+
+static ssize_t batch_begin(char *buf, size_t size, uint32_t genid, uint32_t seq) {
+        if (size < MSG_MAX)
+                return -ENOBUFS;
+        struct nlmsghdr *nlh = nftnl_batch_begin(buf, seq);
+        /* The generation the batch was computed from: the kernel refuses the whole batch with
+         * ERESTART when the ruleset changed since (nfnetlink's NFNL_BATCH_GENID). */
+        mnl_attr_put_u32(nlh, NFNL_BATCH_GENID, htonl(genid));
+        return NLMSG_ALIGN(nlh->nlmsg_len);
+}
+
+static ssize_t batch_end(char *buf, size_t size, size_t off, uint32_t seq) {
+        if (size - off < MSG_MAX)
+                return -ENOBUFS;
+        struct nlmsghdr *nlh = nftnl_batch_end(buf + off, seq);
+        return (ssize_t) (off + NLMSG_ALIGN(nlh->nlmsg_len));
+}
+
+static struct nlmsghdr *msg_chain_ref(char *buf, size_t size, size_t *off, uint16_t type, uint32_t seq, bool rule) {
+        struct nlmsghdr *nlh = msg_start(buf, size, off, type, NLM_F_ACK, seq);
+        if (!nlh)
+                return NULL;
+        mnl_attr_put_strz(nlh, rule ? NFTA_RULE_TABLE : NFTA_CHAIN_TABLE, NFT_TABLE);
+        mnl_attr_put_strz(nlh, rule ? NFTA_RULE_CHAIN : NFTA_CHAIN_NAME, NFT_CHAIN);
+        return nlh;
+}
+
+size_t nft_block_batch_size(const struct block *b) {
+        /* BEGIN, table, DELRULE + DELCHAIN, chain, DELRULE, the rules, END. */
+        return (nft_block_n_rules(b) + 7) * MSG_MAX;
+}
+
+ssize_t nft_block_batch(const struct block *b, const struct nft_batch_plan *plan, uint32_t genid, uint32_t seq,
+                        void *buf_, size_t size, unsigned *ret_n_msgs) {
+        char *buf = buf_;
+        struct nlmsghdr *nlh;
+        unsigned n = 0;
+        ssize_t k;
+        size_t off;
+
+        /* libmnl 1.0.4 does not zero attribute padding: nothing uninitialised goes to the kernel. */
+        memset(buf, 0, size);
+        k = batch_begin(buf, size, genid, seq);
+        if (k < 0)
+                return k;
+        off = (size_t) k;
+
+        _cleanup_(nftnl_table_freep) struct nftnl_table *t = nft_block_table();
+        if (!t)
+                return -ENOMEM;
+        nlh = msg_start(buf, size, &off, NFT_MSG_NEWTABLE, NLM_F_CREATE | NLM_F_ACK, seq + 1 + n);
+        if (!nlh)
+                return -ENOBUFS;
+        nftnl_table_nlmsg_build_payload(nlh, t);
+        msg_end(nlh, &off, &n);
+
+        if (plan->replace_chain) {
+                /* A chain of that name with another hook cannot be updated in place; emptied and
+                 * deleted first, it is created anew below, in the same transaction. */
+                nlh = msg_chain_ref(buf, size, &off, NFT_MSG_DELRULE, seq + 1 + n, true);
+                if (!nlh)
+                        return -ENOBUFS;
+                msg_end(nlh, &off, &n);
+                nlh = msg_chain_ref(buf, size, &off, NFT_MSG_DELCHAIN, seq + 1 + n, false);
+                if (!nlh)
+                        return -ENOBUFS;
+                msg_end(nlh, &off, &n);
+        }
+
+        if (!plan->chain_ok || plan->replace_chain) {
+                _cleanup_(nftnl_chain_freep) struct nftnl_chain *c = nft_block_chain();
+                if (!c)
+                        return -ENOMEM;
+                nlh = msg_start(buf, size, &off, NFT_MSG_NEWCHAIN, NLM_F_CREATE | NLM_F_ACK, seq + 1 + n);
+                if (!nlh)
+                        return -ENOBUFS;
+                nftnl_chain_nlmsg_build_payload(nlh, c);
+                msg_end(nlh, &off, &n);
+        }
+
+        if (plan->flush && !plan->replace_chain) {
+                nlh = msg_chain_ref(buf, size, &off, NFT_MSG_DELRULE, seq + 1 + n, true);
+                if (!nlh)
+                        return -ENOBUFS;
+                msg_end(nlh, &off, &n);
+        }
+
+        size_t first = plan->flush || plan->replace_chain ? 0 : plan->keep;
+        for (size_t i = first; i < nft_block_n_rules(b); i++) {
+                const char *pattern;
+                int family;
+
+                nft_block_rule_at(b, i, &family, &pattern);
+                _cleanup_(nftnl_rule_freep) struct nftnl_rule *r = nft_block_rule(family, pattern);
+                if (!r)
+                        return -ENOMEM;
+                nlh = msg_start(buf, size, &off, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND | NLM_F_ACK, seq + 1 + n);
+                if (!nlh)
+                        return -ENOBUFS;
+                nftnl_rule_nlmsg_build_payload(nlh, r);
+                msg_end(nlh, &off, &n);
+        }
+
+        *ret_n_msgs = n;
+        return batch_end(buf, size, off, seq + 1 + n);
+}
+
+ssize_t nft_remove_batch(uint32_t genid, uint32_t seq, void *buf_, size_t size, unsigned *ret_n_msgs) {
+        char *buf = buf_;
+        unsigned n = 0;
+        memset(buf, 0, size);
+        ssize_t k = batch_begin(buf, size, genid, seq);
+        if (k < 0)
+                return k;
+        size_t off = (size_t) k;
+
+        struct nlmsghdr *nlh = msg_start(buf, size, &off, NFT_MSG_DELTABLE, NLM_F_ACK, seq + 1);
+        if (!nlh)
+                return -ENOBUFS;
+        /* Always by name: a DELTABLE without one would flush every table of the family. */
+        mnl_attr_put_strz(nlh, NFTA_TABLE_NAME, NFT_TABLE);
+        msg_end(nlh, &off, &n);
+
+        *ret_n_msgs = n;
+        return batch_end(buf, size, off, seq + 1 + n);
+}
+
+/* ---- the netlink connection ---- */
+
+struct conn {
+        struct mnl_socket *nl;
+        uint32_t portid;
+        uint32_t seq;
+        uint32_t genid;
+        bool check_genid; /* replies must come from generation GENID (16 bits in res_id) */
+        char *buf;
+};
+
+static void conn_close(struct conn *c) {
+        if (c->nl)
+                mnl_socket_close(c->nl);
+        free(c->buf);
+        *c = (struct conn) {};
+}
+
+static int conn_open(struct conn *c) {
+        struct timeval tv = { .tv_sec = RECV_TIMEOUT_S };
+        int r;
+
+        *c = (struct conn) {};
+        c->nl = mnl_socket_open(NETLINK_NETFILTER);
+        if (!c->nl) {
+                r = negative_errno();
+                /* No nfnetlink in this kernel at all. */
+                return r == -EPROTONOSUPPORT || r == -EAFNOSUPPORT ? -EPROTONOSUPPORT : r;
+        }
+        if (mnl_socket_bind(c->nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+                r = negative_errno();
+                conn_close(c);
+                return r;
+        }
+        /* A bound on every receive: the boot path must never hang on the kernel. */
+        (void) setsockopt(mnl_socket_get_fd(c->nl), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+        c->buf = malloc(RECV_BUF_SIZE);
+        if (!c->buf) {
+                conn_close(c);
+                return -ENOMEM;
+        }
+        c->portid = mnl_socket_get_portid(c->nl);
+        c->seq = (uint32_t) time(NULL);
+        return 0;
+}
+
+static int recv_errno(void) {
+        return errno == EAGAIN || errno == EWOULDBLOCK ? -ETIMEDOUT : negative_errno();
+}
+
+/* Sends one request (ACK asked for, or a dump) and feeds every reply to CB until the ACK, the
+ * end of the dump or an error; the kernel's error comes back as negative errno. */
+static int conn_request(struct conn *c, const struct nlmsghdr *nlh, mnl_cb_t cb, void *data) {
+        if (mnl_socket_sendto(c->nl, nlh, nlh->nlmsg_len) < 0)
+                return negative_errno();
+        for (;;) {
+                ssize_t n = mnl_socket_recvfrom(c->nl, c->buf, RECV_BUF_SIZE);
+                if (n < 0)
+                        return recv_errno();
+                int r = mnl_cb_run(c->buf, (size_t) n, nlh->nlmsg_seq, c->portid, cb, data);
+                if (r < 0)
+                        return negative_errno();
+                if (r == MNL_CB_STOP)
+                        return 0;
+        }
+}
+
+static bool reply_genid_ok(const struct conn *c, const struct nlmsghdr *nlh) {
+        const struct nfgenmsg *g = mnl_nlmsg_get_payload(nlh);
+        return !c->check_genid || ntohs(g->res_id) == (c->genid & 0xffff);
+}
+
+struct gen_reply {
+        struct conn *conn;
+        bool got;
+};
+
+static int gen_cb(const struct nlmsghdr *nlh, void *data) {
+        struct gen_reply *g = data;
+        _cleanup_(nftnl_gen_freep) struct nftnl_gen *gen = nftnl_gen_alloc();
+
+        if (!gen)
+                return MNL_CB_ERROR;
+        if (nftnl_gen_nlmsg_parse(nlh, gen) < 0 || !nftnl_gen_is_set(gen, NFTNL_GEN_ID)) {
+                errno = EBADMSG;
+                return MNL_CB_ERROR;
+        }
+        g->conn->genid = nftnl_gen_get_u32(gen, NFTNL_GEN_ID);
+        g->got = true;
+        return MNL_CB_OK;
+}
+
+static int conn_read_genid(struct conn *c) {
+        char buf[MSG_MAX] = {};
+        struct gen_reply g = { .conn = c };
+
+        struct nlmsghdr *nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETGEN, AF_UNSPEC, NLM_F_ACK, ++c->seq);
+        int r = conn_request(c, nlh, gen_cb, &g);
+        if (r == -EINVAL || r == -EOPNOTSUPP || r == -ENOENT)
+                /* nfnetlink answers EINVAL for a subsystem it cannot load: no nf_tables. */
+                return -EPROTONOSUPPORT;
+        if (r < 0)
+                return r;
+        if (!g.got)
+                return -EBADMSG;
+        c->check_genid = true;
+        return 0;
+}
+
+int nft_read_genid(uint32_t *ret) {
+        struct conn c;
+        int r = conn_open(&c);
+        if (r < 0)
+                return r;
+        r = conn_read_genid(&c);
+        if (r >= 0)
+                *ret = c.genid;
+        conn_close(&c);
+        return r;
+}
+
+/* Reads every reply to one batch: an ACK (or error) per message, mapped back by sequence number,
+ * or one error for the batch as a whole on BEGIN's sequence number. mnl_cb_run() would stop at
+ * the first ACK, so the messages are walked here. */
+static int conn_batch(struct conn *c, const void *buf, size_t len, uint32_t seq, unsigned n_msgs, int *ret_failed) {
+        unsigned acked = 0;
+        int first_error = 0, failed = -1;
+
+        if (mnl_socket_sendto(c->nl, buf, len) < 0)
+                return negative_errno();
+
+        while (acked < n_msgs) {
+                ssize_t n = mnl_socket_recvfrom(c->nl, c->buf, RECV_BUF_SIZE);
+                if (n < 0)
+                        return recv_errno();
+                int left = (int) n;
+                for (const struct nlmsghdr *nlh = (const void *) c->buf; mnl_nlmsg_ok(nlh, left);
+                     nlh = mnl_nlmsg_next(nlh, &left)) {
+                        if (nlh->nlmsg_pid != c->portid || nlh->nlmsg_type != NLMSG_ERROR)
+                                continue;
+                        if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(struct nlmsgerr)))
+                                return -EBADMSG;
+                        const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
+                        uint32_t s = nlh->nlmsg_seq;
+                        if (s == seq) {
+                                /* The batch as a whole: permission, generation, commit. */
+                                if (ret_failed)
+                                        *ret_failed = -1;
+                                return e->error < 0 ? e->error : -EPROTO;
+                        }
+                        if (s <= seq || s > seq + n_msgs)
+                                continue; /* not ours: a late answer to something else */
+                        acked++;
+                        if (e->error < 0 && first_error == 0) {
+                                first_error = e->error;
+                                failed = (int) (s - seq - 1);
+                        }
+                }
+        }
+        if (ret_failed)
+                *ret_failed = failed;
+        return first_error;
+}
+
+int nft_send_batch(const void *buf, size_t len, uint32_t seq, unsigned n_msgs, int *ret_failed) {
+        struct conn c;
+        int r = conn_open(&c);
+        if (r < 0)
+                return r;
+        r = conn_batch(&c, buf, len, seq, n_msgs, ret_failed);
+        conn_close(&c);
+        return r;
+}
+
+/* ---- reading the table back ---- */
+
+struct state {
+        bool table;
+        bool dormant;
+        bool chain;
+        bool chain_hook_ok;     /* base chain, type filter, hook forward, priority -10 */
+        bool chain_policy_ok;   /* policy accept */
+        char chain_desc[128];   /* what the chain is when it is not the block's */
+        struct nftnl_rule **rules;
+        size_t n_rules, n_alloc;
+        size_t n_table_rules;   /* rules in every chain of the table (remove counts them) */
+};
+
+static void state_done(struct state *s) {
+        for (size_t i = 0; i < s->n_rules; i++)
+                nftnl_rule_free(s->rules[i]);
+        free(s->rules);
+        *s = (struct state) {};
+}
+
+struct read_ctx {
+        struct conn *conn;
+        struct state *state;
+        bool all_chains; /* count the rules of every chain in the table */
+};
+
+static int table_cb(const struct nlmsghdr *nlh, void *data) {
+        struct read_ctx *x = data;
+        _cleanup_(nftnl_table_freep) struct nftnl_table *t = nftnl_table_alloc();
+
+        if (!reply_genid_ok(x->conn, nlh)) {
+                errno = EINTR;
+                return MNL_CB_ERROR;
+        }
+        if (!t || nftnl_table_nlmsg_parse(nlh, t) < 0)
+                return MNL_CB_ERROR;
+        x->state->table = true;
+        x->state->dormant = nftnl_table_is_set(t, NFTNL_TABLE_FLAGS) &&
+                            (nftnl_table_get_u32(t, NFTNL_TABLE_FLAGS) & NFT_TABLE_F_DORMANT);
+        return MNL_CB_OK;
+}
+
+static const char *hook_name(uint32_t hook) {
+        static const char *const names[] = {
+                [NF_INET_PRE_ROUTING] = "prerouting", [NF_INET_LOCAL_IN] = "input", [NF_INET_FORWARD] = "forward",
+                [NF_INET_LOCAL_OUT] = "output",       [NF_INET_POST_ROUTING] = "postrouting",
+                [NF_INET_INGRESS] = "ingress",
+        };
+        return hook < ELEMENTSOF(names) && names[hook] ? names[hook] : "?";
+}
+
+static int chain_cb(const struct nlmsghdr *nlh, void *data) {
+        struct read_ctx *x = data;
+        struct state *s = x->state;
+        _cleanup_(nftnl_chain_freep) struct nftnl_chain *c = nftnl_chain_alloc();
+
+        if (!reply_genid_ok(x->conn, nlh)) {
+                errno = EINTR;
+                return MNL_CB_ERROR;
+        }
+        if (!c || nftnl_chain_nlmsg_parse(nlh, c) < 0)
+                return MNL_CB_ERROR;
+
+        s->chain = true;
+        if (!nftnl_chain_is_set(c, NFTNL_CHAIN_HOOKNUM)) {
+                snprintf(s->chain_desc, sizeof(s->chain_desc), "a regular chain, not a base chain");
+                return MNL_CB_OK;
+        }
+        uint32_t hook = nftnl_chain_get_u32(c, NFTNL_CHAIN_HOOKNUM);
+        int32_t prio = nftnl_chain_get_s32(c, NFTNL_CHAIN_PRIO);
+        const char *type = nftnl_chain_get_str(c, NFTNL_CHAIN_TYPE);
+
+        s->chain_hook_ok = hook == NF_INET_FORWARD && prio == NFT_CHAIN_PRIO && type && streq(type, NFT_CHAIN_TYPE);
+        s->chain_policy_ok = !nftnl_chain_is_set(c, NFTNL_CHAIN_POLICY) ||
+                             nftnl_chain_get_u32(c, NFTNL_CHAIN_POLICY) == NF_ACCEPT;
+        snprintf(s->chain_desc, sizeof(s->chain_desc), "type %s hook %s priority %d policy %s", strempty(type),
+                 hook_name(hook), prio, s->chain_policy_ok ? "accept" : "drop");
+        return MNL_CB_OK;
+}
+
+static int rule_cb(const struct nlmsghdr *nlh, void *data) {
+        struct read_ctx *x = data;
+        struct state *s = x->state;
+        _cleanup_(nftnl_rule_freep) struct nftnl_rule *r = nftnl_rule_alloc();
+
+        if (!reply_genid_ok(x->conn, nlh)) {
+                errno = EINTR;
+                return MNL_CB_ERROR;
+        }
+        if (!r || nftnl_rule_nlmsg_parse(nlh, r) < 0)
+                return MNL_CB_ERROR;
+        /* The kernel filters the dump by table (and chain); an old one may not: check again. */
+        if (nftnl_rule_get_u32(r, NFTNL_RULE_FAMILY) != NFPROTO_INET ||
+            !streq_ptr(nftnl_rule_get_str(r, NFTNL_RULE_TABLE), NFT_TABLE))
+                return MNL_CB_OK;
+        s->n_table_rules++;
+        if (!streq_ptr(nftnl_rule_get_str(r, NFTNL_RULE_CHAIN), NFT_CHAIN))
+                return MNL_CB_OK;
+        if (s->n_rules == s->n_alloc) {
+                size_t na = s->n_alloc ? s->n_alloc * 2 : 16;
+                struct nftnl_rule **nr = realloc(s->rules, na * sizeof(*nr));
+                if (!nr) {
+                        errno = ENOMEM;
+                        return MNL_CB_ERROR;
+                }
+                s->rules = nr;
+                s->n_alloc = na;
+        }
+        s->rules[s->n_rules++] = TAKE_PTR(r);
+        return MNL_CB_OK;
+}
+
+static int state_read_once(struct conn *c, struct state *s, bool all_chains) {
+        char buf[MSG_MAX] = {};
+        struct read_ctx x = { .conn = c, .state = s, .all_chains = all_chains };
+        struct nlmsghdr *nlh;
+        int r;
+
+        *s = (struct state) {};
+        r = conn_read_genid(c);
+        if (r < 0)
+                return r;
+
+        nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETTABLE, NFPROTO_INET, NLM_F_ACK, ++c->seq);
+        mnl_attr_put_strz(nlh, NFTA_TABLE_NAME, NFT_TABLE);
+        r = conn_request(c, nlh, table_cb, &x);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return r;
+
+        nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETCHAIN, NFPROTO_INET, NLM_F_ACK, ++c->seq);
+        mnl_attr_put_strz(nlh, NFTA_CHAIN_TABLE, NFT_TABLE);
+        mnl_attr_put_strz(nlh, NFTA_CHAIN_NAME, NFT_CHAIN);
+        r = conn_request(c, nlh, chain_cb, &x);
+        if (r < 0 && r != -ENOENT)
+                return r;
+        if (r == -ENOENT && !all_chains)
+                return 0;
+
+        /* A dump filtered in the kernel by table and chain: its cost does not grow with the
+         * rules of other tables. */
+        nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETRULE, NFPROTO_INET, NLM_F_DUMP, ++c->seq);
+        mnl_attr_put_strz(nlh, NFTA_RULE_TABLE, NFT_TABLE);
+        if (!all_chains)
+                mnl_attr_put_strz(nlh, NFTA_RULE_CHAIN, NFT_CHAIN);
+        return conn_request(c, nlh, rule_cb, &x);
+}
+
+/* Reads generation, table, chain and rules as one consistent picture: a reply from another
+ * generation (a writer came in between) starts the reading over. */
+static int state_read(struct conn *c, struct state *s, bool all_chains) {
+        int r = -EINTR;
+        for (unsigned attempt = 0; r == -EINTR && attempt < READ_ATTEMPTS; attempt++) {
+                if (attempt > 0) {
+                        /* An interrupted dump may leave replies behind: start on a new socket. */
+                        state_done(s);
+                        conn_close(c);
+                        r = conn_open(c);
+                        if (r < 0)
+                                return r;
+                }
+                r = state_read_once(c, s, all_chains);
+        }
+        if (r < 0)
+                state_done(s);
+        return r == -EINTR ? -EAGAIN : r;
+}
+
+/* The chain's rules count only when they run: the table awake and the chain the block's base
+ * chain. */
+static bool state_chain_runs(const struct state *s) {
+        return s->table && !s->dormant && s->chain && s->chain_hook_ok;
+}
+
+/* ---- judging ---- */
+
+struct expected {
+        struct nftnl_rule *rules[BLOCK_MAX_PATTERNS * 2];
+        size_t n;
+};
+
+static void expected_done(struct expected *e) {
+        for (size_t i = 0; i < e->n; i++)
+                nftnl_rule_free(e->rules[i]);
+        e->n = 0;
+}
+
+static int expected_build(const struct block *b, struct expected *ret) {
+        *ret = (struct expected) {};
+        for (size_t i = 0; i < nft_block_n_rules(b); i++) {
+                const char *pattern;
+                int family;
+
+                nft_block_rule_at(b, i, &family, &pattern);
+                ret->rules[i] = nft_block_rule(family, pattern);
+                if (!ret->rules[i]) {
+                        expected_done(ret);
+                        return -ENOMEM;
+                }
+                ret->n = i + 1;
+        }
+        return 0;
+}
+
+static bool is_block_rule(const struct expected *e, const struct nftnl_rule *r) {
+        for (size_t i = 0; i < e->n; i++)
+                if (nft_rule_same(e->rules[i], r))
+                        return true;
+        return false;
+}
+
+/* How many of the block's rules the chain holds as its first rules, in order, with nothing else;
+ * SIZE_MAX when it holds anything else. */
+static size_t state_block_prefix(const struct state *s, const struct expected *e) {
+        if (s->n_rules > e->n)
+                return SIZE_MAX;
+        for (size_t i = 0; i < s->n_rules; i++)
+                if (!nft_rule_same(e->rules[i], s->rules[i]))
+                        return SIZE_MAX;
+        return s->n_rules;
+}
+
+static bool state_is_block(const struct state *s, const struct expected *e) {
+        return state_chain_runs(s) && s->chain_policy_ok && state_block_prefix(s, e) == e->n;
+}
+
+static void state_plan(const struct state *s, const struct expected *e, struct nft_batch_plan *ret) {
+        bool chain_usable = s->table && s->chain && s->chain_hook_ok;
+        size_t prefix = chain_usable ? state_block_prefix(s, e) : SIZE_MAX;
+
+        *ret = (struct nft_batch_plan) {
+                .replace_chain = s->table && s->chain && !s->chain_hook_ok,
+                .chain_ok = chain_usable && s->chain_policy_ok,
+                .flush = chain_usable && s->n_rules > 0 && prefix == SIZE_MAX,
+                .keep = prefix == SIZE_MAX ? 0 : prefix,
+        };
+}
+
+/* Can a rule that is not the block's, standing ahead of a block rule in our chain, end the chain
+ * before the drop? Conservative: yes unless known not to. Sets *why either way. */
+static bool foreign_rule_can_pass(const struct nftnl_rule *r, char *whybuf, size_t size, const char **why) {
+        static const char *const matches[] = {
+                "meta", "cmp", "counter", "log", "limit", "quota", "bitwise", "byteorder", "range", "lookup",
+                "ct", "objref", "dynset", "socket", "fib", "rt", "numgen", "hash", "last", "connlimit", "xfrm",
+                "osf", "notrack", "match", "dup",
+        };
+        _cleanup_(nftnl_expr_iter_destroyp) struct nftnl_expr_iter *it = nftnl_expr_iter_create(r);
+
+        if (!it) {
+                *why = "it could not be read";
+                return true;
+        }
+        for (struct nftnl_expr *e = nftnl_expr_iter_next(it); e; e = nftnl_expr_iter_next(it)) {
+                const char *name = nftnl_expr_get_str(e, NFTNL_EXPR_NAME);
+                bool known = false;
+
+                if (streq(name, "immediate") && nftnl_expr_is_set(e, NFTNL_EXPR_IMM_VERDICT)) {
+                        int v = (int) nftnl_expr_get_u32(e, NFTNL_EXPR_IMM_VERDICT);
+                        switch (v) {
+                        case NF_DROP:
+                                *why = "it drops the packet too";
+                                return false;
+                        case NF_ACCEPT:
+                                *why = "it accepts the packet, which ends this chain before the block's drop";
+                                return true;
+                        case NFT_RETURN:
+                                *why = "it returns to the chain's policy, accept";
+                                return true;
+                        case NFT_JUMP:
+                        case NFT_GOTO:
+                                snprintf(whybuf, size, "it %s chain %s, which may accept the packet",
+                                         v == NFT_JUMP ? "jumps to" : "goes to",
+                                         strempty(nftnl_expr_get_str(e, NFTNL_EXPR_IMM_CHAIN)));
+                                *why = whybuf;
+                                return true;
+                        case NFT_CONTINUE:
+                        case NFT_BREAK:
+                                continue;
+                        default:
+                                *why = "its verdict may let the packet through";
+                                return true;
+                        }
+                }
+                if (streq(name, "immediate"))
+                        continue;
+                if (streq(name, "reject")) {
+                        *why = "it rejects the packet";
+                        return false;
+                }
+                if ((streq(name, "payload") && nftnl_expr_is_set(e, NFTNL_EXPR_PAYLOAD_SREG)) ||
+                    (streq(name, "exthdr") && nftnl_expr_is_set(e, NFTNL_EXPR_EXTHDR_SREG))) {
+                        *why = "it rewrites the packet, which may move it past the block's match";
+                        return true;
+                }
+                if (streq(name, "payload") || streq(name, "exthdr"))
+                        continue;
+                for (size_t i = 0; i < ELEMENTSOF(matches); i++)
+                        if (streq(name, matches[i]))
+                                known = true;
+                if (!known) {
+                        snprintf(whybuf, size, "its %s statement may let the packet through", name);
+                        *why = whybuf;
+                        return true;
+                }
+        }
+        *why = "it has no verdict";
+        return false;
+}
+
+static int drift_add(char **drift, const char *text) {
+        char *n;
+        if (asprintf(&n, "%s%s%s", strempty(*drift), *drift ? "; " : "", text) < 0)
+                return -ENOMEM;
+        free(*drift);
+        *drift = n;
+        return 0;
+}
+
+static int judge(const struct state *s, const struct expected *e, const struct block *b, struct fw_status *st) {
+        bool runs = state_chain_runs(s);
+        size_t foreign = 0;
+        int r;
+
+        if (s->table && s->dormant && drift_add(&st->drift, "table inet " NFT_TABLE " is dormant: its chains do not run") < 0)
+                return -ENOMEM;
+        if (s->table && !s->dormant && s->chain && !s->chain_hook_ok) {
+                char text[256];
+                snprintf(text, sizeof(text), "chain " NFT_WHERE " is %s, not the block's base chain (type filter hook "
+                         "forward priority filter - 10)", s->chain_desc);
+                if (drift_add(&st->drift, text) < 0)
+                        return -ENOMEM;
+        }
+        if (runs && !s->chain_policy_ok &&
+            drift_add(&st->drift, "chain " NFT_WHERE " has policy drop, so it drops all forwarded traffic") < 0)
+                return -ENOMEM;
+        if (runs)
+                for (size_t i = 0; i < s->n_rules; i++)
+                        if (!is_block_rule(e, s->rules[i]))
+                                foreign++;
+        if (foreign > 0) {
+                char text[256];
+                snprintf(text, sizeof(text), "%zu rule%s in " NFT_WHERE " %s not the block's; apply rewrites the chain",
+                         foreign, foreign == 1 ? "" : "s", foreign == 1 ? "is" : "are");
+                if (drift_add(&st->drift, text) < 0)
+                        return -ENOMEM;
+        }
+
+        /* Reported in the same order as the iptables backend: by family, then pattern. */
+        for (size_t f = 0; f < block_n_families(b); f++)
+                for (size_t p = 0; p < b->n_patterns; p++) {
+                        int family = block_family(b, f);
+                        struct fw_rule_status *rs = &st->rules[st->n_rules++];
+                        const struct nftnl_rule *want = e->rules[p * block_n_families(b) + f];
+
+                        rs->family = family;
+                        snprintf(rs->pattern, sizeof(rs->pattern), "%s", b->patterns[p]);
+                        if (!runs)
+                                continue;
+                        for (size_t i = 0; i < s->n_rules; i++)
+                                if (nft_rule_same(want, s->rules[i]) && rs->copies++ == 0)
+                                        rs->position = (unsigned) i + 1;
+                        if (rs->copies == 0)
+                                continue;
+
+                        rs->effective = true;
+                        for (size_t i = 0; i + 1 < rs->position; i++) {
+                                char whybuf[256], text[1024], bytecode[900];
+                                const char *why;
+
+                                if (is_block_rule(e, s->rules[i]))
+                                        continue;
+                                bool harmful = foreign_rule_can_pass(s->rules[i], whybuf, sizeof(whybuf), &why);
+                                if (harmful)
+                                        rs->effective = false;
+                                nft_rule_format(s->rules[i], bytecode, sizeof(bytecode));
+                                snprintf(text, sizeof(text), NFT_WHERE " handle %" PRIu64 ": %s",
+                                         nftnl_rule_get_u64(s->rules[i], NFTNL_RULE_HANDLE), bytecode);
+                                r = fw_rule_status_add_ahead(rs, text, harmful, why);
+                                if (r < 0)
+                                        return r;
+                        }
+                }
+        return 0;
+}
+
+/* ---- the backend ---- */
+
 static int nftables_inspect(const struct block *b, struct fw_status *st) {
-        (void) b, (void) st;
-        return nft_unavailable();
+        struct conn c;
+        struct state s;
+        struct expected e;
+        int r;
+
+        st->where = strdup(NFT_WHERE);
+        st->note = strdup("a drop in any base chain is final: accept rules in other tables (Docker's) cannot bypass it");
+        if (!st->where || !st->note)
+                return -ENOMEM;
+
+        r = expected_build(b, &e);
+        if (r < 0)
+                return r;
+        r = conn_open(&c);
+        if (r >= 0) {
+                r = state_read(&c, &s, false);
+                conn_close(&c);
+        }
+        if (r >= 0) {
+                r = judge(&s, &e, b, st);
+                state_done(&s);
+        }
+        expected_done(&e);
+        return r;
 }
-static int nftables_apply(const struct block *b, bool *changed) {
-        (void) b, (void) changed;
-        return nft_unavailable();
+
+static bool retry_batch(int r) {
+        /* ERESTART: the generation moved (another writer); EAGAIN/EINTR: the kernel asks for a
+         * replay; EBUSY: a concurrent transaction held the objects. */
+        return r == -ERESTART || r == -EAGAIN || r == -EINTR || r == -EBUSY;
 }
-static int nftables_remove(const struct block *b, unsigned *n) {
-        (void) b, (void) n;
-        return nft_unavailable();
+
+int nftables_apply_hooked(const struct block *b, bool *ret_changed, unsigned *ret_attempts,
+                          void (*race)(unsigned attempt, void *userdata), void *userdata) {
+        _cleanup_free_ char *buf = NULL;
+        size_t size = nft_block_batch_size(b);
+        struct expected e;
+        unsigned attempt;
+        int r;
+
+        *ret_changed = false;
+        buf = malloc(size);
+        if (!buf)
+                return -ENOMEM;
+        r = expected_build(b, &e);
+        if (r < 0)
+                return r;
+
+        r = -ERESTART;
+        for (attempt = 0; retry_batch(r) && attempt < APPLY_ATTEMPTS; attempt++) {
+                struct conn c;
+                struct state s;
+                unsigned n_msgs;
+                ssize_t len;
+
+                r = conn_open(&c);
+                if (r < 0)
+                        break;
+                r = state_read(&c, &s, false);
+                if (r < 0) {
+                        conn_close(&c);
+                        break;
+                }
+                if (state_is_block(&s, &e)) {
+                        /* Exactly the block already: nothing is sent. */
+                        state_done(&s);
+                        conn_close(&c);
+                        r = 0;
+                        attempt++;
+                        break;
+                }
+
+                struct nft_batch_plan plan;
+                state_plan(&s, &e, &plan);
+                len = nft_block_batch(b, &plan, c.genid, c.seq + 1, buf, size, &n_msgs);
+                state_done(&s);
+                if (len < 0) {
+                        conn_close(&c);
+                        r = (int) len;
+                        break;
+                }
+                c.seq += n_msgs + 2;
+                if (race)
+                        race(attempt, userdata);
+                r = conn_batch(&c, buf, (size_t) len, c.seq - n_msgs - 1, n_msgs, NULL);
+                conn_close(&c);
+                if (r >= 0)
+                        *ret_changed = true;
+        }
+        expected_done(&e);
+        if (ret_attempts)
+                *ret_attempts = attempt;
+        if (r == -EAFNOSUPPORT)
+                return -EPROTONOSUPPORT; /* no inet family in this kernel's nf_tables */
+        return r;
 }
+
+static int nftables_apply(const struct block *b, bool *ret_changed) {
+        return nftables_apply_hooked(b, ret_changed, NULL, NULL, NULL);
+}
+
+static int nftables_remove(const struct block *b, unsigned *ret_removed) {
+        char buf[4 * MSG_MAX];
+        int r = -ERESTART;
+
+        (void) b; /* the table is the tool's own: all of it goes, whatever block made it */
+        *ret_removed = 0;
+        for (unsigned attempt = 0; retry_batch(r) && attempt < APPLY_ATTEMPTS; attempt++) {
+                struct conn c;
+                struct state s;
+                unsigned n_msgs;
+
+                r = conn_open(&c);
+                if (r < 0)
+                        return r;
+                r = state_read(&c, &s, true);
+                if (r < 0 || !s.table) {
+                        conn_close(&c);
+                        if (r >= 0)
+                                state_done(&s);
+                        return r;
+                }
+                size_t n_rules = s.n_table_rules;
+                state_done(&s);
+
+                ssize_t len = nft_remove_batch(c.genid, c.seq + 1, buf, sizeof(buf), &n_msgs);
+                if (len < 0) {
+                        conn_close(&c);
+                        return (int) len;
+                }
+                r = conn_batch(&c, buf, (size_t) len, c.seq + 1, n_msgs, NULL);
+                conn_close(&c);
+                if (r == -ENOENT)
+                        return 0; /* someone else removed it in between */
+                if (r >= 0)
+                        *ret_removed = (unsigned) n_rules;
+        }
+        return r;
+}
+
 static int nftables_print_rules(const struct block *b, FILE *f) {
-        (void) b, (void) f;
-        return nft_unavailable();
+        /* Loadable with `nft -f`, and idempotent like apply: the flush empties the table's chains
+         * (after declaring the table so that the flush cannot fail), then the definition refills
+         * them, all in one transaction. The part from "table inet ecs_harden {" on is what
+         * `nft list table inet ecs_harden` prints after apply. */
+        fputs("#!/usr/sbin/nft -f\n"
+              "# ecs-harden: keep containers away from the EC2 instance metadata service\n"
+              "table inet " NFT_TABLE "\n"
+              "flush table inet " NFT_TABLE "\n"
+              "table inet " NFT_TABLE " {\n"
+              "\tchain " NFT_CHAIN " {\n"
+              "\t\ttype filter hook forward priority filter - 10; policy accept;\n",
+              f);
+        for (size_t i = 0; i < nft_block_n_rules(b); i++) {
+                char name[IFNAMSIZ + 1];
+                const char *pattern;
+                int family;
+
+                nft_block_rule_at(b, i, &family, &pattern);
+                iface_pattern_to_nft(pattern, name);
+                fputs("\t\t", f);
+                if (!streq(name, "*"))
+                        fprintf(f, "iifname \"%s\" ", name);
+                fprintf(f, "%s daddr %s drop\n", family == AF_INET6 ? "ip6" : "ip", block_address_string(family));
+        }
+        fputs("\t}\n}\n", f);
+        return ferror(f) ? -EIO : 0;
 }
 
 const struct fw_backend fw_backend_nftables = {

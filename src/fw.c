@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <limits.h>
 #include <stdlib.h>
+#include <sys/utsname.h>
 
 #include "fw-private.h"
 #include "util.h"
@@ -39,10 +40,13 @@ void fw_status_done(struct fw_status *s) {
         }
         free(s->where);
         free(s->note);
+        free(s->drift);
         memset(s, 0, sizeof(*s));
 }
 
 bool fw_status_complete(const struct fw_status *s) {
+        if (s->drift)
+                return false;
         for (size_t i = 0; i < s->n_rules; i++)
                 if (s->rules[i].copies != 1 || !s->rules[i].effective)
                         return false;
@@ -100,6 +104,26 @@ static bool legacy_filter_in_use(void) {
         return false;
 }
 
+/* Can this kernel run legacy x_tables at all? Kernels since 6.17 may be built without them
+ * (CONFIG_IP_NF_IPTABLES_LEGACY=n); then even a legacy iptables command cannot work. */
+static bool legacy_xtables_available(void) {
+        static const char *const lists[] = { "modules.builtin", "modules.dep" };
+        struct utsname u;
+
+        if (access("/proc/net/ip_tables_names", F_OK) == 0)
+                return true; /* loaded (or built in) */
+        if (uname(&u) < 0)
+                return true; /* cannot tell: do not overrule the other signals */
+        for (size_t i = 0; i < ELEMENTSOF(lists); i++) {
+                _cleanup_free_ char *path = NULL, *text = NULL;
+                if (asprintf(&path, "/lib/modules/%s/%s", u.release, lists[i]) < 0)
+                        return true;
+                if (read_full_file(path, &text, NULL) >= 0 && strstr(text, "/ip_tables.ko"))
+                        return true; /* a module that iptables-legacy would load */
+        }
+        return false;
+}
+
 enum fw_backend_kind fw_backend_detect(const char **ret_reason) {
         const char *reason;
         enum fw_backend_kind k;
@@ -107,6 +131,9 @@ enum fw_backend_kind fw_backend_detect(const char **ret_reason) {
         if (legacy_filter_in_use()) {
                 k = FW_BACKEND_IPTABLES;
                 reason = "the legacy x_tables filter table is in use (/proc/net/ip_tables_names lists filter)";
+        } else if (!legacy_xtables_available()) {
+                k = FW_BACKEND_NFTABLES;
+                reason = "this kernel has no legacy x_tables (ip_tables)";
         } else
                 switch (system_iptables_variant()) {
                 case FW_BACKEND_NFTABLES:

@@ -40,6 +40,9 @@ struct fw_status {
         enum fw_backend_kind backend;
         char *where;            /* "filter FORWARD" / "inet ecs_harden forward" */
         char *note;             /* backend-wide remark for status output, may be NULL */
+        char *drift;            /* what differs from the block besides the rules' states (nftables:
+                                 * rules of others in the tool's chain, a dormant table, a wrong
+                                 * hook or policy); the block is not complete while set */
         struct fw_rule_status rules[BLOCK_MAX_PATTERNS * 2];
         size_t n_rules;
 };

@@ -8,7 +8,7 @@
 
 require_root_netns
 setup_common
-BACKENDS=${BACKENDS:-iptables}
+BACKENDS=${BACKENDS:-iptables nftables}
 
 # The rules the tool owns or touches, as text, for before/after comparisons.
 dump_rules() {

@@ -10,7 +10,7 @@
 
 require_root_netns
 setup_common
-BACKENDS=${BACKENDS:-iptables}
+BACKENDS=${BACKENDS:-iptables nftables}
 WRITERS=4 PER_WRITER=100 CYCLES=150
 
 NS="$NS_PREFIX-x"

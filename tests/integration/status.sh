@@ -207,6 +207,54 @@ status_json
 expect "INTERFACES= from the config file is the installed block" 'c["bridge-coverage"]["status"] == "PASS"'
 restore_conf
 
+# ---- the nftables backend, and auto, in a fresh namespace ----
+NS3=$NS_PREFIX-s3
+netns_add "$NS3"
+run3() { ip netns exec "$NS3" env -u DOCKER_HOST AWS_EC2_METADATA_DISABLED=true "$@"; }
+if run3 nft list ruleset >/dev/null 2>&1; then
+	R3=$TMP/root-nft
+	make_root_al2023 "$R3"
+	run3 "$ECS_HARDEN" -b nftables --root "$R3" --json status >"$TMP/out.json" 2>"$TMP/err"
+	expect "nftables: missing block FAILs" 'c["imds-block-ipv4"]["status"] == "FAIL" and "inet ecs_harden forward" in c["imds-block-ipv4"]["summary"]'
+	run3 "$ECS_HARDEN" -b nftables --root "$R3" apply >/dev/null 2>&1 || not_ok "nftables: apply"
+	run3 "$ECS_HARDEN" -b nftables --root "$R3" persist >/dev/null 2>&1 || not_ok "nftables: persist"
+	ip -n "$NS3" link add docker0 type bridge
+	run3 "$ECS_HARDEN" -b nftables --root "$R3" --json status >"$TMP/out.json" 2>"$TMP/err"
+	expect "nftables: block PASSes for both families" 'c["imds-block-ipv4"]["status"] == "PASS" and c["imds-block-ipv6"]["status"] == "PASS" and d["host"]["backend"] == "nftables"'
+	expect "nftables: details say a drop in a base chain is final" 'any("final" in s for s in c["imds-block-ipv4"]["details"])'
+	expect "nftables: details name the nft rule" 'any("iifname \"docker*\" ip daddr 169.254.169.254 drop" in s for s in c["imds-block-ipv4"]["details"])'
+	expect "nftables: bridge covered, persisted through the boot unit" 'c["bridge-coverage"]["status"] == "PASS" and c["persistence"]["status"] == "PASS" and c["boot-unit"]["status"] == "PASS"'
+	# Docker's own accept in another table's base chain cannot undo a drop: still PASS.
+	run3 nft -f - <<'NFT'
+table ip dockerish {
+	chain forward {
+		type filter hook forward priority filter; policy accept;
+		iifname "docker0" accept
+	}
+}
+NFT
+	run3 "$ECS_HARDEN" -b nftables --root "$R3" --json status >"$TMP/out.json" 2>"$TMP/err"
+	expect "nftables: an accept in another table does not matter" 'c["imds-block-ipv4"]["status"] == "PASS"'
+	run3 nft insert rule inet ecs_harden forward iifname "docker0" accept
+	run3 "$ECS_HARDEN" -b nftables --root "$R3" --json status >"$TMP/out.json" 2>"$TMP/err"
+	RC=$?
+	expect_rc "nftables: accept ahead in our chain" 1
+	expect "nftables: accept ahead in our chain FAILs, naming it" 'c["imds-block-ipv4"]["status"] == "FAIL" and "ineffective" in c["imds-block-ipv4"]["summary"] and any("CAN ACCEPT" in s for s in c["imds-block-ipv4"]["details"])'
+	run3 nft flush chain inet ecs_harden forward
+	run3 "$ECS_HARDEN" -b nftables --root "$R3" --json status >"$TMP/out.json" 2>"$TMP/err"
+	expect "nftables: flushed chain FAILs as missing" 'c["imds-block-ipv4"]["status"] == "FAIL" and "missing" in c["imds-block-ipv4"]["summary"]'
+	# auto: this namespace has no legacy filter table in use; the choice and its reason are shown.
+	run3 nft delete table ip dockerish
+	R4=$TMP/root-auto
+	mkdir -p "$R4/etc"
+	run3 "$ECS_HARDEN" --root "$R4" --json status >"$TMP/out.json" 2>"$TMP/err"
+	expect "auto: backend and reason in host" 'd["host"]["backend"] in ("iptables", "nftables") and d["host"]["backend_reason"] and "--backend" not in d["host"]["backend_reason"]'
+	run3 "$ECS_HARDEN" --root "$R4" status >"$TMP/out.txt" 2>"$TMP/err"
+	if head -n1 "$TMP/out.txt" | grep -q "backend \(iptables\|nftables\) ("; then ok "auto: the text names the backend and why"; else not_ok "auto: backend line"; cat "$TMP/out.txt"; fi
+else
+	diag "no nf_tables in this kernel: nftables status cases skipped"
+fi
+
 # ---- persistence and boot-unit, per flavour, against fake roots made to look like each AMI ----
 # status reads what persist wrote: the saved rules, the services' and the boot unit's links.
 for flavour in al2 al1 debian al2023 none; do

@@ -1,0 +1,218 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The nftables backend against the real kernel, in a network namespace of its own (unshare), so
+ * the host's ruleset is never touched: the generation check, ACK mapping by sequence number,
+ * retry under a concurrent writer, idempotence, remove, and EPERM without privilege. Root only;
+ * exits 77 (skip) otherwise. */
+#include <arpa/inet.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <sched.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include <libmnl/libmnl.h>
+#include <libnftnl/common.h>
+#include <libnftnl/table.h>
+
+#include "fw-nftables.h"
+#include "fw.h"
+#include "test.h"
+#include "util.h"
+
+__attribute__((constructor(101))) static void enter_namespace(void) {
+        if (geteuid() != 0) {
+                fprintf(stderr, "skipped: needs root\n");
+                exit(77);
+        }
+        if (unshare(CLONE_NEWNET) < 0) {
+                fprintf(stderr, "skipped: cannot create a network namespace: %m\n");
+                exit(77);
+        }
+        uint32_t genid;
+        if (nft_read_genid(&genid) < 0) {
+                fprintf(stderr, "skipped: no nf_tables here\n");
+                exit(77);
+        }
+}
+
+static struct block block_docker(void) {
+        struct block b = { .ipv6 = true };
+        block_add_pattern(&b, "docker+", NULL);
+        return b;
+}
+
+static uint32_t genid(void) {
+        uint32_t g = 0;
+        if (nft_read_genid(&g) < 0)
+                return 0;
+        return g;
+}
+
+/* Sends a batch creating (EXCL) or deleting table FAMILY NAME; 0 or negative errno. */
+static int foreign_table(int family, const char *name, bool create) {
+        char buf[4096] = {};
+        size_t off = 0;
+        int failed;
+
+        struct nlmsghdr *nlh = nftnl_batch_begin(buf, 500);
+        off += NLMSG_ALIGN(nlh->nlmsg_len);
+        nlh = nftnl_nlmsg_build_hdr(buf + off, create ? NFT_MSG_NEWTABLE : NFT_MSG_DELTABLE, (uint16_t) family,
+                                    (create ? NLM_F_CREATE | NLM_F_EXCL : 0) | NLM_F_ACK, 501);
+        mnl_attr_put_strz(nlh, NFTA_TABLE_NAME, name);
+        off += NLMSG_ALIGN(nlh->nlmsg_len);
+        nlh = nftnl_batch_end(buf + off, 502);
+        off += NLMSG_ALIGN(nlh->nlmsg_len);
+        return nft_send_batch(buf, off, 500, 1, &failed);
+}
+
+static bool block_complete(const struct block *b) {
+        struct fw_status st;
+        if (fw_inspect(FW_BACKEND_NFTABLES, b, &st) < 0)
+                return false;
+        bool ok = fw_status_complete(&st);
+        fw_status_done(&st);
+        return ok;
+}
+
+TEST(apply_then_idempotent) {
+        struct block b = block_docker();
+        bool changed = false;
+        unsigned removed;
+
+        ASSERT_FALSE(block_complete(&b));
+        ASSERT_INT_EQ(fw_apply(FW_BACKEND_NFTABLES, &b, &changed), 0);
+        ASSERT_TRUE(changed);
+        ASSERT_TRUE(block_complete(&b));
+
+        /* The second apply sends nothing: the generation does not move. */
+        uint32_t g = genid();
+        ASSERT_INT_EQ(fw_apply(FW_BACKEND_NFTABLES, &b, &changed), 0);
+        ASSERT_FALSE(changed);
+        ASSERT_INT_EQ(genid(), g);
+
+        /* Another block in the same table: replaced in place by one batch. */
+        struct block other = { .ipv6 = false };
+        block_add_pattern(&other, "br-+", NULL);
+        ASSERT_INT_EQ(fw_apply(FW_BACKEND_NFTABLES, &other, &changed), 0);
+        ASSERT_TRUE(changed);
+        ASSERT_INT_EQ(genid(), g + 1);
+        ASSERT_TRUE(block_complete(&other));
+        ASSERT_FALSE(block_complete(&b));
+
+        ASSERT_INT_EQ(fw_remove(FW_BACKEND_NFTABLES, &b, &removed), 0);
+        ASSERT_INT_EQ(removed, 1);
+}
+
+TEST(stale_generation_is_refused) {
+        struct block b = block_docker();
+        struct nft_batch_plan plan = {};
+        char buf[16 * 1024];
+        unsigned n_msgs;
+        int failed = 0;
+
+        uint32_t g0 = genid();
+        ssize_t len = nft_block_batch(&b, &plan, g0, 1000, buf, sizeof(buf), &n_msgs);
+        ASSERT_TRUE(len > 0);
+        ASSERT_INT_EQ(nft_send_batch(buf, (size_t) len, 1000, n_msgs, &failed), 0);
+        uint32_t g1 = genid();
+        ASSERT_INT_EQ(g1, g0 + 1);
+
+        /* The same batch again, computed from the old generation: refused as a whole, and
+         * nothing of it applied. */
+        struct nft_batch_plan flush = { .flush = true };
+        len = nft_block_batch(&b, &flush, g0, 2000, buf, sizeof(buf), &n_msgs);
+        ASSERT_TRUE(len > 0);
+        ASSERT_INT_EQ(nft_send_batch(buf, (size_t) len, 2000, n_msgs, &failed), -ERESTART);
+        ASSERT_INT_EQ(failed, -1);
+        ASSERT_INT_EQ(genid(), g1);
+
+        /* With the current generation it goes through. */
+        len = nft_block_batch(&b, &flush, g1, 3000, buf, sizeof(buf), &n_msgs);
+        ASSERT_INT_EQ(nft_send_batch(buf, (size_t) len, 3000, n_msgs, &failed), 0);
+        ASSERT_TRUE(block_complete(&b));
+
+        unsigned removed;
+        ASSERT_INT_EQ(fw_remove(FW_BACKEND_NFTABLES, &b, &removed), 0);
+        ASSERT_INT_EQ(removed, 2);
+}
+
+TEST(errors_map_to_their_message) {
+        struct block b = block_docker();
+        struct nft_batch_plan plan = { .replace_chain = true };
+        char buf[16 * 1024];
+        unsigned n_msgs;
+        int failed = -2;
+
+        /* No table: deleting its chain fails. Messages: 0 NEWTABLE, 1 DELRULE, 2 DELCHAIN... The
+         * error must be the first failing message's, found among all the ACKs. */
+        uint32_t g = genid();
+        ssize_t len = nft_block_batch(&b, &plan, g, 4000, buf, sizeof(buf), &n_msgs);
+        ASSERT_TRUE(len > 0);
+        ASSERT_INT_EQ(nft_send_batch(buf, (size_t) len, 4000, n_msgs, &failed), -ENOENT);
+        ASSERT_INT_EQ(failed, 1);
+        /* All or nothing: the table of message 0 was not created. */
+        ASSERT_INT_EQ(genid(), g);
+        ASSERT_INT_EQ(foreign_table(NFPROTO_INET, NFT_TABLE, true), 0);
+        ASSERT_INT_EQ(foreign_table(NFPROTO_INET, NFT_TABLE, false), 0);
+}
+
+struct race {
+        unsigned calls;
+};
+
+static void race_foreign_writer(unsigned attempt, void *userdata) {
+        struct race *r = userdata;
+        r->calls++;
+        /* Another program (Docker, say) commits between our read and our batch. */
+        if (attempt == 0)
+                (void) foreign_table(NFPROTO_IPV4, "dockerish", true);
+}
+
+TEST(concurrent_writer_makes_apply_retry) {
+        struct block b = block_docker();
+        struct race race = {};
+        bool changed = false;
+        unsigned attempts = 0, removed;
+
+        ASSERT_INT_EQ(nftables_apply_hooked(&b, &changed, &attempts, race_foreign_writer, &race), 0);
+        ASSERT_TRUE(changed);
+        ASSERT_INT_EQ(attempts, 2);
+        ASSERT_INT_EQ(race.calls, 2);
+        ASSERT_TRUE(block_complete(&b));
+        /* The other writer's change survived. */
+        ASSERT_INT_EQ(foreign_table(NFPROTO_IPV4, "dockerish", true), -EEXIST);
+
+        /* remove takes our table only. */
+        ASSERT_INT_EQ(fw_remove(FW_BACKEND_NFTABLES, &b, &removed), 0);
+        ASSERT_INT_EQ(removed, 2);
+        ASSERT_INT_EQ(fw_remove(FW_BACKEND_NFTABLES, &b, &removed), 0);
+        ASSERT_INT_EQ(removed, 0);
+        ASSERT_INT_EQ(foreign_table(NFPROTO_IPV4, "dockerish", true), -EEXIST);
+        ASSERT_INT_EQ(foreign_table(NFPROTO_IPV4, "dockerish", false), 0);
+}
+
+TEST(unprivileged_fails_fast_with_eperm) {
+        struct block b = block_docker();
+        struct timespec t0, t1;
+
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        pid_t pid = fork();
+        ASSERT_TRUE(pid >= 0);
+        if (pid == 0) {
+                struct fw_status st;
+                bool changed;
+                if (setgid(65534) < 0 || setuid(65534) < 0)
+                        _exit(2);
+                int r1 = fw_inspect(FW_BACKEND_NFTABLES, &b, &st);
+                int r2 = fw_apply(FW_BACKEND_NFTABLES, &b, &changed);
+                _exit(r1 == -EPERM && r2 == -EPERM ? 0 : 1);
+        }
+        int status;
+        ASSERT_INT_EQ(waitpid(pid, &status, 0), pid);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        ASSERT_TRUE(WIFEXITED(status));
+        ASSERT_INT_EQ(WEXITSTATUS(status), 0);
+        double ms = (double) (t1.tv_sec - t0.tv_sec) * 1e3 + (double) (t1.tv_nsec - t0.tv_nsec) / 1e6;
+        ASSERT_TRUE(ms < 500);
+}
