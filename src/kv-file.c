@@ -60,3 +60,15 @@ int kv_parse(char *text, kv_callback cb, void *userdata) {
         }
         return 0;
 }
+
+int kv_parse_file(const char *path, kv_callback cb, void *userdata) {
+        _cleanup_free_ char *text = NULL;
+        size_t size;
+        int r = read_full_file(path, &text, &size);
+        if (r < 0)
+                return r;
+        /* A NUL byte means this is no text file; parsing up to it would silently drop the rest. */
+        if (memchr(text, '\0', size))
+                return -EBADMSG;
+        return kv_parse(text, cb, userdata);
+}

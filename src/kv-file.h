@@ -12,3 +12,7 @@ typedef int (*kv_callback)(const char *key, const char *value, unsigned line, vo
 
 /* Parses TEXT (modified in place). 0 or the callback's negative return. */
 int kv_parse(char *text, kv_callback cb, void *userdata);
+
+/* Reads PATH and parses it. 0, -ENOENT when it does not exist, -EBADMSG when it holds a NUL
+ * byte, the callback's negative return, or another negative errno. */
+int kv_parse_file(const char *path, kv_callback cb, void *userdata);
