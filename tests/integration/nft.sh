@@ -37,15 +37,18 @@ watch_changes() {
 	local mon=$!
 	STARTED_PIDS="$STARTED_PIDS $mon"
 	wait_event() {
-		for _ in $(seq 1 50); do
+		for _ in $(seq 1 "${2:-50}"); do
 			grep -q "$1" "$TMPD/monitor" && return 0
 			sleep 0.1
 		done
 		return 1
 	}
-	for _ in $(seq 1 20); do
+	# Until the monitor listens, the control table's creation goes unseen; re-adding an existing
+	# table makes no event, so each try deletes it first.
+	for _ in $(seq 1 50); do
 		in_i nft add table ip ecsh_ready
-		wait_event 'add table ip ecsh_ready' && break
+		wait_event 'add table ip ecsh_ready' 5 && break
+		in_i nft delete table ip ecsh_ready
 	done
 	in_i nft delete table ip ecsh_ready
 	wait_event 'delete table ip ecsh_ready'
