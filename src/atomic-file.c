@@ -29,11 +29,15 @@ int open_dir_beneath(const char *root, const char *path, unsigned flags) {
                         continue;
                 if (streq(c, ".."))
                         return -EINVAL;
+                bool created = false;
                 if (fstatat(fd, c, &st, AT_SYMLINK_NOFOLLOW) < 0) {
                         if (errno != ENOENT || !(flags & ATOMIC_MKDIR))
                                 return negative_errno();
-                        if (mkdirat(fd, c, 0755) < 0 && errno != EEXIST)
-                                return negative_errno();
+                        if (mkdirat(fd, c, 0755) < 0) {
+                                if (errno != EEXIST)
+                                        return negative_errno();
+                        } else
+                                created = true;
                 } else if (S_ISLNK(st.st_mode))
                         return -ELOOP;
                 else if (!S_ISDIR(st.st_mode))
@@ -45,6 +49,10 @@ int open_dir_beneath(const char *root, const char *path, unsigned flags) {
                         return errno == ENOTDIR ? -ELOOP : negative_errno();
                 close(fd);
                 fd = next;
+                /* mkdirat() applies the umask (an image build may well run under 077): the folders
+                 * that unit links and rules files live in must be 0755 like the packages' own. */
+                if (created && fchmod(fd, 0755) < 0)
+                        return negative_errno();
         }
         return TAKE_FD(fd);
 }
@@ -134,14 +142,13 @@ fail:
 }
 
 static int read_at_nofollow(int dirfd, const char *name, char **ret, size_t *ret_size) {
-        _cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
-        char path[64];
+        /* O_NONBLOCK: a FIFO planted in the file's place must not hang the open. */
+        _cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 
         if (fd < 0)
                 return errno == ELOOP ? -ELOOP : negative_errno();
-        /* read_full_file() checks the type and bounds the size; hand it our fd through /proc. */
-        snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-        return read_full_file(path, ret, ret_size);
+        /* Checks that it is a regular file and bounds the size; needs no /proc (chroots, image builds). */
+        return read_full_fd(fd, ret, ret_size);
 }
 
 static int check_regular(int dirfd, const char *name, struct stat *ret) {

@@ -43,7 +43,8 @@ int check_persistence(const struct check_ctx *ctx, struct check_result *ret) {
         if (r >= 0)
                 r = check_result_detail(ret, "%s %s", conf,
                                         s->config_exists == 1 ? (s->config_holds_block ? "holds the block's options"
-                                                                                       : "does not cover the block's interfaces or IPv6")
+                                                                 : !s->config_valid ? "is not valid"
+                                                                 : "does not cover the block's interfaces or IPv6")
                                         : s->config_exists == 0 ? "does not exist" : "cannot be read");
         if (r < 0)
                 return r;

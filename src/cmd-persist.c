@@ -43,6 +43,10 @@ static void print_dry_run(const struct options *o, const struct persist_plan *p)
                         printf("; from %s output", f->source);
                 if (f->dropped)
                         printf("; %u Docker rules and chains left out", f->dropped);
+                if (f->added && f->old)
+                        printf("; %u block rule%s added to what the image had", f->added, f->added == 1 ? "" : "s");
+                else if (f->added)
+                        printf("; the block alone");
                 printf(")\n");
                 if (asprintf(&label_new, "%s%s", path, f->old ? "" : " (new)") < 0)
                         continue;
@@ -97,26 +101,23 @@ static void report_write(const struct options *o, const struct persist_file *f, 
                 printf("unchanged: %s\n", path);
                 return;
         }
+        const char *sep = " (";
         printf("wrote %s", path);
-        if (f->source)
-                printf(" (from %s output%s", f->source, f->dropped ? "; Docker's own rules left out" : "");
-        if (f->old)
-                printf("%sprevious file kept as %s" ATOMIC_BACKUP_SUFFIX, f->source ? "; " : " (", path);
-        if (f->source || f->old)
+        if (f->source) {
+                printf("%sfrom %s output%s", sep, f->source, f->dropped ? "; Docker's own rules left out" : "");
+                sep = "; ";
+        }
+        if (f->added) {
+                printf("%s%s", sep, f->old ? "the block added to what the image had" : "new, the block alone");
+                sep = "; ";
+        }
+        if (f->old) {
+                printf("%sprevious file kept as %s" ATOMIC_BACKUP_SUFFIX, sep, path);
+                sep = "; ";
+        }
+        if (!streq(sep, " ("))
                 putchar(')');
         putchar('\n');
-}
-
-/* Is any unit we are about to start not running yet? Then starting it restores the saved file. */
-static bool start_would_restore(struct systemd_bus *bus, const struct persist_plan *p) {
-        for (size_t i = 0; i < p->n_start; i++) {
-                _cleanup_free_ char *state = NULL;
-                if (streq(p->start[i], ECS_HARDEN_TIMER))
-                        continue;
-                if (systemd_unit_active_state(bus, p->start[i], &state) < 0 || !streq(state, "active"))
-                        return true;
-        }
-        return false;
 }
 
 static int make_links(const struct options *o, const struct persist_plan *p) {
@@ -144,28 +145,79 @@ static int make_links(const struct options *o, const struct persist_plan *p) {
         return EXIT_OK;
 }
 
+/* Is UNIT not running yet? Then starting it restores its saved file into the live tables. */
+static bool start_would_restore(struct systemd_bus *bus, const char *unit) {
+        _cleanup_free_ char *state = NULL;
+        return systemd_unit_active_state(bus, unit, &state) < 0 || !streq(state, "active");
+}
+
+/* Puts the file for the next boot back after a live snapshot stood in for it. */
+static int restore_content(const struct options *o, const struct persist_file *f) {
+        /* No new backup: the first write made it, holding the file as it was before persist. */
+        int r = write_file(o, f, f->content, 0);
+        return r < 0 ? EXIT_REFUSED : EXIT_OK;
+}
+
+/* Starts UNIT over D-Bus and waits for its job. Where the unit restores a saved rules file and is
+ * not running yet, starting it would replace the live tables with a file that leaves Docker's
+ * rules out: the file then holds a snapshot of the live rules taken right now (not when persist
+ * planned: Docker may have added rules since) while the unit starts, and the file for the next
+ * boot is put back afterwards, on failure too. */
+static int start_unit(const struct options *o, struct persist_plan *p, const char *unit) {
+        struct systemd_bus *bus = p->bus;
+        const struct persist_file *f = NULL;
+        _cleanup_free_ char *result = NULL;
+        bool raw = false;
+        int r, ret = EXIT_OK;
+
+        for (size_t i = 0; i < p->n_files; i++)
+                if (p->files[i].save_program && streq_ptr(persist_rules_service(p->method, p->files[i].family), unit))
+                        f = &p->files[i];
+        if (f && start_would_restore(bus, unit)) {
+                _cleanup_free_ char *snapshot = NULL;
+                r = persist_live_snapshot(f, &snapshot);
+                if (r < 0) {
+                        log_error_errno(r, "Failed to take a snapshot of the live rules with %s before starting %s "
+                                           "(which would otherwise replace them): %m", f->save_program, unit);
+                        return EXIT_REFUSED;
+                }
+                if (!streq(snapshot, f->content)) {
+                        r = write_file(o, f, snapshot, 0);
+                        raw = true; /* even a failed write may have left it: put the file back below */
+                        if (r < 0) {
+                                ret = EXIT_REFUSED;
+                                goto finish;
+                        }
+                }
+        }
+
+        r = systemd_start_unit(bus, unit, 120, &result);
+        if (r < 0) {
+                log_error_errno(r, "Failed to start %s: %s", unit, systemd_bus_error(bus));
+                ret = EXIT_REFUSED;
+        } else if (!streq(result, "done")) {
+                log_error("Starting %s ended with '%s'; see 'journalctl -u %s'", unit, result, unit);
+                ret = EXIT_REFUSED;
+        } else if (!quiet())
+                printf("started %s (or it was running)%s\n", unit,
+                       raw ? "; it restored the live rules, Docker's included" : "");
+
+finish:
+        if (raw && restore_content(o, f) != EXIT_OK)
+                ret = EXIT_REFUSED;
+        return ret;
+}
+
 static int run(const struct options *o, struct persist_plan *p) {
         struct systemd_bus *bus = p->bus;
-        bool restore_first = false;
         int r;
-
-        /* Starting iptables.service replaces the live tables with the file. Where it is not running
-         * yet and the file leaves out Docker's rules, let it restore the live snapshot first (so
-         * that Docker's running containers keep their rules), then write the file for the next boot. */
-        if (bus && p->n_start > 0)
-                for (size_t i = 0; i < p->n_files; i++)
-                        if (p->files[i].raw && !streq_ptr(p->files[i].old, p->files[i].content))
-                                restore_first = true;
-        if (restore_first)
-                restore_first = start_would_restore(bus, p);
 
         for (size_t i = 0; i < p->n_files; i++) {
                 const struct persist_file *f = &p->files[i];
-                r = write_file(o, f, restore_first && f->raw ? f->raw : f->content, ATOMIC_BACKUP);
+                r = write_file(o, f, f->content, ATOMIC_BACKUP);
                 if (r < 0)
                         return EXIT_REFUSED;
-                if (!(restore_first && f->raw))
-                        report_write(o, f, r);
+                report_write(o, f, r);
         }
 
         r = make_links(o, p);
@@ -190,31 +242,10 @@ static int run(const struct options *o, struct persist_plan *p) {
                 }
         }
         for (size_t i = 0; i < p->n_start; i++) {
-                _cleanup_free_ char *result = NULL;
-                r = systemd_start_unit(bus, p->start[i], 120, &result);
-                if (r < 0) {
-                        log_error_errno(r, "Failed to start %s: %s", p->start[i], systemd_bus_error(bus));
-                        return EXIT_REFUSED;
-                }
-                if (!streq(result, "done")) {
-                        log_error("Starting %s ended with '%s'; see 'journalctl -u %s'", p->start[i], result, p->start[i]);
-                        return EXIT_REFUSED;
-                }
-                if (!quiet())
-                        printf("started %s (or it was running)\n", p->start[i]);
+                r = start_unit(o, p, p->start[i]);
+                if (r != EXIT_OK)
+                        return r;
         }
-
-        if (restore_first)
-                for (size_t i = 0; i < p->n_files; i++) {
-                        const struct persist_file *f = &p->files[i];
-                        if (!f->raw)
-                                continue;
-                        /* No new backup: the one made above holds the file as it was before persist. */
-                        r = write_file(o, f, f->content, 0);
-                        if (r < 0)
-                                return EXIT_REFUSED;
-                        report_write(o, f, 1);
-                }
 
         for (size_t i = 0; i < p->n_run; i++) {
                 struct spawn_result res;
@@ -240,8 +271,8 @@ int cmd_persist(struct options *o, int argc, char **argv) {
         struct flavour_info fi;
         struct persist_plan plan;
         struct persist_error err;
-        const char *reason = "chosen with --backend or BACKEND=";
-        enum fw_backend_kind backend = o->backend;
+        enum fw_backend_kind backend;
+        const char *reason;
         int r;
 
         (void) argc, (void) argv;
@@ -255,8 +286,7 @@ int cmd_persist(struct options *o, int argc, char **argv) {
                 return log_error_errno(r, "Failed to determine the AMI flavour: %m"), EXIT_REFUSED;
         if (fi.warn)
                 log_warning("%s", fi.reason);
-        if (backend == FW_BACKEND_AUTO)
-                backend = fw_backend_detect(&reason);
+        backend = persist_backend(o, fi.flavour, &reason);
         log_info("flavour: %s (%s)", flavour_to_string(fi.flavour), fi.reason);
         log_info("backend: %s (%s)", fw_backend_to_string(backend), reason);
 

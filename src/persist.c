@@ -4,7 +4,7 @@
 #include <sys/socket.h>
 
 #include "atomic-file.h"
-#include "kv-file.h"
+#include "log.h"
 #include "persist.h"
 #include "save-text.h"
 #include "spawn.h"
@@ -24,6 +24,33 @@ enum persist_method persist_method_for(enum flavour f, enum fw_backend_kind back
         default:
                 return PERSIST_BOOT_UNIT;
         }
+}
+
+enum fw_backend_kind persist_backend(const struct options *o, enum flavour f, const char **ret_reason) {
+        const char *reason;
+        enum fw_backend_kind k;
+
+        if (streq(o->root, "/") || o->backend != FW_BACKEND_AUTO)
+                return fw_backend_resolve(o->backend, ret_reason);
+
+        switch (f) {
+        case FLAVOUR_AL1:
+        case FLAVOUR_AL2:
+        case FLAVOUR_DEBIAN:
+                k = FW_BACKEND_IPTABLES;
+                reason = "--root: the image's flavour saves iptables rules (the build host's firewall is not the image's)";
+                break;
+        case FLAVOUR_AL2023:
+                k = FW_BACKEND_NFTABLES;
+                reason = "--root: AL2023 uses nftables (the build host's firewall is not the image's)";
+                break;
+        default:
+                k = FW_BACKEND_AUTO;
+                reason = "--root: flavour none says nothing of the image's firewall; the boot unit chooses at boot";
+        }
+        if (ret_reason)
+                *ret_reason = reason;
+        return k;
 }
 
 const char *persist_method_describe(enum persist_method m) {
@@ -91,7 +118,7 @@ void persist_plan_done(struct persist_plan *p) {
                 free(p->files[i].content);
                 free(p->files[i].old);
                 free(p->files[i].source);
-                free(p->files[i].raw);
+                free(p->files[i].save_program);
         }
         install_plan_done(&p->links);
         systemd_bus_close(p->bus);
@@ -109,49 +136,57 @@ _printf_(3, 4) static int fail(struct persist_error *err, int code, const char *
 
 /* ---- capturing the live rules ---- */
 
-static const char *const save_v4[3][3] = {
-        { "/usr/sbin/iptables-legacy-save", "/sbin/iptables-legacy-save", NULL },
-        { "/usr/sbin/iptables-save", "/sbin/iptables-save", NULL },
-        { "/usr/sbin/iptables-nft-save", "/sbin/iptables-nft-save", NULL },
-};
-static const char *const save_v6[3][3] = {
-        { "/usr/sbin/ip6tables-legacy-save", "/sbin/ip6tables-legacy-save", NULL },
-        { "/usr/sbin/ip6tables-save", "/sbin/ip6tables-save", NULL },
-        { "/usr/sbin/ip6tables-nft-save", "/sbin/ip6tables-nft-save", NULL },
+enum save_kind {
+        SAVE_LEGACY,
+        SAVE_NFT,
+        SAVE_SYSTEM,            /* whichever the system's iptables command is */
 };
 
-/* Is this save program the nf_tables variant? iptables 1.8 installs both behind one multi-call
- * binary each (xtables-nft-multi / xtables-legacy-multi); older ones are legacy only. */
-static bool save_is_nft(const char *path) {
-        char real[PATH_MAX];
-        const char *base = strrchr(path, '/');
-        if (strstr(base ? base : path, "nft"))
-                return true;
-        if (!realpath(path, real))
-                return false;
-        base = strrchr(real, '/');
-        return strstr(base ? base + 1 : real, "nft") != NULL;
+struct save_program {
+        const char *paths[2];
+        enum save_kind kind;
+};
+
+static const struct save_program save_v4[] = {
+        { { "/usr/sbin/iptables-legacy-save", "/sbin/iptables-legacy-save" }, SAVE_LEGACY },
+        { { "/usr/sbin/iptables-save", "/sbin/iptables-save" }, SAVE_SYSTEM },
+        { { "/usr/sbin/iptables-nft-save", "/sbin/iptables-nft-save" }, SAVE_NFT },
+};
+static const struct save_program save_v6[] = {
+        { { "/usr/sbin/ip6tables-legacy-save", "/sbin/ip6tables-legacy-save" }, SAVE_LEGACY },
+        { { "/usr/sbin/ip6tables-save", "/sbin/ip6tables-save" }, SAVE_SYSTEM },
+        { { "/usr/sbin/ip6tables-nft-save", "/sbin/ip6tables-nft-save" }, SAVE_NFT },
+};
+
+/* Is this save program the nf_tables variant? The suffixed ones say so in their name. The plain
+ * iptables-save is switched together with iptables (one alternatives group with its slaves on
+ * Debian, Fedora and AL2023; AL1 and AL2 ship the legacy variant only), so for it the question is
+ * fw_system_iptables_variant()'s; without an iptables command it is an old, legacy-only one. */
+static bool save_is_nft(enum save_kind kind) {
+        if (kind == SAVE_SYSTEM)
+                return fw_system_iptables_variant() == FW_BACKEND_NFTABLES;
+        return kind == SAVE_NFT;
 }
 
 /* Runs the save program of each variant (legacy first: the iptables backend writes there) and
- * keeps the output of the first that holds the block. */
-static int capture(const struct block *b, int family, char **ret_text, char **ret_source, struct persist_error *err) {
-        const char *const (*groups)[3] = family == AF_INET6 ? save_v6 : save_v4;
+ * keeps the output of the first that holds the block, and that program's path. */
+static int capture(const struct block *b, int family, char **ret_text, char **ret_program, struct persist_error *err) {
+        const struct save_program *programs = family == AF_INET6 ? save_v6 : save_v4;
         bool tried[2] = {}; /* legacy, nft */
         char tried_names[256] = "";
         bool any = false;
 
         for (int pass = 0; pass < 2; pass++)
-                for (size_t g = 0; g < 3; g++) {
+                for (size_t g = 0; g < ELEMENTSOF(save_v4); g++) {
                         const char *path = NULL;
-                        for (size_t i = 0; groups[g][i]; i++)
-                                if (access(groups[g][i], X_OK) == 0) {
-                                        path = groups[g][i];
+                        for (size_t i = 0; i < ELEMENTSOF(programs[g].paths); i++)
+                                if (access(programs[g].paths[i], X_OK) == 0) {
+                                        path = programs[g].paths[i];
                                         break;
                                 }
                         if (!path)
                                 continue;
-                        int kind = save_is_nft(path);
+                        int kind = save_is_nft(programs[g].kind);
                         if (kind != pass || tried[kind])
                                 continue;
                         tried[kind] = true;
@@ -166,9 +201,9 @@ static int capture(const struct block *b, int family, char **ret_text, char **re
                                  tried_names[0] ? ", " : "", strrchr(path, '/') + 1);
                         if (res.status == 0 && save_text_has_block(res.out, b, family)) {
                                 *ret_text = TAKE_PTR(res.out);
-                                *ret_source = strdup(strrchr(path, '/') + 1);
+                                *ret_program = strdup(path);
                                 spawn_result_done(&res);
-                                return *ret_source ? 0 : -ENOMEM;
+                                return *ret_program ? 0 : -ENOMEM;
                         }
                         spawn_result_done(&res);
                 }
@@ -183,16 +218,40 @@ static int capture(const struct block *b, int family, char **ret_text, char **re
                     family == AF_INET6 ? " (or persist with --no-ipv6)" : "");
 }
 
+int persist_live_snapshot(const struct persist_file *f, char **ret) {
+        struct spawn_result res;
+        int r;
+
+        if (!f->save_program)
+                return -EINVAL;
+        char *argv[] = { f->save_program, NULL };
+        r = spawn_capture(argv, 1, &res);
+        if (r < 0)
+                return r;
+        if (res.status != 0) {
+                spawn_result_done(&res);
+                return -EBADMSG;
+        }
+        r = save_text_normalize(res.out, "Saved by 'ecs-harden persist' (live snapshot, replaced in a moment)", ret);
+        spawn_result_done(&res);
+        return r;
+}
+
 /* ---- files ---- */
 
 static int plan_file(struct persist_plan *p, const char *root, const char *path, char *content, mode_t mode, int family,
                      struct persist_error *err) {
-        struct persist_file *f = &p->files[p->n_files];
+        struct persist_file *f;
         _cleanup_free_ char *bak = NULL;
         char *old = NULL, *dummy = NULL;
         size_t size;
         int r;
 
+        if (p->n_files >= ELEMENTSOF(p->files)) {
+                free(content);
+                return -E2BIG;
+        }
+        f = &p->files[p->n_files];
         *f = (struct persist_file) { .path = strdup(path), .content = content, .size = strlen(content), .mode = mode,
                                      .family = family };
         p->n_files++;
@@ -223,39 +282,88 @@ static int plan_file(struct persist_plan *p, const char *root, const char *path,
         return 0;
 }
 
-static int plan_rules_file(struct persist_plan *p, const struct options *o, int family, struct persist_error *err) {
-        _cleanup_free_ char *raw = NULL, *source = NULL, *prepared = NULL, *header = NULL, *normal = NULL;
+/* /etc/sysconfig/iptables is 0600 on Amazon Linux; netfilter-persistent makes its files 0640. */
+static mode_t rules_mode(enum persist_method m) {
+        return m == PERSIST_RULES_FILES ? 0640 : 0600;
+}
+
+/* Live: the running host's rules as iptables-save prints them, Docker's own left out. */
+static int plan_rules_file_live(struct persist_plan *p, const struct options *o, int family, struct persist_error *err) {
+        _cleanup_free_ char *raw = NULL, *program = NULL, *prepared = NULL, *header = NULL;
+        const char *name;
         unsigned dropped = 0;
         int r;
 
-        r = capture(&o->block, family, &raw, &source, err);
+        r = capture(&o->block, family, &raw, &program, err);
         if (r < 0)
                 return r;
+        name = strrchr(program, '/') + 1;
         /* The same header whatever Docker had running: saving an unchanged rule set must give the same bytes. */
         if (asprintf(&header, "Saved by 'ecs-harden persist' from %s output; the chains and rules that dockerd "
-                              "re-creates when it starts are left out", source) < 0)
+                              "re-creates when it starts are left out", name) < 0)
                 return -ENOMEM;
         r = save_text_prepare(raw, header, &prepared, &dropped);
         if (r < 0)
                 return r;
 
-        /* /etc/sysconfig/iptables is 0600 on Amazon Linux; netfilter-persistent makes its files 0640. */
-        mode_t mode = p->method == PERSIST_RULES_FILES ? 0640 : 0600;
-        r = plan_file(p, o->root, persist_rules_path(p->method, family), TAKE_PTR(prepared), mode, family, err);
+        r = plan_file(p, o->root, persist_rules_path(p->method, family), TAKE_PTR(prepared), rules_mode(p->method),
+                      family, err);
         if (r < 0)
                 return r;
         struct persist_file *f = &p->files[p->n_files - 1];
-        f->source = TAKE_PTR(source);
+        f->source = strdup(name);
+        if (!f->source)
+                return -ENOMEM;
+        /* Starting iptables.service restores the file and so replaces the live tables: the command
+         * takes a fresh snapshot with this program right before it starts the service. */
+        f->save_program = TAKE_PTR(program);
         f->dropped = dropped;
+        return 0;
+}
 
-        /* Starting iptables.service restores the file and so replaces the live tables: on a live
-         * system it must first find the rules as they are, Docker's included (see cmd-persist.c). */
-        if (p->bus && p->method == PERSIST_SYSCONFIG_SYSTEMD && dropped > 0) {
-                r = save_text_normalize(raw, "Saved by 'ecs-harden persist' (live snapshot, replaced in a moment)", &normal);
-                if (r < 0)
-                        return r;
-                f->raw = TAKE_PTR(normal);
+/* Under --root: the image's own file with the block added. The build host's live rules (its
+ * Docker's, its operator's) have no place in an image. */
+static int plan_rules_file_offline(struct persist_plan *p, const struct options *o, int family,
+                                   struct persist_error *err) {
+        const char *path = persist_rules_path(p->method, family);
+        _cleanup_free_ char *content = NULL;
+        char *placeholder = strdup("");
+        unsigned added = 0;
+        int r;
+
+        if (!placeholder)
+                return -ENOMEM;
+        /* plan_file() reads the current file, refusing symbolic links; the content follows from it. */
+        r = plan_file(p, o->root, path, placeholder, rules_mode(p->method), family, err);
+        if (r < 0)
+                return r;
+        struct persist_file *f = &p->files[p->n_files - 1];
+        r = save_text_add_block(f->old, &o->block, family,
+                                "Written by 'ecs-harden persist --root' for an image: the metadata block", &content, &added);
+        if (r == -EBADMSG) {
+                _cleanup_free_ char *full = path_join_root(o->root, path);
+                return fail(err, EXIT_USAGE, "%s is not an iptables-save file (its *filter table has no COMMIT, or "
+                                             "there are two); fix or remove it and run persist again",
+                            full ? full : path);
         }
+        if (r < 0)
+                return r;
+        free(f->content);
+        f->size = strlen(content);
+        f->content = TAKE_PTR(content);
+        f->added = added;
+        return 0;
+}
+
+static int plan_rules_file(struct persist_plan *p, const struct options *o, int family, struct persist_error *err) {
+        return p->live ? plan_rules_file_live(p, o, family, err) : plan_rules_file_offline(p, o, family, err);
+}
+
+/* Appends V to a fixed list of the plan (ARRAY, *N, its capacity MAX): -E2BIG when full. */
+static int plan_push(const void **array, size_t *n, size_t max, const void *v) {
+        if (*n >= max)
+                return -E2BIG;
+        array[(*n)++] = v;
         return 0;
 }
 
@@ -279,10 +387,10 @@ static int plan_unit(struct persist_plan *p, const struct options *o, const char
                 if (streq(state, "masked"))
                         return fail(err, EXIT_REFUSED, "%s is masked; unmask it (systemctl unmask %s) and run persist again",
                                     unit, unit);
-                p->enable[p->n_enable++] = unit;
-                if (start)
-                        p->start[p->n_start++] = unit;
-                return 0;
+                r = plan_push((const void **) p->enable, &p->n_enable, ELEMENTSOF(p->enable), unit);
+                if (r >= 0 && start)
+                        r = plan_push((const void **) p->start, &p->n_start, ELEMENTSOF(p->start), unit);
+                return r;
         }
 
         struct install_plan links;
@@ -356,6 +464,14 @@ static char *const al1_save6[] = { (char *) "/sbin/service", (char *) "ip6tables
 static char *const al1_on4[] = { (char *) "/sbin/chkconfig", (char *) "iptables", (char *) "on", NULL };
 static char *const al1_on6[] = { (char *) "/sbin/chkconfig", (char *) "ip6tables", (char *) "on", NULL };
 
+int persist_plan_add_sysv_live(struct persist_plan *p, int family) {
+        bool v6 = family == AF_INET6;
+        int r = plan_push((const void **) p->run, &p->n_run, ELEMENTSOF(p->run), v6 ? al1_save6 : al1_save4);
+        if (r < 0)
+                return r;
+        return plan_push((const void **) p->run, &p->n_run, ELEMENTSOF(p->run), v6 ? al1_on6 : al1_on4);
+}
+
 int persist_plan(const struct options *o, enum flavour f, enum fw_backend_kind backend, struct persist_plan *p,
                  struct persist_error *err) {
         size_t nfam = block_n_families(&o->block);
@@ -406,20 +522,21 @@ int persist_plan(const struct options *o, enum flavour f, enum fw_backend_kind b
                 for (size_t i = 0; i < nfam; i++) {
                         int fam = block_family(&o->block, i);
                         const char *svc = persist_rules_service(p->method, fam);
-                        /* Even where `service iptables save` does the writing, refuse first if the block is not live. */
-                        _cleanup_free_ char *text = NULL, *source = NULL;
-                        r = capture(&o->block, fam, &text, &source, err);
-                        if (r < 0)
-                                return r;
                         if (p->live) {
+                                /* `service iptables save` does the writing; refuse first if the block is not live. */
+                                _cleanup_free_ char *text = NULL, *program = NULL;
+                                r = capture(&o->block, fam, &text, &program, err);
+                                if (r < 0)
+                                        return r;
                                 struct install_plan probe;
                                 r = sysv_enable_plan("/", svc, &probe);
                                 install_plan_done(&probe);
                                 if (r < 0)
                                         return fail(err, EXIT_REFUSED, "the %s init script is missing or has no "
                                                                        "chkconfig header; install iptables", svc);
-                                p->run[p->n_run++] = fam == AF_INET6 ? al1_save6 : al1_save4;
-                                p->run[p->n_run++] = fam == AF_INET6 ? al1_on6 : al1_on4;
+                                r = persist_plan_add_sysv_live(p, fam);
+                                if (r < 0)
+                                        return r;
                         } else {
                                 r = plan_sysv(p, o, svc, err);
                                 if (r < 0)
@@ -466,48 +583,40 @@ int persist_plan(const struct options *o, enum flavour f, enum fw_backend_kind b
 
 /* ---- checking ---- */
 
-struct conf_scan {
-        char interfaces[512];
-        int ipv6;               /* -1 unset */
-        bool seen_interfaces;
-};
+/* Reads TEXT as every command reads ecs-harden.conf (options_parse_config_text()) into a scratch
+ * set of options, defaults filled in. 0, -EINVAL for a bad value or line, -ENOMEM. */
+static int conf_options(const char *text, size_t size, struct options *ret) {
+        _cleanup_free_ char *copy = NULL;
+        int r;
 
-static int conf_item(const char *key, const char *value, unsigned line, void *userdata) {
-        struct conf_scan *c = userdata;
-        (void) line;
-        if (!key)
-                return 0;
-        if (streq(key, "INTERFACES")) {
-                snprintf(c->interfaces, sizeof(c->interfaces), "%s", value);
-                c->seen_interfaces = true;
-        } else if (streq(key, "IPV6"))
-                c->ipv6 = streq(value, "yes") || streq(value, "true") || streq(value, "1") ? 1 :
-                          streq(value, "no") || streq(value, "false") || streq(value, "0") ? 0 : -1;
+        if (memchr(text, '\0', size))
+                return -EINVAL;
+        copy = strdup(text);
+        if (!copy)
+                return -ENOMEM;
+        memset(ret, 0, sizeof(*ret));
+        ret->root = "/";
+        ret->block.ipv6 = true;
+        /* The parser names each bad line itself, but a library does not print: every command has
+         * read this file at its start (and said what is wrong with it) before it gets here. */
+        enum log_level saved = log_max_level;
+        log_max_level = LOG_LEVEL_OFF;
+        r = options_parse_config_text(ret, copy, ECS_HARDEN_CONF);
+        log_max_level = saved;
+        if (r < 0)
+                return r == -ENOMEM ? r : -EINVAL;
+        options_finish(ret);
         return 0;
 }
 
-static bool conf_holds(const char *text, const struct block *b) {
-        _cleanup_free_ char *copy = strdup(text);
-        struct conf_scan c = { .ipv6 = -1 };
-
-        if (!copy)
-                return false;
-        (void) kv_parse(copy, conf_item, &c);
-        /* Unset keys mean the built-in defaults: docker+ and IPv6 on. */
-        if (!c.seen_interfaces)
-                snprintf(c.interfaces, sizeof(c.interfaces), "docker+");
-        if (c.ipv6 < 0)
-                c.ipv6 = 1;
-        if (b->ipv6 && !c.ipv6)
+/* Does the configuration C re-apply all of block B (every pattern, and IPv6 where B has it)? */
+static bool conf_holds(const struct options *c, const struct block *b) {
+        if (b->ipv6 && !c->block.ipv6)
                 return false;
         for (size_t i = 0; i < b->n_patterns; i++) {
                 bool found = false;
-                _cleanup_free_ char *list = strdup(c.interfaces);
-                if (!list)
-                        return false;
-                for (char *save = NULL, *w = strtok_r(list, " \t,", &save); w; w = strtok_r(NULL, " \t,", &save))
-                        if (streq(w, b->patterns[i]))
-                                found = true;
+                for (size_t j = 0; j < c->block.n_patterns; j++)
+                        found = found || streq(c->block.patterns[j], b->patterns[i]);
                 if (!found)
                         return false;
         }
@@ -556,7 +665,7 @@ int persist_check(const struct options *o, enum flavour f, struct persist_state 
 
         memset(s, 0, sizeof(*s));
         s->flavour = f;
-        s->backend = o->backend == FW_BACKEND_AUTO ? fw_backend_detect(NULL) : o->backend;
+        s->backend = persist_backend(o, f, NULL);
         s->method = persist_method_for(f, s->backend);
 
         if (streq(o->root, "/") && s->method != PERSIST_SYSCONFIG_SYSV && systemd_bus_open(&bus) < 0)
@@ -596,7 +705,14 @@ int persist_check(const struct options *o, enum flavour f, struct persist_state 
 
         r = read_file_nofollow(o->root, ECS_HARDEN_CONF, &conf, &size);
         s->config_exists = r == 0 ? 1 : r == -ENOENT ? 0 : r;
-        s->config_holds_block = r == 0 && conf_holds(conf, &o->block);
+        if (r == 0) {
+                struct options c;
+                r = conf_options(conf, size, &c);
+                if (r == -ENOMEM)
+                        return r;
+                s->config_valid = r == 0;
+                s->config_holds_block = r == 0 && conf_holds(&c, &o->block);
+        }
 
         bool files_hold = s->n_files > 0;
         const char *missing_file = NULL;
@@ -648,8 +764,10 @@ int persist_check(const struct options *o, enum flavour f, struct persist_state 
                         snprintf(s->summary, sizeof(s->summary), ECS_HARDEN_UNIT " is %s: nothing re-applies the block "
                                                                  "at boot", s->boot_unit.state);
                 else
-                        snprintf(s->summary, sizeof(s->summary), ECS_HARDEN_CONF " %s", s->config_exists == 1 ?
-                                 "does not cover the block's interfaces or IPv6" : "is missing");
+                        snprintf(s->summary, sizeof(s->summary), ECS_HARDEN_CONF " %s",
+                                 s->config_exists != 1 ? "is missing" :
+                                 !s->config_valid ? "is not valid (any ecs-harden command names the bad line)" :
+                                 "does not cover the block's interfaces or IPv6");
         }
         if (!s->holds)
                 snprintf(s->remediation, sizeof(s->remediation), "run 'ecs-harden%s%s persist'",

@@ -27,6 +27,13 @@ enum persist_method {
 #define ECS_HARDEN_CONF "/etc/ecs-harden.conf"
 
 enum persist_method persist_method_for(enum flavour f, enum fw_backend_kind backend);
+
+/* The backend persist writes for. On "/" it is the running host's (fw_backend_resolve()). Under
+ * --root DIR it is an image's, so the build host's firewall says nothing about it: O's backend
+ * (--backend, or BACKEND= in DIR/etc/ecs-harden.conf) unless auto, else the flavour's default
+ * (al1, al2, debian: iptables; al2023: nftables; none: auto, left to the boot unit). *ret_reason
+ * (may be NULL) is a static explanation. */
+enum fw_backend_kind persist_backend(const struct options *o, enum flavour f, const char **ret_reason);
 /* One line saying what the method does, for output. */
 const char *persist_method_describe(enum persist_method m);
 
@@ -46,9 +53,17 @@ struct persist_file {
         char *old;              /* current content, NULL when the file does not exist */
         mode_t mode;
         int family;             /* AF_INET / AF_INET6 for rules files, 0 for the config file */
-        char *source;           /* the program whose output it is, for messages */
+        char *source;           /* the program whose output it is, for messages; NULL under --root */
+        char *save_program;     /* live: its absolute path, to take a fresh snapshot with */
         unsigned dropped;       /* Docker rules left out */
-        char *raw;              /* the live snapshot with Docker's rules (al2: restored first) */
+        unsigned added;         /* under --root: block rules added to the image's file */
+};
+
+/* The most each list of a plan can hold, from what the flavours put there. */
+enum {
+        PERSIST_MAX_FILES = 2 + 1,      /* a rules file per family, ecs-harden.conf */
+        PERSIST_MAX_UNITS = 2 + 2,      /* iptables/ip6tables.service, ecs-harden.service, the repair timer */
+        PERSIST_MAX_RUN = 2 * 2,        /* al1: service IPT save, chkconfig IPT on; per family */
 };
 
 struct persist_plan {
@@ -57,17 +72,28 @@ struct persist_plan {
         enum persist_method method;
         bool live;                              /* root is "/": run helpers (al1), ask systemd if it runs */
         bool systemd_running;                   /* /run/systemd/system exists */
-        struct persist_file files[3];
+        struct persist_file files[PERSIST_MAX_FILES];
         size_t n_files;
         struct install_plan links;              /* offline enabling (under --root) */
-        const char *enable[4];                  /* live: units to enable over D-Bus */
+        const char *enable[PERSIST_MAX_UNITS];  /* live: units to enable over D-Bus */
         size_t n_enable;
-        const char *start[4];                   /* live: units to start over D-Bus */
+        const char *start[PERSIST_MAX_UNITS];   /* live: units to start over D-Bus */
         size_t n_start;
-        char *const *run[4];                    /* live al1: helper commands */
+        char *const *run[PERSIST_MAX_RUN];      /* live al1: helper commands */
         size_t n_run;
         struct systemd_bus *bus;                /* live with systemd running: the connection to it */
 };
+
+/* Adds what a live AL1 runs for FAMILY: `/sbin/service iptables save` (the init script writes
+ * /etc/sysconfig/iptables itself) and `/sbin/chkconfig iptables on` (ip6tables for AF_INET6).
+ * 0, or -E2BIG when the plan has no room. */
+int persist_plan_add_sysv_live(struct persist_plan *p, int family);
+
+/* The live rules of F's family as they are now, Docker's included, normalised like the file
+ * (save_text_normalize()): what iptables.service must restore when persist starts it, taken
+ * right before the start so that a rule Docker added meanwhile is not lost. 0, -EBADMSG when the
+ * save program failed, -ETIMEDOUT, -EINVAL when F has no save program, other negative errno. */
+int persist_live_snapshot(const struct persist_file *f, char **ret);
 
 void persist_plan_done(struct persist_plan *p);
 
@@ -77,9 +103,11 @@ struct persist_error {
         int exit_code;                          /* EXIT_NOT_SO or EXIT_REFUSED */
 };
 
-/* Works out what persist does for O on flavour F with backend BACKEND (resolved): captures the
- * live rules where the method needs them, reads the current files, and checks that the units and
- * helpers it needs exist. Changes nothing. 0, or a negative errno with ERR filled in. */
+/* Works out what persist does for O on flavour F with backend BACKEND (persist_backend()): on "/"
+ * captures the live rules where the method needs them; under --root adds the block to the image's
+ * saved files instead (the build host's rules are not the image's). Reads the current files, and
+ * checks that the units and helpers it needs exist. Changes nothing. 0, or a negative errno with
+ * ERR filled in (-E2BIG: a list of the plan is full, a bug). */
 int persist_plan(const struct options *o, enum flavour f, enum fw_backend_kind backend, struct persist_plan *ret,
                  struct persist_error *err);
 
@@ -106,13 +134,14 @@ struct persist_state {
         size_t n_services;
         struct persist_unit_state boot_unit;    /* ecs-harden.service */
         int config_exists;                      /* ROOT/etc/ecs-harden.conf: 1, 0, negative errno */
+        bool config_valid;                      /* it parses as every command parses it */
         bool config_holds_block;                /* its INTERFACES/IPV6 cover O's block */
         bool holds;                             /* the flavour's persistence holds the block */
         char summary[256];                      /* one line for status */
         char remediation[256];
 };
 
-/* Fills RET for O (root, block, backend: auto is resolved for this host) on flavour F. Under
+/* Fills RET for O (root, block, backend: auto is resolved with persist_backend()) on flavour F. Under
  * --root links are read from the file system; on "/" the running systemd is asked
  * (GetUnitFileState), falling back to the links when no systemd answers. Changes nothing.
  * 0 or -ENOMEM. */

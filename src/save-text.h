@@ -13,11 +13,22 @@
  * order and a missing /32 or /128 do not matter; extra matches do (such a rule is not ours). */
 bool save_text_has_block(const char *text, const struct block *b, int family);
 
+/* The block added to a saved file without asking the kernel (persist --root: an image, not the
+ * running host). TEXT is the file as it is, or NULL when there is none; then the result is a
+ * *filter table holding only the block, with HEADER (may be NULL) as its first comment line.
+ * Otherwise the block rules that TEXT's *filter FORWARD chain lacks are inserted at the head of
+ * that chain (a *filter table with the built-in chains' headers is appended when TEXT has none),
+ * and every other byte is kept; when nothing is missing the result equals TEXT. *ret_added
+ * counts the rules added. 0, -EBADMSG (a *filter table without COMMIT, or two of them), -EINVAL
+ * (no patterns) or -ENOMEM. */
+int save_text_add_block(const char *text, const struct block *b, int family, const char *header, char **ret,
+                        unsigned *ret_added);
+
 /* Makes TEXT fit for a file that iptables.service restores at boot: drops Docker's own chains
  * (DOCKER, DOCKER-ISOLATION-STAGE-*, DOCKER-FORWARD, ...), rules jumping to them, and Docker's
- * ACCEPT/MASQUERADE rules for its bridges (docker0, br-<12 hex>), which Docker re-creates when it
- * starts and which would otherwise be frozen into the file with stale addresses; keeps
- * DOCKER-USER, which belongs to the operator. Drops the timestamp comments and zeroes chain
+ * ACCEPT rules for its bridges (docker0, br-<12 hex>) in filter FORWARD and MASQUERADE rules in
+ * nat POSTROUTING, which Docker re-creates when it starts and which would otherwise be frozen into the file with stale addresses; keeps
+ * DOCKER-USER, INPUT and every other chain, which belong to the operator. Drops the timestamp comments and zeroes chain
  * counters, so that saving an unchanged ruleset gives the same bytes. HEADER (may be NULL) is
  * written as the first comment line. *ret_dropped counts dropped rules and chains.
  * 0 or -ENOMEM. */

@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdint.h>
 #include <sys/wait.h>
+#include <time.h>
 
 #include "spawn.h"
 #include "util.h"
@@ -54,10 +57,76 @@ static int buf_read(struct buf *b, int fd) {
         return 1;
 }
 
+static uint64_t now_ms(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
+}
+
+/* Milliseconds left until DEADLINE, for poll(). */
+static int left_ms(uint64_t deadline) {
+        uint64_t now = now_ms();
+        return now >= deadline ? 0 : (int) (deadline - now > INT_MAX ? INT_MAX : deadline - now);
+}
+
+/* Reaps PID by DEADLINE; past it, kills it (only the child we started, by its PID) and reaps it.
+ * 0 with *ret_status, -ETIMEDOUT when it had to be killed, or a negative errno. */
+static int wait_bounded(pid_t pid, uint64_t deadline, int *ret_status) {
+        unsigned pause_us = 1000;
+
+        for (;;) {
+                pid_t k = waitpid(pid, ret_status, WNOHANG);
+                if (k == pid)
+                        return 0;
+                if (k < 0 && errno != EINTR)
+                        return negative_errno();
+                if (left_ms(deadline) == 0)
+                        break;
+                /* No pidfd on the kernels of older AMIs: poll the child's state, backing off to 20 ms. */
+                (void) usleep(pause_us);
+                pause_us = pause_us < 20000 ? pause_us * 2 : 20000;
+        }
+        (void) kill(pid, SIGKILL);
+        while (waitpid(pid, ret_status, 0) < 0)
+                if (errno != EINTR)
+                        break;
+        return -ETIMEDOUT;
+}
+
+/* In the child: makes FROM[i] its fd i (0-2). A source may itself be one of 0-2 when the parent
+ * ran with them closed; moving every source above 2 first means no dup2() below clobbers another
+ * source or is a dup2(x, x), which would keep O_CLOEXEC and close the stream at exec. */
+static int child_stdio(int from[3], int *exec_err) {
+        for (int i = 0; i < 3; i++)
+                if (from[i] < 3) {
+                        int moved = fcntl(from[i], F_DUPFD_CLOEXEC, 3);
+                        if (moved < 0)
+                                return -1;
+                        for (int j = i + 1; j < 3; j++)
+                                if (from[j] == from[i])
+                                        from[j] = moved;
+                        from[i] = moved;
+                }
+        if (*exec_err < 3) {
+                *exec_err = fcntl(*exec_err, F_DUPFD_CLOEXEC, 3);
+                if (*exec_err < 0)
+                        return -1;
+        }
+        for (int i = 0; i < 3; i++)
+                if (dup2(from[i], i) < 0) /* the copy has FD_CLOEXEC clear */
+                        return -1;
+        return 0;
+}
+
 int spawn_capture(char *const argv[], int capture_out, struct spawn_result *res) {
+        return spawn_capture_timeout(argv, capture_out, SPAWN_TIMEOUT_MS, res);
+}
+
+int spawn_capture_timeout(char *const argv[], int capture_out, unsigned timeout_ms, struct spawn_result *res) {
         static char *const envp[] = { (char *) "PATH=/usr/sbin:/usr/bin:/sbin:/bin", (char *) "LC_ALL=C", NULL };
         int out[2] = { -1, -1 }, err[2] = { -1, -1 }, exec_err[2] = { -1, -1 };
         struct buf bo = { .max = MAX_OUT }, be = { .max = MAX_ERR };
+        uint64_t deadline;
         pid_t pid;
         int r = 0;
 
@@ -72,6 +141,7 @@ int spawn_capture(char *const argv[], int capture_out, struct spawn_result *res)
                 goto finish;
         }
 
+        deadline = now_ms() + timeout_ms;
         pid = fork();
         if (pid < 0) {
                 r = negative_errno();
@@ -79,8 +149,10 @@ int spawn_capture(char *const argv[], int capture_out, struct spawn_result *res)
         }
         if (pid == 0) {
                 int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-                if (null < 0 || dup2(null, STDIN_FILENO) < 0 || dup2(capture_out ? out[1] : null, STDOUT_FILENO) < 0 ||
-                    dup2(err[1], STDERR_FILENO) < 0)
+                if (null < 0)
+                        _exit(127);
+                int from[3] = { null, capture_out ? out[1] : null, err[1] };
+                if (child_stdio(from, &exec_err[1]) < 0)
                         _exit(127);
                 /* The helper must not inherit our signal dispositions. */
                 struct sigaction sa = { .sa_handler = SIG_DFL };
@@ -109,10 +181,15 @@ int spawn_capture(char *const argv[], int capture_out, struct spawn_result *res)
                         p[n++] = (struct pollfd) { .fd = err[0], .events = POLLIN };
                 if (n == 0)
                         break;
-                if (poll(p, n, -1) < 0) {
+                int ready = poll(p, n, left_ms(deadline));
+                if (ready < 0) {
                         if (errno == EINTR)
                                 continue;
                         r = negative_errno();
+                        break;
+                }
+                if (ready == 0) {
+                        r = -ETIMEDOUT; /* wait_bounded() below kills it */
                         break;
                 }
                 for (nfds_t i = 0; i < n; i++) {
@@ -142,12 +219,12 @@ int spawn_capture(char *const argv[], int capture_out, struct spawn_result *res)
         out[0] = err[0] = -1;
 
         int status;
-        while (waitpid(pid, &status, 0) < 0)
-                if (errno != EINTR) {
-                        if (r == 0)
-                                r = negative_errno();
-                        goto finish;
-                }
+        int w = wait_bounded(pid, r == -ETIMEDOUT ? 0 : deadline, &status);
+        if (w < 0) {
+                if (r == 0 || w == -ETIMEDOUT)
+                        r = w;
+                goto finish;
+        }
         res->status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 
         int e;

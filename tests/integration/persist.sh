@@ -23,8 +23,11 @@ eh() { ip netns exec "$NS" "$ECS_HARDEN" "$@"; }
 # The live rules: the block, an operator's rule, and what dockerd would have added.
 in_ns "$ECS_HARDEN" -q -b iptables apply || { not_ok "apply in the namespace"; finish; exit; }
 in_ns iptables-legacy -A INPUT -s 203.0.113.0/24 -p tcp --dport 22 -j ACCEPT
+# Rules for Docker's bridge in chains that are not Docker's: the operator's, to be kept.
+in_ns iptables-legacy -A INPUT -i docker0 -p udp --dport 53 -j ACCEPT
 in_ns iptables-legacy -N DOCKER
 in_ns iptables-legacy -N DOCKER-USER
+in_ns iptables-legacy -A DOCKER-USER -i docker0 -o eth0 -j ACCEPT
 in_ns iptables-legacy -A DOCKER-USER -j RETURN
 in_ns iptables-legacy -A FORWARD -j DOCKER-USER
 in_ns iptables-legacy -A FORWARD -o docker0 -j DOCKER
@@ -38,7 +41,7 @@ BLOCK6='-A FORWARD -d fd00:ec2::254/128 -i docker+ -j DROP'
 link_is() { [ "$(readlink "$1")" = "$2" ]; }
 mode_is() { [ "$(stat -c %a "$1")" = "$2" ]; }
 
-# ---------------------------------------------------------------- al2
+# ---------------------------------------------------------------- al2 (--root: an image, not this host)
 R="$TMPD/al2"
 make_root_al2 "$R"
 before=$(snapshot "$R")
@@ -50,9 +53,12 @@ check "al2: --dry-run changes nothing" test "$before" = "$(snapshot "$R")"
 check_exit 0 "al2: persist exits 0" eh --root "$R" persist
 F="$R/etc/sysconfig/iptables"
 check "al2: sysconfig/iptables holds the block" has_line "$F" "$BLOCK4"
-check "al2: sysconfig/iptables keeps the operator's rule" has_line "$F" "-A INPUT -s 203.0.113.0/24 -p tcp -m tcp --dport 22 -j ACCEPT"
-check "al2: sysconfig/iptables keeps DOCKER-USER" has_line "$F" "-A FORWARD -j DOCKER-USER"
-check "al2: Docker's own chains and rules are left out" sh -c "! grep -q -e '-j DOCKER\$' -e ':DOCKER ' -e MASQUERADE -e '-i docker0 ! -o docker0' '$F'"
+# The namespace's live rules (an operator's INPUT rule, DOCKER-USER, Docker's chains) belong to
+# the machine that builds the image, not to the image.
+check "al2: --root does not save the build host's live rules" sh -c "! grep -q -e 203.0.113.0 -e DOCKER -e MASQUERADE -e '\*nat' '$F'"
+printf '%s\n' "# Written by 'ecs-harden persist --root' for an image: the metadata block" '*filter' \
+	':INPUT ACCEPT [0:0]' ':FORWARD ACCEPT [0:0]' ':OUTPUT ACCEPT [0:0]' "$BLOCK4" COMMIT >"$TMPD/al2-expected"
+check "al2: a missing file becomes a *filter table holding the block" cmp -s "$F" "$TMPD/al2-expected"
 check "al2: sysconfig/iptables is mode 0600" mode_is "$F" 600
 check "al2: sysconfig/ip6tables holds the IPv6 block" has_line "$R/etc/sysconfig/ip6tables" "$BLOCK6"
 check "al2: iptables-restore accepts the saved file" ip netns exec "$NS_EMPTY" iptables-legacy-restore --test "$F"
@@ -79,23 +85,162 @@ check_exit 0 "al2: a second persist exits 0" eh --root "$R" persist
 check "al2: a second persist changes nothing (no backup of identical content)" test "$before" = "$(snapshot "$R")"
 check "al2: and says so" has_text "$TMPD/out" "unchanged: $F"
 
-cp "$F" "$TMPD/al2-previous"
 in_ns iptables-legacy -A INPUT -s 198.51.100.0/24 -j ACCEPT
-check_exit 0 "al2: persist after a rule change" eh --root "$R" persist
-check "al2: the new rule is saved" has_text "$F" "198.51.100.0/24"
-check "al2: the previous file is kept as .ecs-harden.bak" cmp -s "$F.ecs-harden.bak" "$TMPD/al2-previous"
-check "al2: the backup keeps mode 0600" mode_is "$F.ecs-harden.bak" 600
-check "al2: no temporary files left" sh -c "! ls -A '$R/etc/sysconfig' | grep -q '^\.'"
+check_exit 0 "al2: persist after a live rule change" eh --root "$R" persist
+check "al2: a change of the build host's rules does not reach the image" test "$before" = "$(snapshot "$R")"
 in_ns iptables-legacy -D INPUT -s 198.51.100.0/24 -j ACCEPT
 
-# --dry-run on a changed rule set: a diff, no change.
-in_ns iptables-legacy -A INPUT -s 192.0.2.0/24 -j ACCEPT
+# The image's own file: its rules stay byte for byte, the block goes to the head of FORWARD.
+cat >"$F" <<'SAVED'
+# the image builder's rules
+*nat
+:PREROUTING ACCEPT [0:0]
+:POSTROUTING ACCEPT [0:0]
+-A PREROUTING -d 169.254.170.2/32 -p tcp -m tcp --dport 80 -j DNAT --to-destination 127.0.0.1:51679
+COMMIT
+*filter
+:INPUT ACCEPT [0:0]
+:FORWARD DROP [0:0]
+:OUTPUT ACCEPT [0:0]
+:DOCKER-USER - [0:0]
+-A INPUT -s 198.51.100.0/24 -j ACCEPT
+-A FORWARD -j DOCKER-USER
+-A FORWARD -i eth1 -o eth0 -j ACCEPT
+-A DOCKER-USER -j RETURN
+COMMIT
+SAVED
+cp "$F" "$TMPD/al2-previous"
+sed "s|^-A FORWARD -j DOCKER-USER\$|$BLOCK4\n&|" "$F" >"$TMPD/al2-expected"
 before=$(snapshot "$R")
-check_exit 0 "al2: --dry-run after a change exits 0" eh --root "$R" -n persist
-check "al2: the diff adds the new rule" has_text "$TMPD/out" "+-A INPUT -s 192.0.2.0/24 -j ACCEPT"
-check "al2: the diff removes the old rule" has_text "$TMPD/out" "--A INPUT -s 198.51.100.0/24 -j ACCEPT"
-check "al2: --dry-run after a change changes nothing" test "$before" = "$(snapshot "$R")"
-in_ns iptables-legacy -D INPUT -s 192.0.2.0/24 -j ACCEPT
+check_exit 0 "al2: --dry-run on the image's own file exits 0" eh --root "$R" -n persist
+check "al2: the diff adds the block" has_text "$TMPD/out" "+$BLOCK4"
+check "al2: the diff removes nothing" sh -c "! grep -q '^-[^-]' '$TMPD/out'"
+check "al2: --dry-run on the image's own file changes nothing" test "$before" = "$(snapshot "$R")"
+check_exit 0 "al2: persist on the image's own file" eh --root "$R" persist
+check "al2: the block is added at the head of FORWARD, every other line kept" cmp -s "$F" "$TMPD/al2-expected"
+check "al2: it says the block was added" has_text "$TMPD/out" "the block added to what the image had"
+check "al2: the previous file is kept as .ecs-harden.bak" cmp -s "$F.ecs-harden.bak" "$TMPD/al2-previous"
+check "al2: iptables-restore accepts the merged file" ip netns exec "$NS_EMPTY" iptables-legacy-restore --test "$F"
+check "al2: no temporary files left" sh -c "! ls -A '$R/etc/sysconfig' | grep -q '^\.'"
+before=$(snapshot "$R")
+check_exit 0 "al2: persist again on the merged file" eh --root "$R" persist
+check "al2: adding the block is idempotent" test "$before" = "$(snapshot "$R")"
+
+# A file without a *filter table gets one; a broken file is refused, not rewritten.
+printf '*nat\n:PREROUTING ACCEPT [0:0]\nCOMMIT\n' >"$F"
+check_exit 0 "al2: persist on a file without *filter" eh --root "$R" persist
+check "al2: a *filter table with the block is appended" test "$(tail -n 6 "$F")" = "$(printf '%s\n' '*filter' \
+	':INPUT ACCEPT [0:0]' ':FORWARD ACCEPT [0:0]' ':OUTPUT ACCEPT [0:0]' "$BLOCK4" COMMIT)"
+check "al2: the *nat table stays first" test "$(head -n 1 "$F")" = "*nat"
+printf '*filter\n-A FORWARD -j ACCEPT\n' >"$F"
+before=$(snapshot "$R")
+check_exit 2 "al2: a saved file without COMMIT: exit 2" eh --root "$R" persist
+check "al2: it names the file" has_text "$TMPD/err" "$F is not an iptables-save file"
+check "al2: a broken file is left as it was" test "$before" = "$(snapshot "$R")"
+rm "$F"
+
+# ---------------------------------------------------------------- the backend of an image
+# In a fresh namespace nothing uses legacy x_tables, so `auto` would pick nftables here (this
+# host's iptables is the nf_tables variant): the image's flavour decides instead.
+NS_FRESH="ecsh-$$-f"
+netns_add "$NS_FRESH"
+R="$TMPD/al2-fresh"
+make_root_al2 "$R"
+check_exit 0 "image backend: al2 persists in a namespace without the block" ip netns exec "$NS_FRESH" "$ECS_HARDEN" --root "$R" persist
+check "image backend: al2 is iptables whatever the build host uses" has_line "$R/etc/ecs-harden.conf" "BACKEND=iptables"
+check "image backend: al2 gets its sysconfig file" has_line "$R/etc/sysconfig/iptables" "$BLOCK4"
+R="$TMPD/al2023-legacyhost"
+make_root_al2023 "$R"
+check_exit 0 "image backend: al2023 persists where the build host uses legacy iptables" eh --root "$R" persist
+check "image backend: al2023 is nftables" has_line "$R/etc/ecs-harden.conf" "BACKEND=nftables"
+R="$TMPD/al2-confbackend"
+make_root_al2 "$R"
+printf 'BACKEND=nftables\n' >"$R/etc/ecs-harden.conf"
+check_exit 0 "image backend: BACKEND= in the image's ecs-harden.conf" eh --root "$R" persist
+check "image backend: BACKEND=nftables is kept" has_line "$R/etc/ecs-harden.conf" "BACKEND=nftables"
+check "image backend: so the boot unit carries the block, no sysconfig file" test ! -e "$R/etc/sysconfig/iptables"
+R="$TMPD/none-auto"
+make_root_none "$R"
+check_exit 0 "image backend: flavour none" eh --root "$R" persist
+check "image backend: flavour none leaves BACKEND=auto to the boot unit" has_line "$R/etc/ecs-harden.conf" "BACKEND=auto"
+
+# ---------------------------------------------------------------- live (root "/")
+# persist on "/" saves the live rules of the namespace. It runs in a private mount namespace
+# where /etc is an overlay whose upper layer is the test's (on a tmpfs, copied back after each
+# run): every write lands there, none in this host's /etc. No systemd runs here, so the links
+# are made in the file system, as in a chroot.
+LIVE="$TMPD/live"
+mkdir -p "$LIVE/state/etc/sysconfig" "$LIVE/state/etc/systemd/system" "$LIVE/mnt"
+touch "$LIVE/state/etc/.ecsh-overlay"
+make_root_al2 "$TMPD/live-src"
+cp "$TMPD/live-src/etc/os-release" "$LIVE/state/etc/"
+cp "$TMPD/live-src/usr/lib/systemd/system/"* "$LIVE/state/etc/systemd/system/"
+live_eh() { # live_eh NS ARGS...: ecs-harden ARGS on "/" inside NS, /etc overlaid
+	local ns=$1
+	shift
+	ip netns exec "$ns" unshare -m --propagation private bash -c '
+		L=$1; shift
+		mount -t tmpfs tmpfs "$L/mnt" || exit 90
+		mkdir -p "$L/mnt/upper" "$L/mnt/work" && cp -a --no-preserve=xattr "$L/state/." "$L/mnt/upper/" || exit 90
+		mount -t overlay overlay -o "lowerdir=/etc,upperdir=$L/mnt/upper/etc,workdir=$L/mnt/work" /etc || exit 90
+		[ -e /etc/.ecsh-overlay ] || exit 90
+		"$@"
+		rc=$?
+		rm -rf "$L/state.new" && cp -a --no-preserve=xattr "$L/mnt/upper" "$L/state.new" &&
+			rm -rf "$L/state" && mv "$L/state.new" "$L/state" || exit 91
+		exit $rc' _ "$LIVE" "$ECS_HARDEN" "$@"
+}
+live_eh "$NS" -q --version >/dev/null 2>&1
+rc=$?
+if [ "$rc" != 0 ]; then
+	diag "cannot lay an overlay over /etc in a mount namespace here (exit $rc): live checks skipped"
+else
+	F="$LIVE/state/etc/sysconfig/iptables"
+	before=$(snapshot "$LIVE/state")
+	check_exit 0 "live al2: --dry-run exits 0" live_eh "$NS" -b iptables persist --dry-run
+	check "live al2: --dry-run shows the operator's rule" has_text "$TMPD/out" "+-A INPUT -s 203.0.113.0/24 -p tcp -m tcp --dport 22 -j ACCEPT"
+	check "live al2: --dry-run changes nothing" test "$before" = "$(snapshot "$LIVE/state")"
+	check_exit 0 "live al2: persist exits 0" live_eh "$NS" -b iptables persist
+	check "live al2: says the links were made in the file system" has_text "$TMPD/out" "systemd is not running here"
+	check "live al2: sysconfig/iptables holds the block" has_line "$F" "$BLOCK4"
+	check "live al2: it says where the rules came from" has_line "$F" "# Saved by 'ecs-harden persist' from iptables-legacy-save output; the chains and rules that dockerd re-creates when it starts are left out"
+	check "live al2: keeps the operator's rule" has_line "$F" "-A INPUT -s 203.0.113.0/24 -p tcp -m tcp --dport 22 -j ACCEPT"
+	check "live al2: keeps DOCKER-USER" has_line "$F" "-A FORWARD -j DOCKER-USER"
+	check "live al2: Docker's own chains and rules are left out" sh -c "! grep -q -e '-j DOCKER\$' -e ':DOCKER ' -e '172.17.0.0/16' -e '-i docker0 ! -o docker0' '$F'"
+	check "live al2: a bridge rule of the operator's in INPUT stays" has_line "$F" "-A INPUT -i docker0 -p udp -m udp --dport 53 -j ACCEPT"
+	check "live al2: a bridge rule of the operator's in DOCKER-USER stays" has_line "$F" "-A DOCKER-USER -i docker0 -o eth0 -j ACCEPT"
+	check "live al2: sysconfig/iptables is mode 0600" mode_is "$F" 600
+	check "live al2: sysconfig/ip6tables holds the IPv6 block" has_line "$LIVE/state/etc/sysconfig/ip6tables" "$BLOCK6"
+	check "live al2: iptables-restore accepts the saved file" ip netns exec "$NS_EMPTY" iptables-legacy-restore --test "$F"
+	check "live al2: iptables.service enabled in the file system" link_is "$LIVE/state/etc/systemd/system/basic.target.wants/iptables.service" /etc/systemd/system/iptables.service
+	check "live al2: ecs-harden.conf written" has_line "$LIVE/state/etc/ecs-harden.conf" "BACKEND=iptables"
+
+	before=$(snapshot "$LIVE/state")
+	check_exit 0 "live al2: a second persist exits 0" live_eh "$NS" -b iptables persist
+	check "live al2: a second persist changes nothing" test "$before" = "$(snapshot "$LIVE/state")"
+
+	cp "$F" "$TMPD/live-previous"
+	in_ns iptables-legacy -A INPUT -s 198.51.100.0/24 -j ACCEPT
+	check_exit 0 "live al2: persist after a rule change" live_eh "$NS" -b iptables persist
+	check "live al2: the new rule is saved" has_text "$F" "198.51.100.0/24"
+	check "live al2: the previous file is kept as .ecs-harden.bak" cmp -s "$F.ecs-harden.bak" "$TMPD/live-previous"
+	check "live al2: the backup keeps mode 0600" mode_is "$F.ecs-harden.bak" 600
+	check "live al2: no temporary files left" sh -c "! ls -A '$LIVE/state/etc/sysconfig' | grep -q '^\.'"
+	in_ns iptables-legacy -D INPUT -s 198.51.100.0/24 -j ACCEPT
+
+	in_ns iptables-legacy -A INPUT -s 192.0.2.0/24 -j ACCEPT
+	before=$(snapshot "$LIVE/state")
+	check_exit 0 "live al2: --dry-run after a change exits 0" live_eh "$NS" -b iptables -n persist
+	check "live al2: the diff adds the new rule" has_text "$TMPD/out" "+-A INPUT -s 192.0.2.0/24 -j ACCEPT"
+	check "live al2: the diff removes the old rule" has_text "$TMPD/out" "--A INPUT -s 198.51.100.0/24 -j ACCEPT"
+	check "live al2: --dry-run after a change changes nothing" test "$before" = "$(snapshot "$LIVE/state")"
+	in_ns iptables-legacy -D INPUT -s 192.0.2.0/24 -j ACCEPT
+
+	before=$(snapshot "$LIVE/state")
+	check_exit 1 "live al2 without the block in the live rules: exit 1" live_eh "$NS_EMPTY" -b iptables persist
+	check "live al2 without the block: says to apply first" has_text "$TMPD/err" "ecs-harden apply"
+	check "live al2 without the block: nothing written" test "$before" = "$(snapshot "$LIVE/state")"
+fi
 
 # ---------------------------------------------------------------- refusals (al2)
 R="$TMPD/al2-noservices"
@@ -113,13 +258,6 @@ before=$(snapshot "$R")
 check_exit 3 "without ecs-harden.service: exit 3" eh --root "$R" persist
 check "without ecs-harden.service: says so" has_text "$TMPD/err" "ecs-harden.service is not installed"
 check "without ecs-harden.service: nothing written" test "$before" = "$(snapshot "$R")"
-
-R="$TMPD/al2-noblock"
-make_root_al2 "$R"
-before=$(snapshot "$R")
-check_exit 1 "al2 without the block in the live rules: exit 1" ip netns exec "$NS_EMPTY" "$ECS_HARDEN" --root "$R" persist
-check "al2 without the block: says to apply first" has_text "$TMPD/err" "ecs-harden apply"
-check "al2 without the block: nothing written" test "$before" = "$(snapshot "$R")"
 
 R="$TMPD/al2-link"
 make_root_al2 "$R"
