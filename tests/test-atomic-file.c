@@ -3,7 +3,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include "atomic-file.h"
 #include "install-links.h"
@@ -229,5 +232,79 @@ TEST(chkconfig_links) {
         write_unit("/etc/rc.d/init.d/noheader", "#!/bin/sh\n");
         ASSERT_INT_EQ(sysv_enable_plan(root, "noheader", &p), -EBADMSG);
         ASSERT_INT_EQ(sysv_enable_plan(root, "ip6tables", &p), -ENOENT);
+        teardown();
+}
+
+/* mkdirat() applies the umask; an image build may run under 077, and the folders made for rules
+ * files and unit links must still be 0755 like the packages' own. */
+TEST(created_folders_are_0755_whatever_the_umask) {
+        struct stat st;
+        setup();
+        mode_t old = umask(077);
+        int r = atomic_write_file(root, "/etc/sysconfig/sub/iptables", "x\n", 2, 0600, ATOMIC_MKDIR);
+        umask(old);
+        ASSERT_INT_EQ(r, 1);
+        ASSERT_INT_EQ(stat(at("/etc"), &st), 0);
+        ASSERT_INT_EQ(st.st_mode & 07777, 0755);
+        ASSERT_INT_EQ(stat(at("/etc/sysconfig/sub"), &st), 0);
+        ASSERT_INT_EQ(st.st_mode & 07777, 0755);
+        ASSERT_INT_EQ(stat(at("/etc/sysconfig/sub/iptables"), &st), 0);
+        ASSERT_INT_EQ(st.st_mode & 07777, 0600);
+
+        /* A folder that was there keeps its mode. */
+        ASSERT_INT_EQ(chmod(at("/etc/sysconfig"), 0700), 0);
+        ASSERT_INT_EQ(atomic_write_file(root, "/etc/sysconfig/other", "x\n", 2, 0600, ATOMIC_MKDIR), 1);
+        ASSERT_INT_EQ(stat(at("/etc/sysconfig"), &st), 0);
+        ASSERT_INT_EQ(st.st_mode & 07777, 0700);
+        teardown();
+}
+
+/* A FIFO planted where a file is read must not hang persist or status. */
+TEST(fifo_is_refused_without_blocking) {
+        setup();
+        ASSERT_INT_EQ(mkdir(at("/etc"), 0755), 0);
+        ASSERT_INT_EQ(mkfifo(at("/etc/ecs-harden.conf"), 0644), 0);
+        char *t = NULL;
+        ASSERT_INT_EQ(read_file_nofollow(root, "/etc/ecs-harden.conf", &t, NULL), -EBADFD);
+        ASSERT_INT_EQ(atomic_write_file(root, "/etc/ecs-harden.conf", "x\n", 2, 0644, 0), -EBADFD);
+        teardown();
+}
+
+/* Chroots and image builds often have no /proc: reading (also the old file before a replace)
+ * must not need it. Runs in a child with a private mount namespace and an empty /proc. */
+TEST(reads_without_proc) {
+        int status;
+        setup();
+        ASSERT_INT_EQ(mkdir(at("/etc"), 0755), 0);
+        put("/etc/ecs-harden.conf", "old\n");
+        pid_t pid = fork();
+        ASSERT_TRUE(pid >= 0);
+        if (pid == 0) {
+                if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+                    mount("tmpfs", "/proc", "tmpfs", 0, NULL) < 0)
+                        _exit(77);
+                if (access("/proc/self/fd", F_OK) == 0)
+                        _exit(78);
+                char *t = NULL;
+                size_t size = 0;
+                if (read_file_nofollow(root, "/etc/ecs-harden.conf", &t, &size) != 0 || size != 4 || !streq(t, "old\n"))
+                        _exit(1);
+                free(t);
+                if (atomic_write_file(root, "/etc/ecs-harden.conf", "new\n", 4, 0644, ATOMIC_BACKUP) != 1)
+                        _exit(2);
+                _exit(0);
+        }
+        ASSERT_INT_EQ(waitpid(pid, &status, 0), pid);
+        ASSERT_TRUE(WIFEXITED(status));
+        if (WEXITSTATUS(status) == 77) {
+                printf("# skipped: no private mount namespace here (not root?)\n");
+                teardown();
+                return;
+        }
+        ASSERT_INT_EQ(WEXITSTATUS(status), 0);
+        _cleanup_free_ char *n = slurp("/etc/ecs-harden.conf");
+        _cleanup_free_ char *bak = slurp("/etc/ecs-harden.conf" ATOMIC_BACKUP_SUFFIX);
+        ASSERT_STR_EQ(n, "new\n");
+        ASSERT_STR_EQ(bak, "old\n");
         teardown();
 }

@@ -189,3 +189,133 @@ TEST(check_al1_and_debian) {
         ASSERT_TRUE(s.holds);
         teardown();
 }
+
+/* The live AL1 path runs the Amazon Linux AMI's own helpers: exactly these argv, no shell. */
+TEST(al1_live_commands) {
+        struct persist_plan p = {};
+        ASSERT_INT_EQ(persist_plan_add_sysv_live(&p, AF_INET), 0);
+        ASSERT_INT_EQ(persist_plan_add_sysv_live(&p, AF_INET6), 0);
+        ASSERT_INT_EQ(p.n_run, 4);
+        static const char *const want[4][4] = {
+                { "/sbin/service", "iptables", "save", NULL },
+                { "/sbin/chkconfig", "iptables", "on", NULL },
+                { "/sbin/service", "ip6tables", "save", NULL },
+                { "/sbin/chkconfig", "ip6tables", "on", NULL },
+        };
+        for (size_t i = 0; i < 4; i++) {
+                for (size_t j = 0; want[i][j]; j++)
+                        ASSERT_STR_EQ(p.run[i][j], want[i][j]);
+                ASSERT_TRUE(p.run[i][3] == NULL);
+        }
+        /* The list is full: a third family would be a bug, refused rather than written past the end. */
+        ASSERT_INT_EQ(persist_plan_add_sysv_live(&p, AF_INET), -E2BIG);
+        ASSERT_INT_EQ(p.n_run, PERSIST_MAX_RUN);
+}
+
+TEST(backend_of_an_image_comes_from_the_image) {
+        struct options o = { .root = "/tmp/image", .backend = FW_BACKEND_AUTO };
+        const char *reason = NULL;
+        ASSERT_INT_EQ(persist_backend(&o, FLAVOUR_AL1, &reason), FW_BACKEND_IPTABLES);
+        ASSERT_TRUE(reason && strstr(reason, "--root"));
+        ASSERT_INT_EQ(persist_backend(&o, FLAVOUR_AL2, NULL), FW_BACKEND_IPTABLES);
+        ASSERT_INT_EQ(persist_backend(&o, FLAVOUR_DEBIAN, NULL), FW_BACKEND_IPTABLES);
+        ASSERT_INT_EQ(persist_backend(&o, FLAVOUR_AL2023, NULL), FW_BACKEND_NFTABLES);
+        ASSERT_INT_EQ(persist_backend(&o, FLAVOUR_NONE, NULL), FW_BACKEND_AUTO);
+        /* --backend or BACKEND= (both end up in o.backend) win. */
+        o.backend = FW_BACKEND_NFTABLES;
+        ASSERT_INT_EQ(persist_backend(&o, FLAVOUR_AL2, &reason), FW_BACKEND_NFTABLES);
+        ASSERT_STR_EQ(reason, "chosen with --backend or BACKEND=");
+        /* On "/" the host's own. */
+        o.root = "/";
+        o.backend = FW_BACKEND_AUTO;
+        ASSERT_TRUE(persist_backend(&o, FLAVOUR_AL2, NULL) != FW_BACKEND_AUTO);
+}
+
+/* Under --root the plan needs no firewall at all: the image's file plus the block. */
+TEST(plan_under_root_adds_the_block_to_the_image) {
+        struct options o;
+        struct persist_plan p;
+        struct persist_error err;
+        setup(&o);
+        put("/etc/sysconfig/iptables", "*filter\n:FORWARD DROP [0:0]\n-A FORWARD -j ACCEPT\nCOMMIT\n");
+
+        ASSERT_INT_EQ(persist_plan(&o, FLAVOUR_AL2, FW_BACKEND_IPTABLES, &p, &err), 0);
+        ASSERT_FALSE(p.live);
+        ASSERT_INT_EQ(p.n_files, 3);
+        ASSERT_STR_EQ(p.files[0].path, "/etc/sysconfig/iptables");
+        ASSERT_STR_EQ(p.files[0].content, "*filter\n:FORWARD DROP [0:0]\n-A FORWARD -d 169.254.169.254/32 -i docker+ -j DROP\n"
+                                          "-A FORWARD -j ACCEPT\nCOMMIT\n");
+        ASSERT_INT_EQ(p.files[0].size, strlen(p.files[0].content));
+        ASSERT_INT_EQ(p.files[0].added, 1);
+        ASSERT_TRUE(p.files[0].source == NULL && p.files[0].save_program == NULL);
+        ASSERT_INT_EQ(p.files[0].mode, 0600);
+        ASSERT_STR_EQ(p.files[1].path, "/etc/sysconfig/ip6tables");
+        ASSERT_TRUE(p.files[1].old == NULL);
+        ASSERT_TRUE(strstr(p.files[1].content, "\n-A FORWARD -d fd00:ec2::254/128 -i docker+ -j DROP\nCOMMIT\n") != NULL);
+        ASSERT_STR_EQ(p.files[2].path, ECS_HARDEN_CONF);
+        ASSERT_INT_EQ(p.n_enable + p.n_start + p.n_run, 0);   /* nothing asked of a running system */
+        ASSERT_TRUE(p.links.n_links >= 3);
+        persist_plan_done(&p);
+
+        /* debian: rules.v4 with netfilter-persistent's mode; al1: the file and chkconfig's links. */
+        ASSERT_INT_EQ(persist_plan(&o, FLAVOUR_DEBIAN, FW_BACKEND_IPTABLES, &p, &err), 0);
+        ASSERT_STR_EQ(p.files[0].path, "/etc/iptables/rules.v4");
+        ASSERT_INT_EQ(p.files[0].mode, 0640);
+        ASSERT_INT_EQ(p.files[0].added, 1);
+        persist_plan_done(&p);
+        put("/etc/rc.d/init.d/iptables", "# chkconfig: 2345 08 92\n");
+        put("/etc/rc.d/init.d/ip6tables", "# chkconfig: 2345 08 92\n");
+        ASSERT_INT_EQ(persist_plan(&o, FLAVOUR_AL1, FW_BACKEND_IPTABLES, &p, &err), 0);
+        ASSERT_INT_EQ(p.n_run, 0);
+        ASSERT_STR_EQ(p.files[0].path, "/etc/sysconfig/iptables");
+        ASSERT_INT_EQ(p.files[0].added, 1);
+        ASSERT_INT_EQ(p.links.n_links, 14);   /* 7 runlevels, 2 scripts */
+        persist_plan_done(&p);
+
+        /* A broken saved file in the image is bad input, refused with its name. */
+        put("/etc/sysconfig/iptables", "*filter\n-A FORWARD -j ACCEPT\n");
+        ASSERT_INT_EQ(persist_plan(&o, FLAVOUR_AL2, FW_BACKEND_IPTABLES, &p, &err), -EINVAL);
+        ASSERT_INT_EQ(err.exit_code, EXIT_USAGE);
+        ASSERT_TRUE(strstr(err.message, "/etc/sysconfig/iptables is not an iptables-save file") != NULL);
+        persist_plan_done(&p);
+        teardown();
+}
+
+/* ecs-harden.conf is judged the way every command reads it: a value the parser refuses does not
+ * count as holding the block. */
+TEST(check_reads_the_config_like_the_commands) {
+        struct options o;
+        struct persist_state s;
+        setup(&o);
+        link_at("/usr/lib/systemd/system/ecs-harden.service", "/etc/systemd/system/multi-user.target.wants/ecs-harden.service");
+
+        put("/etc/ecs-harden.conf", "INTERFACES=docker+, br-+\nIPV6=true\nBACKEND=iptables\n");
+        block_add_pattern(&o.block, "br-+", NULL);
+        ASSERT_INT_EQ(persist_check(&o, FLAVOUR_NONE, &s), 0);
+        ASSERT_TRUE(s.config_valid);
+        ASSERT_TRUE(s.holds);
+
+        put("/etc/ecs-harden.conf", "INTERFACES=docker+ br-+\nIPV6=maybe\n");
+        ASSERT_INT_EQ(persist_check(&o, FLAVOUR_NONE, &s), 0);
+        ASSERT_FALSE(s.config_valid);
+        ASSERT_FALSE(s.config_holds_block);
+        ASSERT_FALSE(s.holds);
+        ASSERT_TRUE(strstr(s.summary, "is not valid") != NULL);
+
+        put("/etc/ecs-harden.conf", "INTERFACES=docker+ br-+ bad/name\n");
+        ASSERT_INT_EQ(persist_check(&o, FLAVOUR_NONE, &s), 0);
+        ASSERT_FALSE(s.config_valid);
+        ASSERT_FALSE(s.holds);
+
+        put("/etc/ecs-harden.conf", "BACKEND=sometimes\n");
+        o.block.n_patterns = 1;
+        ASSERT_INT_EQ(persist_check(&o, FLAVOUR_NONE, &s), 0);
+        ASSERT_FALSE(s.config_valid);
+
+        /* Unset keys are the defaults (docker+, IPv6 on); an unknown key is no error. */
+        put("/etc/ecs-harden.conf", "SOMETHING=else\n");
+        ASSERT_INT_EQ(persist_check(&o, FLAVOUR_NONE, &s), 0);
+        ASSERT_TRUE(s.config_valid);
+        ASSERT_TRUE(s.holds);
+        teardown();
+}

@@ -136,6 +136,139 @@ TEST(normalize_keeps_docker) {
         ASSERT_TRUE(strstr(out, "# Generated") == NULL);
 }
 
+/* Docker writes its bridge ACCEPT rules to filter FORWARD and its MASQUERADE to nat POSTROUTING
+ * (besides its own chains); the same shape anywhere else is the operator's. */
+TEST(prepare_strips_bridge_rules_only_where_docker_writes_them) {
+        static const char text[] =
+                "*nat\n"
+                ":PREROUTING ACCEPT [0:0]\n"
+                ":POSTROUTING ACCEPT [0:0]\n"
+                "-A PREROUTING -i docker0 -p tcp -m tcp --dport 8080 -j ACCEPT\n"
+                "-A POSTROUTING -s 172.17.0.0/16 ! -o docker0 -j MASQUERADE\n"
+                "-A POSTROUTING -s 172.18.0.0/16 ! -o br-0123456789ab -j MASQUERADE\n"
+                "-A POSTROUTING -s 10.1.0.0/16 -o eth0 -j MASQUERADE\n"
+                "COMMIT\n"
+                "*mangle\n"
+                ":FORWARD ACCEPT [0:0]\n"
+                "-A FORWARD -i docker0 -j ACCEPT\n"
+                "COMMIT\n"
+                "*filter\n"
+                ":INPUT ACCEPT [0:0]\n"
+                ":FORWARD ACCEPT [0:0]\n"
+                ":DOCKER-USER - [0:0]\n"
+                ":OPERATOR - [0:0]\n"
+                "-A INPUT -i docker0 -p udp -m udp --dport 53 -j ACCEPT\n"
+                "-A INPUT -i br-0123456789ab -j ACCEPT\n"
+                "-A FORWARD -j DOCKER-USER\n"
+                "-A FORWARD -i docker0 ! -o docker0 -j ACCEPT\n"
+                "-A FORWARD -o br-0123456789ab -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT\n"
+                "-A FORWARD -j OPERATOR\n"
+                "-A DOCKER-USER -i docker0 -o eth0 -j ACCEPT\n"
+                "-A DOCKER-USER -i br-0123456789ab -d 10.0.0.0/8 -j ACCEPT\n"
+                "-A DOCKER-USER -j RETURN\n"
+                "-A OPERATOR -o docker0 -j ACCEPT\n"
+                "COMMIT\n";
+        _cleanup_free_ char *out = NULL;
+        unsigned dropped = 0;
+        ASSERT_INT_EQ(save_text_prepare(text, NULL, &out, &dropped), 0);
+        ASSERT_INT_EQ(dropped, 4);
+        /* Docker's: gone. */
+        ASSERT_TRUE(strstr(out, "172.17.0.0/16") == NULL);
+        ASSERT_TRUE(strstr(out, "172.18.0.0/16") == NULL);
+        ASSERT_TRUE(strstr(out, "-A FORWARD -i docker0 ! -o docker0 -j ACCEPT\n") == NULL);
+        ASSERT_TRUE(strstr(out, "RELATED,ESTABLISHED") == NULL);
+        /* The operator's, though they name Docker's bridges and ACCEPT: kept. */
+        ASSERT_TRUE(strstr(out, "-A PREROUTING -i docker0 -p tcp -m tcp --dport 8080 -j ACCEPT\n") != NULL);
+        ASSERT_TRUE(strstr(out, "-A POSTROUTING -s 10.1.0.0/16 -o eth0 -j MASQUERADE\n") != NULL);
+        ASSERT_TRUE(strstr(out, "*mangle\n:FORWARD ACCEPT [0:0]\n-A FORWARD -i docker0 -j ACCEPT\n") != NULL);
+        ASSERT_TRUE(strstr(out, "-A INPUT -i docker0 -p udp -m udp --dport 53 -j ACCEPT\n") != NULL);
+        ASSERT_TRUE(strstr(out, "-A INPUT -i br-0123456789ab -j ACCEPT\n") != NULL);
+        ASSERT_TRUE(strstr(out, "-A DOCKER-USER -i docker0 -o eth0 -j ACCEPT\n") != NULL);
+        ASSERT_TRUE(strstr(out, "-A DOCKER-USER -i br-0123456789ab -d 10.0.0.0/8 -j ACCEPT\n") != NULL);
+        ASSERT_TRUE(strstr(out, "-A OPERATOR -o docker0 -j ACCEPT\n") != NULL);
+        ASSERT_TRUE(strstr(out, "-A FORWARD -j OPERATOR\n") != NULL);
+}
+
+static char *add_block(const char *text, const struct block *b, int family, unsigned *added) {
+        char *out = NULL;
+        int r = save_text_add_block(text, b, family, "hdr", &out, added);
+        return r < 0 ? NULL : out;
+}
+
+TEST(add_block_to_nothing_makes_a_filter_table) {
+        struct block b = block_of("docker+", "br-+");
+        unsigned added = 0;
+        _cleanup_free_ char *v4 = add_block(NULL, &b, AF_INET, &added);
+        ASSERT_STR_EQ(v4, "# hdr\n*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n"
+                          "-A FORWARD -d 169.254.169.254/32 -i docker+ -j DROP\n"
+                          "-A FORWARD -d 169.254.169.254/32 -i br-+ -j DROP\nCOMMIT\n");
+        ASSERT_INT_EQ(added, 2);
+        ASSERT_TRUE(save_text_has_block(v4, &b, AF_INET));
+        _cleanup_free_ char *v6 = add_block(NULL, &b, AF_INET6, &added);
+        ASSERT_TRUE(strstr(v6, "\n-A FORWARD -d fd00:ec2::254/128 -i docker+ -j DROP\n") != NULL);
+        ASSERT_TRUE(save_text_has_block(v6, &b, AF_INET6));
+}
+
+TEST(add_block_keeps_the_file_and_goes_to_the_head_of_forward) {
+        static const char text[] =
+                "# kept\n"
+                "*nat\n:POSTROUTING ACCEPT [0:0]\n-A POSTROUTING -o eth0 -j MASQUERADE\nCOMMIT\n"
+                "*filter\n:INPUT ACCEPT [5:6]\n:FORWARD DROP [0:0]\n\n"
+                "-A INPUT -j ACCEPT\n-A FORWARD -i eth1 -j ACCEPT\n-A FORWARD -j LOG\nCOMMIT\n";
+        struct block b = block_of("docker+", NULL);
+        unsigned added = 0;
+        _cleanup_free_ char *out = add_block(text, &b, AF_INET, &added);
+        ASSERT_STR_EQ(out, "# kept\n"
+                           "*nat\n:POSTROUTING ACCEPT [0:0]\n-A POSTROUTING -o eth0 -j MASQUERADE\nCOMMIT\n"
+                           "*filter\n:INPUT ACCEPT [5:6]\n:FORWARD DROP [0:0]\n\n"
+                           "-A INPUT -j ACCEPT\n-A FORWARD -d 169.254.169.254/32 -i docker+ -j DROP\n"
+                           "-A FORWARD -i eth1 -j ACCEPT\n-A FORWARD -j LOG\nCOMMIT\n");
+        ASSERT_INT_EQ(added, 1);
+
+        /* Idempotent: the result already holds it, byte for byte the same. */
+        _cleanup_free_ char *again = add_block(out, &b, AF_INET, &added);
+        ASSERT_STR_EQ(again, out);
+        ASSERT_INT_EQ(added, 0);
+
+        /* Only what is missing: docker+ is there (not at the head, still there), br-+ is added. */
+        b = block_of("docker+", "br-+");
+        _cleanup_free_ char *more = add_block("*filter\n-A FORWARD -j ACCEPT\n-A FORWARD -i docker+ -d 169.254.169.254 "
+                                              "-j DROP\nCOMMIT\n", &b, AF_INET, &added);
+        ASSERT_STR_EQ(more, "*filter\n-A FORWARD -d 169.254.169.254/32 -i br-+ -j DROP\n-A FORWARD -j ACCEPT\n"
+                            "-A FORWARD -i docker+ -d 169.254.169.254 -j DROP\nCOMMIT\n");
+        ASSERT_INT_EQ(added, 1);
+
+        /* No FORWARD rule: before the table's COMMIT. */
+        b = block_of("docker+", NULL);
+        _cleanup_free_ char *empty = add_block("*filter\n:FORWARD ACCEPT [0:0]\n-A INPUT -j ACCEPT\nCOMMIT\n", &b,
+                                               AF_INET6, &added);
+        ASSERT_STR_EQ(empty, "*filter\n:FORWARD ACCEPT [0:0]\n-A INPUT -j ACCEPT\n"
+                             "-A FORWARD -d fd00:ec2::254/128 -i docker+ -j DROP\nCOMMIT\n");
+}
+
+TEST(add_block_appends_a_filter_table_and_refuses_broken_files) {
+        struct block b = block_of("docker+", NULL);
+        unsigned added = 0;
+        _cleanup_free_ char *out = add_block("*nat\n:PREROUTING ACCEPT [0:0]\nCOMMIT", &b, AF_INET, &added);
+        ASSERT_STR_EQ(out, "*nat\n:PREROUTING ACCEPT [0:0]\nCOMMIT\n*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n"
+                           ":OUTPUT ACCEPT [0:0]\n-A FORWARD -d 169.254.169.254/32 -i docker+ -j DROP\nCOMMIT\n");
+        _cleanup_free_ char *blank = add_block("", &b, AF_INET, &added);
+        ASSERT_STR_EQ(blank, "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n"
+                             "-A FORWARD -d 169.254.169.254/32 -i docker+ -j DROP\nCOMMIT\n");
+        /* The IPv4 rule in a file is not the IPv6 block. */
+        _cleanup_free_ char *v6 = add_block("*filter\n-A FORWARD -d 169.254.169.254/32 -i docker+ -j DROP\nCOMMIT\n", &b,
+                                            AF_INET6, &added);
+        ASSERT_INT_EQ(added, 1);
+
+        char *none = NULL;
+        ASSERT_INT_EQ(save_text_add_block("*filter\n-A FORWARD -j ACCEPT\n", &b, AF_INET, NULL, &none, NULL), -EBADMSG);
+        ASSERT_INT_EQ(save_text_add_block("*filter\n*nat\nCOMMIT\n", &b, AF_INET, NULL, &none, NULL), -EBADMSG);
+        ASSERT_INT_EQ(save_text_add_block("*filter\nCOMMIT\n*filter\nCOMMIT\n", &b, AF_INET, NULL, &none, NULL), -EBADMSG);
+        struct block nothing = { .ipv6 = true };
+        ASSERT_INT_EQ(save_text_add_block(NULL, &nothing, AF_INET, NULL, &none, NULL), -EINVAL);
+        ASSERT_TRUE(none == NULL);
+}
+
 static char *diff(const char *a, const char *b) {
         char *text = NULL;
         size_t size = 0;

@@ -62,6 +62,13 @@ ExecStart=/usr/sbin/$fam-legacy-restore /etc/sysconfig/$fam
 WantedBy=basic.target
 UNIT
 	done
+	# While iptables.service starts, "Docker" adds an IPv6 rule: after persist planned, before it
+	# starts ip6tables.service, whose restore must keep it. And ip6tables.service can be made to
+	# fail, to prove that persist puts the file for the next boot back on that path too.
+	mkdir -p "$U/iptables.service.d" "$U/ip6tables.service.d"
+	printf '[Service]\nExecStartPost=/usr/sbin/ip6tables-legacy -A FORWARD -i docker0 -o docker0 -j ACCEPT\n' \
+		>"$U/iptables.service.d/late-docker-rule.conf"
+	printf '[Unit]\nAssertPathExists=!/run/ecs-harden-test-fail-ip6tables\n' >"$U/ip6tables.service.d/can-fail.conf"
 	cat >"$U/docker.service" <<'UNIT'
 [Unit]
 Description=stand-in for Docker
@@ -119,6 +126,7 @@ echo "journal_repair=\$(journalctl -b -u ecs-harden-repair.service -o cat --no-p
 echo "live_dry_run_enable=\$(grep -c '^would enable iptables.service through systemd' /tmp/dry.out)"
 echo "live_dry_run_left_disabled=\$(systemctl is-enabled iptables.service)"
 echo "live_dry_run_no_file=\$(test -e /etc/sysconfig/iptables && echo exists || echo absent)"
+ip6tables-legacy -A FORWARD -i docker0 ! -o docker0 -j ACCEPT
 echo "forward_before_persist=\$(iptables-legacy -S FORWARD | tr '\\n' '|')"
 \$EH --flavour al2 persist >/tmp/persist.out 2>&1; echo "live_persist=\$?"
 echo "forward_after_persist=\$(iptables-legacy -S FORWARD | tr '\\n' '|')"
@@ -130,6 +138,24 @@ echo "ip6tables_active=\$(systemctl is-active ip6tables.service)"
 echo "sysconfig_block=\$(grep -c -x -- '-A FORWARD -d 169.254.169.254/32 -i docker+ -j DROP' /etc/sysconfig/iptables)"
 echo "sysconfig_docker=\$(grep -c -- '-i docker0 ! -o docker0 -j ACCEPT' /etc/sysconfig/iptables)"
 echo "docker_rule_live=\$(iptables-legacy -S FORWARD | grep -c -- '-i docker0 ! -o docker0 -j ACCEPT')"
+echo "docker6_rule_live=\$(ip6tables-legacy -S FORWARD | grep -c -- '-i docker0 ! -o docker0 -j ACCEPT')"
+echo "docker6_late_rule_live=\$(ip6tables-legacy -S FORWARD | grep -c -- '-i docker0 -o docker0 -j ACCEPT')"
+echo "sysconfig6_block=\$(grep -c -x -- '-A FORWARD -d fd00:ec2::254/128 -i docker+ -j DROP' /etc/sysconfig/ip6tables)"
+echo "sysconfig6_docker=\$(grep -c docker0 /etc/sysconfig/ip6tables)"
+# Starting ip6tables.service fails: persist exits 3 and the file holds what the next boot needs,
+# not the live snapshot (Docker's rules) that stood in for it during the start.
+systemctl stop ip6tables.service
+ip6tables-legacy -A INPUT -s 2001:db8::/32 -j ACCEPT
+touch /run/ecs-harden-test-fail-ip6tables
+\$EH --flavour al2 persist >/tmp/persist-fail.out 2>&1; echo "failed_persist=\$?"
+sed 's/^/failed_persist_out: /' /tmp/persist-fail.out
+echo "failed_persist_new_rule=\$(grep -c -x -- '-A INPUT -s 2001:db8::/32 -j ACCEPT' /etc/sysconfig/ip6tables)"
+echo "failed_persist_docker=\$(grep -c docker0 /etc/sysconfig/ip6tables)"
+echo "failed_persist_block=\$(grep -c -x -- '-A FORWARD -d fd00:ec2::254/128 -i docker+ -j DROP' /etc/sysconfig/ip6tables)"
+rm -f /run/ecs-harden-test-fail-ip6tables
+\$EH --flavour al2 persist >/tmp/persist-recover.out 2>&1; echo "recovered_persist=\$?"
+echo "recovered_ip6tables_active=\$(systemctl is-active ip6tables.service)"
+echo "recovered_docker6_rule_live=\$(ip6tables-legacy -S FORWARD | grep -c -- '-i docker0 ! -o docker0 -j ACCEPT')"
 \$EH --flavour al2 persist >/tmp/persist2.out 2>&1; echo "live_persist_again=\$?"
 echo "live_persist_again_unchanged=\$(grep -c '^unchanged: /etc/sysconfig/iptables' /tmp/persist2.out)"
 echo "done=yes"
@@ -176,10 +202,10 @@ CHECK
 		# the links in the file system, as systemctl does there, and starts nothing.
 		link="$R/etc/systemd/system/multi-user.target.wants/ecs-harden.service"
 		rm -f "$link"
-		mount -t proc proc "$R/proc" &&
-			chroot "$R" "$sbin_path" --flavour debian -b nftables persist >"$W.chroot.out" 2>&1
+		# No /proc either, as in many image builds: persist reads the files it replaces without it.
+		chroot "$R" "$sbin_path" --flavour debian -b nftables persist >"$W.chroot.out" 2>&1
 		echo "chroot_persist=$?" >>"$W.$MODE.results"
-		umount "$R/proc" 2>/dev/null
+		[ -e "$R/proc/self" ] || echo "chroot_no_proc=yes" >>"$W.$MODE.results"
 		[ "$(readlink "$link")" = /usr/lib/systemd/system/ecs-harden.service ] && echo "chroot_link=yes" >>"$W.$MODE.results"
 		grep -q 'systemd is not running here' "$W.chroot.out" && echo "chroot_said=yes" >>"$W.$MODE.results"
 	fi
@@ -282,9 +308,17 @@ check "live persist started ip6tables.service" test "$(get ip6tables_active)" = 
 check "the saved file holds the block" test "$(get sysconfig_block)" = 1
 check "the saved file leaves out Docker's rule" test "$(get sysconfig_docker)" = 0
 check "starting iptables.service kept Docker's live rule" test "$(get docker_rule_live)" = 1
+check "starting ip6tables.service kept Docker's live IPv6 rule" test "$(get docker6_rule_live)" = 1
+check "a rule Docker added after persist planned survived the start (fresh snapshot)" test "$(get docker6_late_rule_live)" = 1
+check "the saved IPv6 file holds the block and no Docker rule" test "$(get sysconfig6_block)" = 1 -a "$(get sysconfig6_docker)" = 0
+check "a failed start of ip6tables.service: persist exits 3" test "$(get failed_persist)" = 3
+check "a failed start: the file holds the new content for the next boot" test "$(get failed_persist_new_rule)" = 1 -a "$(get failed_persist_block)" = 1
+check "a failed start: the live snapshot with Docker's rules was not left in the file" test "$(get failed_persist_docker)" = 0
+check "after the failure persist succeeds and starts ip6tables.service" test "$(get recovered_persist)" = 0 -a "$(get recovered_ip6tables_active)" = active
+check "and Docker's IPv6 rule is still live" test "$(get recovered_docker6_rule_live)" = 1
 check "a second live persist exits 0" test "$(get live_persist_again)" = 0
 check "a second live persist changes nothing" test "$(get live_persist_again_unchanged)" = 1
-check "persist in a chroot (no running systemd) exits 0" test "$(get chroot_persist)" = 0
+check "persist in a chroot (no running systemd, no /proc) exits 0" test "$(get chroot_persist)" = 0 -a "$(get chroot_no_proc)" = yes
 check "persist in a chroot made the unit link in the file system" test "$(get chroot_link)" = yes
 check "persist in a chroot says that nothing was started" test "$(get chroot_said)" = yes
 
