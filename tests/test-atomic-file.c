@@ -280,7 +280,7 @@ TEST(reads_without_proc) {
         pid_t pid = fork();
         ASSERT_TRUE(pid >= 0);
         if (pid == 0) {
-                if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+                if (unshare(CLONE_NEWNS) < 0 || mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) < 0 ||
                     mount("tmpfs", "/proc", "tmpfs", 0, NULL) < 0)
                         _exit(77);
                 if (access("/proc/self/fd", F_OK) == 0)

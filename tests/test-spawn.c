@@ -81,8 +81,10 @@ static int closed_stdio_child(int report, int capture_out) {
         r = spawn_capture(argv, capture_out, &res);
         if (r < 0)
                 snprintf(buf, sizeof(buf), "error %d", r);
-        else
+        else {
                 snprintf(buf, sizeof(buf), "status=%d out=[%s] err=[%s]", res.status, res.out ? res.out : "(none)", res.err);
+                spawn_result_done(&res);
+        }
         (void) !write(report, buf, strlen(buf));
         return 0;
 }
