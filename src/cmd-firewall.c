@@ -4,6 +4,7 @@
 
 #include "commands.h"
 #include "fw.h"
+#include "journal.h"
 #include "json-out.h"
 #include "log.h"
 #include "util.h"
@@ -50,6 +51,14 @@ int fw_error_exit(int r, const char *what, enum fw_backend_kind k) {
         return EXIT_REFUSED;
 }
 
+/* Tells of a change the tool made: a structured journal entry (ECS_HARDEN_ACTION=) when running
+ * as a systemd service, a line on stderr otherwise. */
+static void report_change(const char *action, enum fw_backend_kind k, const char *message) {
+        if (journal_wanted() && journal_send_action(action, fw_backend_to_string(k), message) >= 0)
+                return;
+        log_notice("%s", message);
+}
+
 static const char *family_name(int family) {
         return family == AF_INET6 ? "ipv6" : "ipv4";
 }
@@ -93,7 +102,10 @@ int cmd_apply(struct options *o, int argc, char **argv) {
         r = fw_apply(k, &o->block, &changed);
         if (r < 0)
                 return fw_error_exit(r, "apply the metadata block", k);
-        log_notice("%s", changed ? "metadata block applied" : "metadata block already in place; nothing changed");
+        if (changed)
+                report_change("apply", k, "metadata block applied");
+        else
+                log_notice("metadata block already in place; nothing changed");
         return EXIT_OK;
 }
 
@@ -128,7 +140,12 @@ int cmd_remove(struct options *o, int argc, char **argv) {
         r = fw_remove(k, &o->block, &removed);
         if (r < 0)
                 return fw_error_exit(r, "remove the metadata block", k);
-        log_notice("removed %u rule%s", removed, removed == 1 ? "" : "s");
+        if (removed > 0) {
+                char msg[64];
+                snprintf(msg, sizeof(msg), "removed %u rule%s of the metadata block", removed, removed == 1 ? "" : "s");
+                report_change("remove", k, msg);
+        } else
+                log_notice("removed 0 rules: no rule of the metadata block was there");
         return EXIT_OK;
 }
 
@@ -228,7 +245,7 @@ int cmd_verify(struct options *o, int argc, char **argv) {
                         return fw_error_exit(r, "repair the metadata block", k);
                 fixed = changed;
                 if (changed)
-                        log_notice("metadata block was not in place; repaired");
+                        report_change("repair", k, "metadata block was not in place; repaired");
                 r = fw_inspect(k, &o->block, &st);
                 if (r < 0)
                         return fw_error_exit(r, "read the firewall rules after the repair", k);
