@@ -190,14 +190,14 @@ check "... names only the IPv4 rule" sh -c "grep '^would delete [0-9]' $TMPD/out
 check "... and says the table stays for the IPv6 rule" \
 	grep -q "^would keep table inet ecs_harden: chain forward holds 1 other rule" "$TMPD/out"
 check_exit 0 "remove --no-ipv6" eh -b $B remove --no-ipv6
-check "... removed 1 rule" grep -q "removed 1 rule$" "$TMPD/err"
+check "... removed 1 rule" grep -qE "removed 1 rule( |$)" "$TMPD/err"
 check "... the IPv4 one: the container reaches 169.254.169.254" can_tcp 169.254.169.254
 check "... and IPv6 stays blocked" cannot_tcp fd00:ec2::254
 check_exit 0 "remove --dry-run of the rest" eh -b $B remove --dry-run
 check "... says the table goes: nothing else is in it" \
 	grep -qx "would delete table inet ecs_harden: it holds nothing else" "$TMPD/out"
 check_exit 0 "remove" eh -b $B remove
-check "... removed the last rule" grep -q "removed 1 rule$" "$TMPD/err"
+check "... removed the last rule" grep -qE "removed 1 rule( |$)" "$TMPD/err"
 check "... and the table" no_table
 check_exit 0 "remove --dry-run with nothing there" eh -b $B remove --dry-run
 check "... says so" grep -qx "nothing to delete" "$TMPD/out"
