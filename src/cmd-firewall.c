@@ -21,6 +21,12 @@ static enum fw_backend_kind resolve_backend(const struct options *o, const char 
 }
 
 int fw_error_exit(int r, const char *what, enum fw_backend_kind k) {
+        if (r == -EADDRINUSE && k == FW_BACKEND_NFTABLES) {
+                log_error("Failed to %s: table inet ecs_harden is owned by another process (flags owner): the kernel "
+                          "lets only that process change it, even root; 'nft list table inet ecs_harden' names it "
+                          "(progname); stop it (its table goes with it) and run this again", what);
+                return EXIT_REFUSED;
+        }
         switch (r) {
         case -EPERM:
         case -EACCES:
@@ -114,11 +120,19 @@ int cmd_remove(struct options *o, int argc, char **argv) {
                 r = fw_inspect(k, &o->block, &st);
                 if (r < 0)
                         return fw_error_exit(r, "read the firewall rules", k);
+                /* From what inspect says remove would take, so the two agree. */
+                unsigned total = 0;
                 for (size_t i = 0; i < st.n_rules; i++)
-                        if (st.rules[i].copies > 0)
-                                printf("would delete %u: %s -i %s -d %s drop\n", st.rules[i].copies,
+                        if (st.rules[i].removable > 0) {
+                                printf("would delete %u: %s -i %s -d %s drop\n", st.rules[i].removable,
                                        family_name(st.rules[i].family), st.rules[i].pattern,
                                        block_address_string(st.rules[i].family));
+                                total += st.rules[i].removable;
+                        }
+                if (st.remove_note)
+                        printf("would %s\n", st.remove_note);
+                else if (total == 0)
+                        printf("nothing to delete\n");
                 fw_status_done(&st);
                 return EXIT_OK;
         }
