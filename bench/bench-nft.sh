@@ -12,6 +12,7 @@ EH=${ECS_HARDEN:-$PWD/ecs-harden}
 RUNS=${1:-200}
 NS="ecsh-bench-$$"
 OUT=$(mktemp -d)
+trap 'exit 1' INT TERM
 trap 'ip netns del "$NS" 2>/dev/null; rm -rf "$OUT"' EXIT
 ip netns add "$NS"
 inns() { ip netns exec "$NS" "$@"; }

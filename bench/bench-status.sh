@@ -16,6 +16,7 @@ RUNS=${RUNS:-300}
 PYTHON=$(command -v /usr/bin/python3 || command -v python3)
 NS=ecsh-$$-bench
 TMP=$(mktemp -d /tmp/ecsh-bench.XXXXXX)
+trap 'exit 1' INT TERM
 trap 'ip netns del "$NS" 2>/dev/null; rm -rf "$TMP"' EXIT
 
 ip netns add "$NS"

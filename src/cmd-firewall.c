@@ -4,6 +4,7 @@
 
 #include "commands.h"
 #include "fw.h"
+#include "journal.h"
 #include "json-out.h"
 #include "log.h"
 #include "util.h"
@@ -20,6 +21,12 @@ static enum fw_backend_kind resolve_backend(const struct options *o, const char 
 }
 
 int fw_error_exit(int r, const char *what, enum fw_backend_kind k) {
+        if (r == -EADDRINUSE && k == FW_BACKEND_NFTABLES) {
+                log_error("Failed to %s: table inet ecs_harden is owned by another process (flags owner): the kernel "
+                          "lets only that process change it, even root; 'nft list table inet ecs_harden' names it "
+                          "(progname); stop it (its table goes with it) and run this again", what);
+                return EXIT_REFUSED;
+        }
         switch (r) {
         case -EPERM:
         case -EACCES:
@@ -42,6 +49,14 @@ int fw_error_exit(int r, const char *what, enum fw_backend_kind k) {
                 log_error_errno(r, "Failed to %s with the %s backend: %m", what, fw_backend_to_string(k));
         }
         return EXIT_REFUSED;
+}
+
+/* Tells of a change the tool made: a structured journal entry (ECS_HARDEN_ACTION=) when running
+ * as a systemd service, a line on stderr otherwise. */
+static void report_change(const char *action, enum fw_backend_kind k, const char *message) {
+        if (journal_wanted() && journal_send_action(action, fw_backend_to_string(k), message) >= 0)
+                return;
+        log_notice("%s", message);
 }
 
 static const char *family_name(int family) {
@@ -87,7 +102,10 @@ int cmd_apply(struct options *o, int argc, char **argv) {
         r = fw_apply(k, &o->block, &changed);
         if (r < 0)
                 return fw_error_exit(r, "apply the metadata block", k);
-        log_notice("%s", changed ? "metadata block applied" : "metadata block already in place; nothing changed");
+        if (changed)
+                report_change("apply", k, "metadata block applied");
+        else
+                log_notice("metadata block already in place; nothing changed");
         return EXIT_OK;
 }
 
@@ -102,11 +120,19 @@ int cmd_remove(struct options *o, int argc, char **argv) {
                 r = fw_inspect(k, &o->block, &st);
                 if (r < 0)
                         return fw_error_exit(r, "read the firewall rules", k);
+                /* From what inspect says remove would take, so the two agree. */
+                unsigned total = 0;
                 for (size_t i = 0; i < st.n_rules; i++)
-                        if (st.rules[i].copies > 0)
-                                printf("would delete %u: %s -i %s -d %s drop\n", st.rules[i].copies,
+                        if (st.rules[i].removable > 0) {
+                                printf("would delete %u: %s -i %s -d %s drop\n", st.rules[i].removable,
                                        family_name(st.rules[i].family), st.rules[i].pattern,
                                        block_address_string(st.rules[i].family));
+                                total += st.rules[i].removable;
+                        }
+                if (st.remove_note)
+                        printf("would %s\n", st.remove_note);
+                else if (total == 0)
+                        printf("nothing to delete\n");
                 fw_status_done(&st);
                 return EXIT_OK;
         }
@@ -114,7 +140,12 @@ int cmd_remove(struct options *o, int argc, char **argv) {
         r = fw_remove(k, &o->block, &removed);
         if (r < 0)
                 return fw_error_exit(r, "remove the metadata block", k);
-        log_notice("removed %u rule%s", removed, removed == 1 ? "" : "s");
+        if (removed > 0) {
+                char msg[64];
+                snprintf(msg, sizeof(msg), "removed %u rule%s of the metadata block", removed, removed == 1 ? "" : "s");
+                report_change("remove", k, msg);
+        } else
+                log_notice("removed 0 rules: no rule of the metadata block was there");
         return EXIT_OK;
 }
 
@@ -214,7 +245,7 @@ int cmd_verify(struct options *o, int argc, char **argv) {
                         return fw_error_exit(r, "repair the metadata block", k);
                 fixed = changed;
                 if (changed)
-                        log_notice("metadata block was not in place; repaired");
+                        report_change("repair", k, "metadata block was not in place; repaired");
                 r = fw_inspect(k, &o->block, &st);
                 if (r < 0)
                         return fw_error_exit(r, "read the firewall rules after the repair", k);

@@ -508,6 +508,7 @@ static int judge_pattern(const struct family_ops *ops, struct xtc_handle *h, con
                         if (rs->copies++ == 0)
                                 rs->position = (unsigned) i + 1;
                 }
+        rs->removable = rs->copies; /* remove deletes every copy in FORWARD */
         if (rs->copies == 0)
                 return 0;
 

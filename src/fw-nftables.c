@@ -11,6 +11,7 @@
  * what is already right is left out of the batch: whatever a batch changes or deletes is freed
  * after an RCU grace period, which the kernel makes the closing socket wait for. */
 #include <arpa/inet.h>
+#include <endian.h>
 #include <inttypes.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
@@ -352,21 +353,39 @@ ssize_t nft_block_batch(const struct block *b, const struct nft_batch_plan *plan
         return batch_end(buf, size, off, seq + 1 + n);
 }
 
-ssize_t nft_remove_batch(uint32_t genid, uint32_t seq, void *buf_, size_t size, unsigned *ret_n_msgs) {
+size_t nft_remove_batch_size(size_t n_handles) {
+        /* BEGIN, DELTABLE or one DELRULE per handle, END. */
+        return (n_handles + 3) * MSG_MAX;
+}
+
+ssize_t nft_remove_batch(bool table, const uint64_t *handles, size_t n_handles, uint32_t genid, uint32_t seq,
+                         void *buf_, size_t size, unsigned *ret_n_msgs) {
         char *buf = buf_;
+        struct nlmsghdr *nlh;
         unsigned n = 0;
+
         memset(buf, 0, size);
         ssize_t k = batch_begin(buf, size, genid, seq);
         if (k < 0)
                 return k;
         size_t off = (size_t) k;
 
-        struct nlmsghdr *nlh = msg_start(buf, size, &off, NFT_MSG_DELTABLE, NLM_F_ACK, seq + 1);
-        if (!nlh)
-                return -ENOBUFS;
-        /* Always by name: a DELTABLE without one would flush every table of the family. */
-        mnl_attr_put_strz(nlh, NFTA_TABLE_NAME, NFT_TABLE);
-        msg_end(nlh, &off, &n);
+        if (table) {
+                nlh = msg_start(buf, size, &off, NFT_MSG_DELTABLE, NLM_F_ACK, seq + 1);
+                if (!nlh)
+                        return -ENOBUFS;
+                /* Always by name: a DELTABLE without one would flush every table of the family. */
+                mnl_attr_put_strz(nlh, NFTA_TABLE_NAME, NFT_TABLE);
+                msg_end(nlh, &off, &n);
+        } else
+                for (size_t i = 0; i < n_handles; i++) {
+                        /* By handle: a DELRULE without one would flush the chain. */
+                        nlh = msg_chain_ref(buf, size, &off, NFT_MSG_DELRULE, seq + 1 + n, true);
+                        if (!nlh)
+                                return -ENOBUFS;
+                        mnl_attr_put_u64(nlh, NFTA_RULE_HANDLE, htobe64(handles[i]));
+                        msg_end(nlh, &off, &n);
+                }
 
         *ret_n_msgs = n;
         return batch_end(buf, size, off, seq + 1 + n);
@@ -551,13 +570,17 @@ int nft_send_batch(const void *buf, size_t len, uint32_t seq, unsigned n_msgs, i
 struct state {
         bool table;
         bool dormant;
+        bool owned;             /* flags owner: only the netlink socket that made it may change it */
+        bool table_comment;     /* user data (`comment`) on the table */
+        bool use_known;
+        uint32_t use;           /* the table's chains, named sets, objects, flowtables */
         bool chain;
         bool chain_hook_ok;     /* base chain, type filter, hook forward, priority -10 */
         bool chain_policy_ok;   /* policy accept */
+        bool chain_comment;
         char chain_desc[128];   /* what the chain is when it is not the block's */
         struct nftnl_rule **rules;
         size_t n_rules, n_alloc;
-        size_t n_table_rules;   /* rules in every chain of the table (remove counts them) */
 };
 
 static void state_done(struct state *s) {
@@ -570,7 +593,6 @@ static void state_done(struct state *s) {
 struct read_ctx {
         struct conn *conn;
         struct state *state;
-        bool all_chains; /* count the rules of every chain in the table */
 };
 
 static int table_cb(const struct nlmsghdr *nlh, void *data) {
@@ -583,9 +605,14 @@ static int table_cb(const struct nlmsghdr *nlh, void *data) {
         }
         if (!t || nftnl_table_nlmsg_parse(nlh, t) < 0)
                 return MNL_CB_ERROR;
+        uint32_t flags = nftnl_table_is_set(t, NFTNL_TABLE_FLAGS) ? nftnl_table_get_u32(t, NFTNL_TABLE_FLAGS) : 0;
         x->state->table = true;
-        x->state->dormant = nftnl_table_is_set(t, NFTNL_TABLE_FLAGS) &&
-                            (nftnl_table_get_u32(t, NFTNL_TABLE_FLAGS) & NFT_TABLE_F_DORMANT);
+        x->state->dormant = flags & NFT_TABLE_F_DORMANT;
+        x->state->owned = flags & NFT_TABLE_F_OWNER;
+        x->state->table_comment = nftnl_table_is_set(t, NFTNL_TABLE_USERDATA);
+        x->state->use_known = nftnl_table_is_set(t, NFTNL_TABLE_USE);
+        if (x->state->use_known)
+                x->state->use = nftnl_table_get_u32(t, NFTNL_TABLE_USE);
         return MNL_CB_OK;
 }
 
@@ -611,6 +638,7 @@ static int chain_cb(const struct nlmsghdr *nlh, void *data) {
                 return MNL_CB_ERROR;
 
         s->chain = true;
+        s->chain_comment = nftnl_chain_is_set(c, NFTNL_CHAIN_USERDATA);
         if (!nftnl_chain_is_set(c, NFTNL_CHAIN_HOOKNUM)) {
                 snprintf(s->chain_desc, sizeof(s->chain_desc), "a regular chain, not a base chain");
                 return MNL_CB_OK;
@@ -638,12 +666,10 @@ static int rule_cb(const struct nlmsghdr *nlh, void *data) {
         }
         if (!r || nftnl_rule_nlmsg_parse(nlh, r) < 0)
                 return MNL_CB_ERROR;
-        /* The kernel filters the dump by table (and chain); an old one may not: check again. */
+        /* The kernel filters the dump by table and chain; an old one may not: check again. */
         if (nftnl_rule_get_u32(r, NFTNL_RULE_FAMILY) != NFPROTO_INET ||
-            !streq_ptr(nftnl_rule_get_str(r, NFTNL_RULE_TABLE), NFT_TABLE))
-                return MNL_CB_OK;
-        s->n_table_rules++;
-        if (!streq_ptr(nftnl_rule_get_str(r, NFTNL_RULE_CHAIN), NFT_CHAIN))
+            !streq_ptr(nftnl_rule_get_str(r, NFTNL_RULE_TABLE), NFT_TABLE) ||
+            !streq_ptr(nftnl_rule_get_str(r, NFTNL_RULE_CHAIN), NFT_CHAIN))
                 return MNL_CB_OK;
         if (s->n_rules == s->n_alloc) {
                 size_t na = s->n_alloc ? s->n_alloc * 2 : 16;
@@ -659,9 +685,9 @@ static int rule_cb(const struct nlmsghdr *nlh, void *data) {
         return MNL_CB_OK;
 }
 
-static int state_read_once(struct conn *c, struct state *s, bool all_chains) {
+static int state_read_once(struct conn *c, struct state *s) {
         char buf[MSG_MAX] = {};
-        struct read_ctx x = { .conn = c, .state = s, .all_chains = all_chains };
+        struct read_ctx x = { .conn = c, .state = s };
         struct nlmsghdr *nlh;
         int r;
 
@@ -682,23 +708,22 @@ static int state_read_once(struct conn *c, struct state *s, bool all_chains) {
         mnl_attr_put_strz(nlh, NFTA_CHAIN_TABLE, NFT_TABLE);
         mnl_attr_put_strz(nlh, NFTA_CHAIN_NAME, NFT_CHAIN);
         r = conn_request(c, nlh, chain_cb, &x);
-        if (r < 0 && r != -ENOENT)
-                return r;
-        if (r == -ENOENT && !all_chains)
+        if (r == -ENOENT)
                 return 0;
+        if (r < 0)
+                return r;
 
         /* A dump filtered in the kernel by table and chain: its cost does not grow with the
          * rules of other tables. */
         nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETRULE, NFPROTO_INET, NLM_F_DUMP, ++c->seq);
         mnl_attr_put_strz(nlh, NFTA_RULE_TABLE, NFT_TABLE);
-        if (!all_chains)
-                mnl_attr_put_strz(nlh, NFTA_RULE_CHAIN, NFT_CHAIN);
+        mnl_attr_put_strz(nlh, NFTA_RULE_CHAIN, NFT_CHAIN);
         return conn_request(c, nlh, rule_cb, &x);
 }
 
 /* Reads generation, table, chain and rules as one consistent picture: a reply from another
  * generation (a writer came in between) starts the reading over. */
-static int state_read(struct conn *c, struct state *s, bool all_chains) {
+static int state_read(struct conn *c, struct state *s) {
         int r = -EINTR;
         for (unsigned attempt = 0; r == -EINTR && attempt < READ_ATTEMPTS; attempt++) {
                 if (attempt > 0) {
@@ -709,7 +734,7 @@ static int state_read(struct conn *c, struct state *s, bool all_chains) {
                         if (r < 0)
                                 return r;
                 }
-                r = state_read_once(c, s, all_chains);
+                r = state_read_once(c, s);
         }
         if (r < 0)
                 state_done(s);
@@ -786,9 +811,7 @@ static void state_plan(const struct state *s, const struct expected *e, struct n
         };
 }
 
-/* Can a rule that is not the block's, standing ahead of a block rule in our chain, end the chain
- * before the drop? Conservative: yes unless known not to. Sets *why either way. */
-static bool foreign_rule_can_pass(const struct nftnl_rule *r, char *whybuf, size_t size, const char **why) {
+bool nft_rule_can_pass(const struct nftnl_rule *r, char *whybuf, size_t size, const char **why) {
         static const char *const matches[] = {
                 "meta", "cmp", "counter", "log", "limit", "quota", "bitwise", "byteorder", "range", "lookup",
                 "ct", "objref", "dynset", "socket", "fib", "rt", "numgen", "hash", "last", "connlimit", "xfrm",
@@ -833,6 +856,17 @@ static bool foreign_rule_can_pass(const struct nftnl_rule *r, char *whybuf, size
                 }
                 if (streq(name, "immediate"))
                         continue;
+                /* The kernel lets only verdict data into the verdict register, and besides
+                 * immediate only a lookup in a verdict map stores any: `iifname vmap { "docker0" :
+                 * accept }` ends the chain with whatever verdict the map holds for the packet.
+                 * A lookup without a destination register (a set) only matches. */
+                if (streq(name, "lookup") && nftnl_expr_is_set(e, NFTNL_EXPR_LOOKUP_DREG) &&
+                    nftnl_expr_get_u32(e, NFTNL_EXPR_LOOKUP_DREG) == NFT_REG_VERDICT) {
+                        snprintf(whybuf, size, "it looks up verdict map %s, whose verdicts (accept, jump, goto) "
+                                 "may let the packet through", strempty(nftnl_expr_get_str(e, NFTNL_EXPR_LOOKUP_SET)));
+                        *why = whybuf;
+                        return true;
+                }
                 if (streq(name, "reject")) {
                         *why = "it rejects the packet";
                         return false;
@@ -855,6 +889,63 @@ static bool foreign_rule_can_pass(const struct nftnl_rule *r, char *whybuf, size
         }
         *why = "it has no verdict";
         return false;
+}
+
+/* What remove does with the table read as S, for the block E: decided here for remove itself and
+ * for its dry run (inspect), so that the two cannot disagree. The rules of our chain equal to a rule
+ * of E go, by handle. The whole table goes instead (one DELTABLE) when that would leave nothing
+ * in it but our empty chain: no other chain, named set or map, object or flowtable (the table's
+ * use count counts those; measured: a rule's anonymous sets are not counted, they go with the rule),
+ * no rule the options do not cover, no comment, and the chain exactly the block's base chain.
+ * Anything else an operator put there stays. */
+struct removal {
+        bool table;             /* DELTABLE */
+        size_t n_rules;         /* block rules deleted (with the table or one by one) */
+        char why_kept[256];     /* the table exists and stays: why */
+};
+
+static void why_add(char *buf, size_t size, const char *text) {
+        size_t used = strlen(buf);
+        snprintf(buf + used, size - used, "%s%s", used ? "; " : "", text);
+}
+
+static void removal_plan(const struct state *s, const struct expected *e, struct removal *ret) {
+        size_t others = 0;
+        char text[160];
+
+        *ret = (struct removal) {};
+        if (!s->table)
+                return;
+        for (size_t i = 0; i < s->n_rules; i++)
+                if (is_block_rule(e, s->rules[i]))
+                        ret->n_rules++;
+                else
+                        others++;
+
+        char *why = ret->why_kept;
+        size_t size = sizeof(ret->why_kept);
+        if (!s->chain)
+                why_add(why, size, "it holds no chain " NFT_CHAIN);
+        if (others > 0) {
+                snprintf(text, sizeof(text), "chain " NFT_CHAIN " holds %zu other rule%s (not the block's, or not named "
+                         "by -i/--no-ipv6)", others, others == 1 ? "" : "s");
+                why_add(why, size, text);
+        }
+        if (!s->use_known)
+                why_add(why, size, "the kernel did not say what else it holds");
+        else if (s->use > (s->chain ? 1u : 0u)) {
+                uint32_t n = s->use - (s->chain ? 1u : 0u);
+                snprintf(text, sizeof(text), "it holds %" PRIu32 " other chain%s, set%s or object%s", n,
+                         n == 1 ? "" : "s", n == 1 ? "" : "s", n == 1 ? "" : "s");
+                why_add(why, size, text);
+        }
+        if (s->chain && (!s->chain_hook_ok || !s->chain_policy_ok)) {
+                snprintf(text, sizeof(text), "chain " NFT_CHAIN " is %s, not the block's", s->chain_desc);
+                why_add(why, size, text);
+        }
+        if (s->table_comment || s->chain_comment)
+                why_add(why, size, "it carries a comment");
+        ret->table = why[0] == '\0';
 }
 
 static int drift_add(char **drift, const char *text) {
@@ -895,6 +986,16 @@ static int judge(const struct state *s, const struct expected *e, const struct b
                         return -ENOMEM;
         }
 
+        if (s->table) {
+                struct removal plan;
+                removal_plan(s, e, &plan);
+                if ((plan.table ? asprintf(&st->remove_note, "delete table inet " NFT_TABLE ": it holds nothing else")
+                                : asprintf(&st->remove_note, "keep table inet " NFT_TABLE ": %s", plan.why_kept)) < 0) {
+                        st->remove_note = NULL;
+                        return -ENOMEM;
+                }
+        }
+
         /* Reported in the same order as the iptables backend: by family, then pattern. */
         for (size_t f = 0; f < block_n_families(b); f++)
                 for (size_t p = 0; p < b->n_patterns; p++) {
@@ -904,6 +1005,10 @@ static int judge(const struct state *s, const struct expected *e, const struct b
 
                         rs->family = family;
                         snprintf(rs->pattern, sizeof(rs->pattern), "%s", b->patterns[p]);
+                        /* remove takes them whether the chain runs or not. */
+                        for (size_t i = 0; i < s->n_rules; i++)
+                                if (nft_rule_same(want, s->rules[i]))
+                                        rs->removable++;
                         if (!runs)
                                 continue;
                         for (size_t i = 0; i < s->n_rules; i++)
@@ -919,7 +1024,7 @@ static int judge(const struct state *s, const struct expected *e, const struct b
 
                                 if (is_block_rule(e, s->rules[i]))
                                         continue;
-                                bool harmful = foreign_rule_can_pass(s->rules[i], whybuf, sizeof(whybuf), &why);
+                                bool harmful = nft_rule_can_pass(s->rules[i], whybuf, sizeof(whybuf), &why);
                                 if (harmful)
                                         rs->effective = false;
                                 nft_rule_format(s->rules[i], bytecode, sizeof(bytecode));
@@ -951,7 +1056,7 @@ static int nftables_inspect(const struct block *b, struct fw_status *st) {
                 return r;
         r = conn_open(&c);
         if (r >= 0) {
-                r = state_read(&c, &s, false);
+                r = state_read(&c, &s);
                 conn_close(&c);
         }
         if (r >= 0) {
@@ -966,6 +1071,12 @@ static bool retry_batch(int r) {
         /* ERESTART: the generation moved (another writer); EAGAIN/EINTR: the kernel asks for a
          * replay; EBUSY: a concurrent transaction held the objects. */
         return r == -ERESTART || r == -EAGAIN || r == -EINTR || r == -EBUSY;
+}
+
+/* The kernel answers EPERM, root or not, to a change of a table that another netlink socket
+ * created with `flags owner`: say that instead of "permission denied". */
+static int batch_error(int r, const struct state *s) {
+        return r == -EPERM && s->owned ? -EADDRINUSE : r;
 }
 
 int nftables_apply_hooked(const struct block *b, bool *ret_changed, unsigned *ret_attempts,
@@ -994,7 +1105,7 @@ int nftables_apply_hooked(const struct block *b, bool *ret_changed, unsigned *re
                 r = conn_open(&c);
                 if (r < 0)
                         break;
-                r = state_read(&c, &s, false);
+                r = state_read(&c, &s);
                 if (r < 0) {
                         conn_close(&c);
                         break;
@@ -1011,8 +1122,8 @@ int nftables_apply_hooked(const struct block *b, bool *ret_changed, unsigned *re
                 struct nft_batch_plan plan;
                 state_plan(&s, &e, &plan);
                 len = nft_block_batch(b, &plan, c.genid, c.seq + 1, buf, size, &n_msgs);
-                state_done(&s);
                 if (len < 0) {
+                        state_done(&s);
                         conn_close(&c);
                         r = (int) len;
                         break;
@@ -1020,7 +1131,8 @@ int nftables_apply_hooked(const struct block *b, bool *ret_changed, unsigned *re
                 c.seq += n_msgs + 2;
                 if (race)
                         race(attempt, userdata);
-                r = conn_batch(&c, buf, (size_t) len, c.seq - n_msgs - 1, n_msgs, NULL);
+                r = batch_error(conn_batch(&c, buf, (size_t) len, c.seq - n_msgs - 1, n_msgs, NULL), &s);
+                state_done(&s);
                 conn_close(&c);
                 if (r >= 0)
                         *ret_changed = true;
@@ -1037,43 +1149,81 @@ static int nftables_apply(const struct block *b, bool *ret_changed) {
         return nftables_apply_hooked(b, ret_changed, NULL, NULL, NULL);
 }
 
-static int nftables_remove(const struct block *b, unsigned *ret_removed) {
-        char buf[4 * MSG_MAX];
-        int r = -ERESTART;
+/* Sends the batch that carries out PLAN for the state S read on C. 0 or negative errno. */
+static int removal_send(struct conn *c, const struct state *s, const struct expected *e, const struct removal *plan,
+                        void (*race)(unsigned attempt, void *userdata), unsigned attempt, void *userdata) {
+        _cleanup_free_ uint64_t *handles = NULL;
+        _cleanup_free_ char *buf = NULL;
+        unsigned n_msgs;
+        size_t n = 0;
 
-        (void) b; /* the table is the tool's own: all of it goes, whatever block made it */
+        if (!plan->table) {
+                handles = calloc(plan->n_rules, sizeof(uint64_t));
+                if (!handles)
+                        return -ENOMEM;
+                for (size_t i = 0; i < s->n_rules; i++)
+                        if (is_block_rule(e, s->rules[i]))
+                                handles[n++] = nftnl_rule_get_u64(s->rules[i], NFTNL_RULE_HANDLE);
+        }
+        size_t size = nft_remove_batch_size(n);
+        buf = malloc(size);
+        if (!buf)
+                return -ENOMEM;
+        ssize_t len = nft_remove_batch(plan->table, handles, n, c->genid, c->seq + 1, buf, size, &n_msgs);
+        if (len < 0)
+                return (int) len;
+        c->seq += n_msgs + 2;
+        if (race)
+                race(attempt, userdata);
+        return batch_error(conn_batch(c, buf, (size_t) len, c->seq - n_msgs - 1, n_msgs, NULL), s);
+}
+
+int nftables_remove_hooked(const struct block *b, unsigned *ret_removed, unsigned *ret_attempts,
+                           void (*race)(unsigned attempt, void *userdata), void *userdata) {
+        struct expected e;
+        unsigned attempt;
+        int r;
+
         *ret_removed = 0;
-        for (unsigned attempt = 0; retry_batch(r) && attempt < APPLY_ATTEMPTS; attempt++) {
+        r = expected_build(b, &e);
+        if (r < 0)
+                return r;
+
+        /* ENOENT too: a rule to delete by handle that is gone means the picture was stale. */
+        r = -ERESTART;
+        for (attempt = 0; (retry_batch(r) || r == -ENOENT) && attempt < APPLY_ATTEMPTS; attempt++) {
+                struct removal plan;
                 struct conn c;
                 struct state s;
-                unsigned n_msgs;
 
                 r = conn_open(&c);
                 if (r < 0)
-                        return r;
-                r = state_read(&c, &s, true);
-                if (r < 0 || !s.table) {
+                        break;
+                r = state_read(&c, &s);
+                if (r < 0) {
                         conn_close(&c);
+                        break;
+                }
+                removal_plan(&s, &e, &plan);
+                if (plan.table || plan.n_rules > 0) {
+                        r = removal_send(&c, &s, &e, &plan, race, attempt, userdata);
                         if (r >= 0)
-                                state_done(&s);
-                        return r;
+                                *ret_removed = (unsigned) plan.n_rules;
                 }
-                size_t n_rules = s.n_table_rules;
+                /* else nothing of the block is there: nothing is sent. */
                 state_done(&s);
-
-                ssize_t len = nft_remove_batch(c.genid, c.seq + 1, buf, sizeof(buf), &n_msgs);
-                if (len < 0) {
-                        conn_close(&c);
-                        return (int) len;
-                }
-                r = conn_batch(&c, buf, (size_t) len, c.seq + 1, n_msgs, NULL);
                 conn_close(&c);
-                if (r == -ENOENT)
-                        return 0; /* someone else removed it in between */
-                if (r >= 0)
-                        *ret_removed = (unsigned) n_rules;
         }
+        expected_done(&e);
+        if (ret_attempts)
+                *ret_attempts = attempt;
+        if (r == -EAFNOSUPPORT)
+                return -EPROTONOSUPPORT;
         return r;
+}
+
+static int nftables_remove(const struct block *b, unsigned *ret_removed) {
+        return nftables_remove_hooked(b, ret_removed, NULL, NULL, NULL);
 }
 
 static int nftables_print_rules(const struct block *b, FILE *f) {

@@ -35,6 +35,11 @@ struct nftnl_rule *nft_block_rule(int family, const char *pattern);
  * runs them alike. Handles, table and chain are not compared. */
 bool nft_rule_same(const struct nftnl_rule *a, const struct nftnl_rule *b);
 
+/* Can the rule R, standing ahead of a block rule in our chain, end the chain before the drop (an
+ * accept, a jump, a verdict map, a statement not known to be harmless)? Conservative: true unless
+ * known not to. Sets *why either way, to a static text or to WHYBUF. */
+bool nft_rule_can_pass(const struct nftnl_rule *r, char *whybuf, size_t size, const char **why);
+
 /* Formats a rule's expressions in libnftnl's notation ("[ meta load iifname => reg 1 ] ..."),
  * the one `nft --debug=netlink` prints. */
 void nft_rule_format(const struct nftnl_rule *r, char *buf, size_t size);
@@ -57,7 +62,12 @@ struct nft_batch_plan {
  * or -ENOBUFS; *ret_n_msgs is the number of messages between BEGIN and END. */
 ssize_t nft_block_batch(const struct block *b, const struct nft_batch_plan *plan, uint32_t genid, uint32_t seq,
                         void *buf, size_t size, unsigned *ret_n_msgs);
-ssize_t nft_remove_batch(uint32_t genid, uint32_t seq, void *buf, size_t size, unsigned *ret_n_msgs);
+
+/* The batch remove sends: with TABLE one DELTABLE of table inet ecs_harden (by name), otherwise one
+ * DELRULE per handle in HANDLES (rules of chain forward). Layout and return as above. */
+ssize_t nft_remove_batch(bool table, const uint64_t *handles, size_t n_handles, uint32_t genid, uint32_t seq,
+                         void *buf, size_t size, unsigned *ret_n_msgs);
+size_t nft_remove_batch_size(size_t n_handles);
 
 /* Size that nft_block_batch() needs for B. */
 size_t nft_block_batch_size(const struct block *b);
@@ -74,3 +84,7 @@ int nft_send_batch(const void *buf, size_t len, uint32_t seq, unsigned n_msgs, i
  * the batch is sent, so a test can change the ruleset in between. */
 int nftables_apply_hooked(const struct block *b, bool *ret_changed, unsigned *ret_attempts,
                           void (*race)(unsigned attempt, void *userdata), void *userdata);
+
+/* remove with the same test hook. */
+int nftables_remove_hooked(const struct block *b, unsigned *ret_removed, unsigned *ret_attempts,
+                           void (*race)(unsigned attempt, void *userdata), void *userdata);

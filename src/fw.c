@@ -41,6 +41,7 @@ void fw_status_done(struct fw_status *s) {
         free(s->where);
         free(s->note);
         free(s->drift);
+        free(s->remove_note);
         memset(s, 0, sizeof(*s));
 }
 

@@ -32,6 +32,8 @@ struct fw_rule_status {
         unsigned copies;        /* rules equal to this block rule */
         unsigned position;      /* 1-based position of the first copy in its chain; 0 = absent */
         bool effective;         /* present and nothing ahead can accept the packet first */
+        unsigned removable;     /* rules that remove would delete for this one: the copies, and for
+                                 * nftables also those in a chain that does not run */
         struct fw_ahead *ahead;
         size_t n_ahead;
 };
@@ -43,6 +45,9 @@ struct fw_status {
         char *drift;            /* what differs from the block besides the rules' states (nftables:
                                  * rules of others in the tool's chain, a dormant table, a wrong
                                  * hook or policy); the block is not complete while set */
+        char *remove_note;      /* what remove does besides deleting rules, e.g. "delete table inet
+                                 * ecs_harden: it holds nothing else" or "keep table ...: why";
+                                 * NULL when there is nothing to say (iptables) */
         struct fw_rule_status rules[BLOCK_MAX_PATTERNS * 2];
         size_t n_rules;
 };
@@ -67,10 +72,13 @@ enum fw_backend_kind fw_backend_detect(const char **ret_reason);
 int fw_inspect(enum fw_backend_kind k, const struct block *b, struct fw_status *ret);
 
 /* Makes every block rule present, effective and unique; *ret_changed says whether anything
- * was written. 0 or negative errno. */
+ * was written. 0 or negative errno; -EADDRINUSE when the kernel refused because the objects
+ * belong to another program (nftables: table inet ecs_harden with `flags owner`), root or not. */
 int fw_apply(enum fw_backend_kind k, const struct block *b, bool *ret_changed);
 
-/* Deletes the rules equal to the block, nothing else; *ret_removed counts them. */
+/* Deletes the rules equal to the block, nothing else; *ret_removed counts them. nftables: the
+ * table goes too when it holds nothing but the block's chain and rules the block covers. 0 or
+ * negative errno, as fw_apply(). */
 int fw_remove(enum fw_backend_kind k, const struct block *b, unsigned *ret_removed);
 
 /* Prints the rules apply would install, in iptables-save (k = iptables) or nft -f syntax. */

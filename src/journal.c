@@ -53,3 +53,11 @@ int journal_send_check(const char *id, const char *status, const char *summary, 
                                         NULL);
         return r < 0 ? r : 0;
 }
+
+int journal_send_action(const char *action, const char *backend, const char *message) {
+        int r = systemd_load();
+        if (r < 0)
+                return r;
+        return sym_sd_journal_send("MESSAGE=ecs-harden: %s", message, "PRIORITY=5", "ECS_HARDEN_ACTION=%s", action,
+                                   "ECS_HARDEN_BACKEND=%s", strempty(backend), "SYSLOG_IDENTIFIER=ecs-harden", NULL);
+}

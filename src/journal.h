@@ -15,3 +15,8 @@ bool journal_wanted(void);
  * ECS_HARDEN_CHECK=ID, ECS_HARDEN_STATUS, ECS_HARDEN_REMEDIATION when given. 0 or a negative
  * errno (-EOPNOTSUPP when libsystemd cannot be loaded). */
 int journal_send_check(const char *id, const char *status, const char *summary, const char *remediation);
+
+/* Sends one entry for a change the tool made: MESSAGE, PRIORITY=5 (notice),
+ * ECS_HARDEN_ACTION=ACTION (apply, remove, repair, persist), ECS_HARDEN_BACKEND when given.
+ * 0 or a negative errno (-EOPNOTSUPP when libsystemd cannot be loaded). */
+int journal_send_action(const char *action, const char *backend, const char *message);

@@ -124,10 +124,12 @@ awk 'BEGIN {
         printf "],\"Resource\":\"*\"}]}\n"
 }' >"$tmp/adversarial.json"
 start=$(date +%s)
-timeout 60 "$ECS_HARDEN" audit-policy --json "$tmp/adversarial.json" >"$tmp/out" 2>"$tmp/err"
+timeout 120 "$ECS_HARDEN" audit-policy --json "$tmp/adversarial.json" >"$tmp/out" 2>"$tmp/err"
 rc=$?
 elapsed=$(($(date +%s) - start))
-if [ "$rc" = 1 ] && [ "$elapsed" -le 10 ] && grep -q '"kind": "excess"' "$tmp/out"; then
+limit=10
+[ -n "${ECS_HARDEN_REAL:-}" ] && limit=60 # under valgrind
+if [ "$rc" = 1 ] && [ "$elapsed" -le "$limit" ] && grep -q '"kind": "excess"' "$tmp/out"; then
         ok "adversarial patterns (${elapsed}s)"
 else
         fail "adversarial patterns: exit $rc after ${elapsed}s"

@@ -438,7 +438,7 @@ TEST(remove_batch_deletes_only_the_table) {
         struct msg m[8];
         unsigned n_msgs = 0;
 
-        ssize_t len = nft_remove_batch(99, 10, buf, sizeof(buf), &n_msgs);
+        ssize_t len = nft_remove_batch(true, NULL, 0, 99, 10, buf, sizeof(buf), &n_msgs);
         ASSERT_TRUE(len > 0);
         ASSERT_INT_EQ(n_msgs, 1);
         size_t n = split_batch(buf, (size_t) len, m, ELEMENTSOF(m));
@@ -455,6 +455,156 @@ TEST(remove_batch_deletes_only_the_table) {
         /* Without a name the kernel would delete every inet table. */
         ASSERT_STR_EQ(nftnl_table_get_str(t, NFTNL_TABLE_NAME), "ecs_harden");
         nftnl_table_free(t);
+}
+
+/* When the table holds anything besides the block, remove deletes the block's rules one by one,
+ * by handle, in one generation-checked batch, and nothing else: no DELTABLE, no DELCHAIN, and
+ * never a DELRULE without a handle (which would flush the chain). */
+TEST(remove_batch_deletes_rules_by_handle) {
+        const uint64_t handles[] = { 4, 7, 1ULL << 40 };
+        struct msg m[8];
+        unsigned n_msgs = 0;
+
+        size_t size = nft_remove_batch_size(ELEMENTSOF(handles));
+        char *buf = malloc(size);
+        ASSERT_TRUE(buf);
+        ssize_t len = nft_remove_batch(false, handles, ELEMENTSOF(handles), 42, 100, buf, size, &n_msgs);
+        ASSERT_TRUE(len > 0);
+        ASSERT_INT_EQ(n_msgs, 3);
+        size_t n = split_batch(buf, (size_t) len, m, ELEMENTSOF(m));
+        ASSERT_INT_EQ(n, 5);
+        ASSERT_INT_EQ(m[0].type, NFNL_MSG_BATCH_BEGIN);
+        ASSERT_INT_EQ(begin_genid(m[0].nlh), 42);
+        ASSERT_INT_EQ(m[4].type, NFNL_MSG_BATCH_END);
+        for (size_t i = 0; i < ELEMENTSOF(handles); i++) {
+                const struct msg *x = &m[1 + i];
+                ASSERT_INT_EQ(x->type, NFT_MSG_DELRULE);
+                ASSERT_INT_EQ(x->seq, 101 + i);
+                ASSERT_TRUE(x->flags & NLM_F_ACK);
+                struct nftnl_rule *r = nftnl_rule_alloc();
+                ASSERT_TRUE(r && nftnl_rule_nlmsg_parse(x->nlh, r) == 0);
+                ASSERT_INT_EQ(nftnl_rule_get_u32(r, NFTNL_RULE_FAMILY), NFPROTO_INET);
+                ASSERT_STR_EQ(nftnl_rule_get_str(r, NFTNL_RULE_TABLE), "ecs_harden");
+                ASSERT_STR_EQ(nftnl_rule_get_str(r, NFTNL_RULE_CHAIN), "forward");
+                ASSERT_TRUE(nftnl_rule_is_set(r, NFTNL_RULE_HANDLE));
+                ASSERT_TRUE(nftnl_rule_get_u64(r, NFTNL_RULE_HANDLE) == handles[i]);
+                nftnl_rule_free(r);
+        }
+        /* A buffer too small is refused, not overrun. */
+        ASSERT_INT_EQ(nft_remove_batch(false, handles, ELEMENTSOF(handles), 42, 100, buf, 64, &n_msgs), -ENOBUFS);
+        free(buf);
+}
+
+/* Rules as nft builds them (nft --debug=netlink), to judge what stands ahead of the block. */
+static struct nftnl_rule *rule_new(void) {
+        struct nftnl_rule *r = nftnl_rule_alloc();
+        if (!r)
+                abort();
+        nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_INET);
+        return r;
+}
+
+static void rule_add(struct nftnl_rule *r, struct nftnl_expr *e) {
+        if (!e)
+                abort();
+        nftnl_rule_add_expr(r, e);
+}
+
+static struct nftnl_expr *expr_iifname(void) {
+        struct nftnl_expr *e = nftnl_expr_alloc("meta");
+        nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, NFT_META_IIFNAME);
+        nftnl_expr_set_u32(e, NFTNL_EXPR_META_DREG, NFT_REG_1);
+        return e;
+}
+
+static struct nftnl_expr *expr_lookup(const char *set, bool verdict_map) {
+        struct nftnl_expr *e = nftnl_expr_alloc("lookup");
+        nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, NFT_REG_1);
+        nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, set);
+        if (verdict_map)
+                nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_DREG, NFT_REG_VERDICT);
+        return e;
+}
+
+static struct nftnl_expr *expr_verdict(int verdict, const char *chain) {
+        struct nftnl_expr *e = nftnl_expr_alloc("immediate");
+        nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
+        nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT, (uint32_t) verdict);
+        if (chain)
+                nftnl_expr_set_str(e, NFTNL_EXPR_IMM_CHAIN, chain);
+        return e;
+}
+
+static bool can_pass(struct nftnl_rule *r, const char *why_contains) {
+        char whybuf[256];
+        const char *why = NULL;
+        /* Judged as the kernel returns it: through a message and back. */
+        struct nftnl_rule *p = round_trip(r);
+        if (!p)
+                abort();
+        bool harmful = nft_rule_can_pass(p, whybuf, sizeof(whybuf), &why);
+        if (!why || !strstr(why, why_contains)) {
+                fprintf(stderr, "why: %s, expected it to contain \"%s\"\n", why ? why : "(null)", why_contains);
+                harmful = !harmful; /* make the assertion fail */
+        }
+        nftnl_rule_free(p);
+        nftnl_rule_free(r);
+        return harmful;
+}
+
+TEST(rules_ahead_that_can_pass) {
+        struct nftnl_rule *r;
+
+        /* iifname vmap { "docker0" : accept }: [ lookup reg 1 set __map0 dreg 0 ] */
+        r = rule_new();
+        rule_add(r, expr_iifname());
+        rule_add(r, expr_lookup("__map0", true));
+        ASSERT_TRUE(can_pass(r, "verdict map __map0"));
+
+        /* iifname @names counter: a set lookup only matches. */
+        r = rule_new();
+        rule_add(r, expr_iifname());
+        rule_add(r, expr_lookup("names", false));
+        rule_add(r, nftnl_expr_alloc("counter"));
+        ASSERT_FALSE(can_pass(r, "no verdict"));
+
+        /* iifname @names drop */
+        r = rule_new();
+        rule_add(r, expr_iifname());
+        rule_add(r, expr_lookup("names", false));
+        rule_add(r, expr_verdict(NF_DROP, NULL));
+        ASSERT_FALSE(can_pass(r, "drops"));
+
+        r = rule_new();
+        rule_add(r, expr_iifname());
+        rule_add(r, expr_verdict(NF_ACCEPT, NULL));
+        ASSERT_TRUE(can_pass(r, "accepts"));
+
+        r = rule_new();
+        rule_add(r, expr_verdict(NFT_JUMP, "mine"));
+        ASSERT_TRUE(can_pass(r, "jumps to chain mine"));
+
+        r = rule_new();
+        rule_add(r, expr_verdict(NFT_GOTO, "mine"));
+        ASSERT_TRUE(can_pass(r, "goes to chain mine"));
+
+        r = rule_new();
+        rule_add(r, expr_verdict(NFT_RETURN, NULL));
+        ASSERT_TRUE(can_pass(r, "returns"));
+
+        /* queue: the packet goes to user space, which may accept it. */
+        r = rule_new();
+        struct nftnl_expr *q = nftnl_expr_alloc("queue");
+        nftnl_expr_set_u16(q, NFTNL_EXPR_QUEUE_NUM, 1);
+        rule_add(r, q);
+        ASSERT_TRUE(can_pass(r, "queue"));
+
+        /* flow add @ft: offloaded flows skip the forward hook altogether. */
+        r = rule_new();
+        struct nftnl_expr *fo = nftnl_expr_alloc("flow_offload");
+        nftnl_expr_set_str(fo, NFTNL_EXPR_FLOW_TABLE_NAME, "ft");
+        rule_add(r, fo);
+        ASSERT_TRUE(can_pass(r, "flow_offload"));
 }
 
 TEST(print_rules_nft_syntax) {

@@ -66,6 +66,32 @@ static int foreign_table(int family, const char *name, bool create) {
         return nft_send_batch(buf, off, 500, 1, &failed);
 }
 
+/* Adds or deletes a regular chain NAME in our table, as an operator would. */
+static int foreign_chain(const char *name, bool create) {
+        char buf[4096] = {};
+        size_t off = 0;
+        int failed;
+
+        struct nlmsghdr *nlh = nftnl_batch_begin(buf, 600);
+        off += NLMSG_ALIGN(nlh->nlmsg_len);
+        nlh = nftnl_nlmsg_build_hdr(buf + off, create ? NFT_MSG_NEWCHAIN : NFT_MSG_DELCHAIN, NFPROTO_INET,
+                                    (create ? NLM_F_CREATE | NLM_F_EXCL : 0) | NLM_F_ACK, 601);
+        mnl_attr_put_strz(nlh, NFTA_CHAIN_TABLE, NFT_TABLE);
+        mnl_attr_put_strz(nlh, NFTA_CHAIN_NAME, name);
+        off += NLMSG_ALIGN(nlh->nlmsg_len);
+        nlh = nftnl_batch_end(buf + off, 602);
+        off += NLMSG_ALIGN(nlh->nlmsg_len);
+        return nft_send_batch(buf, off, 600, 1, &failed);
+}
+
+static bool table_exists(void) {
+        /* Creating it exclusively fails with EEXIST only when it is there. */
+        int r = foreign_table(NFPROTO_INET, NFT_TABLE, true);
+        if (r == 0)
+                (void) foreign_table(NFPROTO_INET, NFT_TABLE, false);
+        return r == -EEXIST;
+}
+
 static bool block_complete(const struct block *b) {
         struct fw_status st;
         if (fw_inspect(FW_BACKEND_NFTABLES, b, &st) < 0)
@@ -100,8 +126,15 @@ TEST(apply_then_idempotent) {
         ASSERT_TRUE(block_complete(&other));
         ASSERT_FALSE(block_complete(&b));
 
+        /* remove takes only the rules of the block it is given: none of B's is there, so the
+         * table stays with OTHER's rule in it. */
         ASSERT_INT_EQ(fw_remove(FW_BACKEND_NFTABLES, &b, &removed), 0);
+        ASSERT_INT_EQ(removed, 0);
+        ASSERT_TRUE(block_complete(&other));
+        ASSERT_INT_EQ(fw_remove(FW_BACKEND_NFTABLES, &other, &removed), 0);
         ASSERT_INT_EQ(removed, 1);
+        ASSERT_INT_EQ(foreign_table(NFPROTO_INET, NFT_TABLE, true), 0); /* the table went too */
+        ASSERT_INT_EQ(foreign_table(NFPROTO_INET, NFT_TABLE, false), 0);
 }
 
 TEST(stale_generation_is_refused) {
@@ -215,4 +248,138 @@ TEST(unprivileged_fails_fast_with_eperm) {
         ASSERT_INT_EQ(WEXITSTATUS(status), 0);
         double ms = (double) (t1.tv_sec - t0.tv_sec) * 1e3 + (double) (t1.tv_nsec - t0.tv_nsec) / 1e6;
         ASSERT_TRUE(ms < 500);
+}
+
+/* Review finding: remove deleted the whole table, and with it whatever an operator had added. */
+TEST(remove_leaves_what_is_not_the_block) {
+        struct block b = block_docker();
+        bool changed;
+        unsigned removed;
+        struct fw_status st;
+
+        ASSERT_INT_EQ(fw_apply(FW_BACKEND_NFTABLES, &b, &changed), 0);
+        ASSERT_INT_EQ(foreign_chain("mine", true), 0);
+
+        /* The dry run (inspect) says what remove is about to do. */
+        ASSERT_INT_EQ(fw_inspect(FW_BACKEND_NFTABLES, &b, &st), 0);
+        ASSERT_INT_EQ(st.rules[0].removable + st.rules[1].removable, 2);
+        ASSERT_TRUE(st.remove_note && strstr(st.remove_note, "keep table inet ecs_harden: it holds 1 other chain"));
+        fw_status_done(&st);
+
+        ASSERT_INT_EQ(fw_remove(FW_BACKEND_NFTABLES, &b, &removed), 0);
+        ASSERT_INT_EQ(removed, 2);
+        ASSERT_FALSE(block_complete(&b));
+        ASSERT_TRUE(table_exists());
+        ASSERT_INT_EQ(foreign_chain("mine", true), -EEXIST); /* the operator's chain is still there */
+
+        /* Nothing of the block left: a second remove sends nothing. */
+        uint32_t g = genid();
+        ASSERT_INT_EQ(fw_remove(FW_BACKEND_NFTABLES, &b, &removed), 0);
+        ASSERT_INT_EQ(removed, 0);
+        ASSERT_INT_EQ(genid(), g);
+
+        /* Once the operator's chain is gone, our empty chain is all there is: the table goes. */
+        ASSERT_INT_EQ(foreign_chain("mine", false), 0);
+        ASSERT_INT_EQ(fw_inspect(FW_BACKEND_NFTABLES, &b, &st), 0);
+        ASSERT_STR_EQ(st.remove_note, "delete table inet ecs_harden: it holds nothing else");
+        fw_status_done(&st);
+        ASSERT_INT_EQ(fw_remove(FW_BACKEND_NFTABLES, &b, &removed), 0);
+        ASSERT_INT_EQ(removed, 0);
+        ASSERT_FALSE(table_exists());
+}
+
+/* Review finding: remove ignored -i and --no-ipv6. */
+TEST(remove_honours_interfaces_and_families) {
+        struct block both = { .ipv6 = true }, br = { .ipv6 = true }, docker4 = { .ipv6 = false },
+                     docker = block_docker();
+        bool changed;
+        unsigned removed;
+        struct fw_status st;
+
+        block_add_pattern(&both, "docker+", NULL);
+        block_add_pattern(&both, "br-+", NULL);
+        block_add_pattern(&br, "br-+", NULL);
+        block_add_pattern(&docker4, "docker+", NULL);
+        ASSERT_INT_EQ(fw_apply(FW_BACKEND_NFTABLES, &both, &changed), 0);
+
+        ASSERT_INT_EQ(fw_remove(FW_BACKEND_NFTABLES, &br, &removed), 0);
+        ASSERT_INT_EQ(removed, 2);
+        ASSERT_TRUE(block_complete(&docker));
+
+        ASSERT_INT_EQ(fw_inspect(FW_BACKEND_NFTABLES, &docker4, &st), 0);
+        ASSERT_INT_EQ(st.n_rules, 1);
+        ASSERT_INT_EQ(st.rules[0].removable, 1);
+        ASSERT_TRUE(st.remove_note && strstr(st.remove_note, "keep table") && strstr(st.remove_note, "1 other rule"));
+        fw_status_done(&st);
+        ASSERT_INT_EQ(fw_remove(FW_BACKEND_NFTABLES, &docker4, &removed), 0);
+        ASSERT_INT_EQ(removed, 1);
+        ASSERT_TRUE(table_exists());
+        /* The IPv6 rule is left, alone in the chain. */
+        ASSERT_INT_EQ(fw_inspect(FW_BACKEND_NFTABLES, &docker, &st), 0);
+        ASSERT_INT_EQ(st.rules[0].copies, 0);
+        ASSERT_INT_EQ(st.rules[1].copies, 1);
+        ASSERT_TRUE(st.rules[1].effective);
+        fw_status_done(&st);
+
+        ASSERT_INT_EQ(fw_remove(FW_BACKEND_NFTABLES, &docker, &removed), 0);
+        ASSERT_INT_EQ(removed, 1);
+        ASSERT_FALSE(table_exists());
+}
+
+static void race_operator_adds_chain(unsigned attempt, void *userdata) {
+        (void) userdata;
+        if (attempt == 0)
+                (void) foreign_chain("mine", true);
+}
+
+/* remove decided "delete the table" from what it read; an operator's chain added before the batch
+ * must make the kernel refuse it (generation), and the second look keep the table. */
+TEST(remove_retries_when_the_table_changes) {
+        struct block b = block_docker();
+        bool changed;
+        unsigned removed, attempts = 0;
+
+        ASSERT_INT_EQ(fw_apply(FW_BACKEND_NFTABLES, &b, &changed), 0);
+        ASSERT_INT_EQ(nftables_remove_hooked(&b, &removed, &attempts, race_operator_adds_chain, NULL), 0);
+        ASSERT_INT_EQ(attempts, 2);
+        ASSERT_INT_EQ(removed, 2);
+        ASSERT_FALSE(block_complete(&b));
+        ASSERT_INT_EQ(foreign_chain("mine", true), -EEXIST);
+        ASSERT_INT_EQ(foreign_table(NFPROTO_INET, NFT_TABLE, false), 0);
+}
+
+/* A table inet ecs_harden that another process created with `flags owner`: the kernel refuses
+ * every change of it with EPERM, root or not; apply says what it is. */
+TEST(table_owned_by_another_process) {
+        struct block b = block_docker();
+        char buf[4096] = {};
+        size_t off = 0;
+        bool changed;
+
+        struct mnl_socket *nl = mnl_socket_open(NETLINK_NETFILTER);
+        ASSERT_TRUE(nl);
+        ASSERT_TRUE(mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) == 0);
+        struct nlmsghdr *nlh = nftnl_batch_begin(buf, 700);
+        off += NLMSG_ALIGN(nlh->nlmsg_len);
+        nlh = nftnl_nlmsg_build_hdr(buf + off, NFT_MSG_NEWTABLE, NFPROTO_INET, NLM_F_CREATE | NLM_F_ACK, 701);
+        mnl_attr_put_strz(nlh, NFTA_TABLE_NAME, NFT_TABLE);
+        mnl_attr_put_u32(nlh, NFTA_TABLE_FLAGS, htonl(NFT_TABLE_F_OWNER));
+        off += NLMSG_ALIGN(nlh->nlmsg_len);
+        nlh = nftnl_batch_end(buf + off, 702);
+        off += NLMSG_ALIGN(nlh->nlmsg_len);
+        ASSERT_TRUE(mnl_socket_sendto(nl, buf, off) == (ssize_t) off);
+        ssize_t n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
+        ASSERT_TRUE(n > 0);
+        ASSERT_INT_EQ(mnl_cb_run(buf, (size_t) n, 701, mnl_socket_get_portid(nl), NULL, NULL), MNL_CB_STOP);
+
+        ASSERT_INT_EQ(fw_apply(FW_BACKEND_NFTABLES, &b, &changed), -EADDRINUSE);
+        ASSERT_FALSE(changed);
+
+        /* The kernel deletes an owned table when its owner's socket closes. */
+        mnl_socket_close(nl);
+        ASSERT_INT_EQ(fw_apply(FW_BACKEND_NFTABLES, &b, &changed), 0);
+        ASSERT_TRUE(block_complete(&b));
+        unsigned removed;
+        ASSERT_INT_EQ(fw_remove(FW_BACKEND_NFTABLES, &b, &removed), 0);
+        ASSERT_INT_EQ(removed, 2);
 }

@@ -251,6 +251,8 @@ rc=$?
 
 W="$TMPD/w"
 mkdir -p "$W"
+# Under make check VALGRIND=1 the container gets the real binary, not the valgrind wrapper.
+ECS_HARDEN=${ECS_HARDEN_REAL:-$ECS_HARDEN}
 export ECS_HARDEN UNITS_DIR CACHE
 boot() {
 	t0=${EPOCHREALTIME/./}

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: Apache-2.0
 """Receives journal native-protocol datagrams on a unix socket (as /run/systemd/journal/socket)
-and writes each entry as one JSON object per line to --out, for tests/integration/status.sh.
+and writes each entry as one JSON object per line to --out, for tests/integration/status.sh and
+journal.sh.
 Stops after --seconds."""
 import argparse
 import json

@@ -102,6 +102,17 @@ check "verify names the rule ahead" grep -q "ahead: inet ecs_harden forward hand
 check_exit 0 "apply rewrites the chain" eh -b $B apply
 check "... back to the golden table" matches_golden
 
+# A verdict map is a lookup whose result is the verdict: it accepts as surely as an accept.
+in_i nft insert rule inet ecs_harden forward iifname vmap '{ "docker0" : accept }'
+check "a verdict map accepting docker0 ahead in our chain lets the container through" can_tcp 169.254.169.254
+check_exit 1 "verify exits 1 with a verdict map ahead" eh -b $B verify
+check "verify says INEFFECTIVE for both rules" test "$(grep -c '^INEFFECTIVE' "$TMPD/out")" = 2
+check "verify names the verdict map and why" \
+	grep -q "ahead: inet ecs_harden forward handle [0-9]*: .*\[ lookup reg 1 set __map[0-9]* dreg 0 .*: it looks up verdict map" "$TMPD/out"
+check_exit 0 "verify --fix repairs it" eh -b $B verify --fix
+check "... back to the golden table" matches_golden
+check "the container is blocked again" cannot_tcp 169.254.169.254
+
 in_i nft add rule inet ecs_harden forward counter
 check_exit 1 "verify exits 1 with a foreign rule after the block" eh -b $B verify
 check "verify reports the drift" grep -q "^DRIFT .*1 rule in inet ecs_harden forward is not the block's" "$TMPD/out"
@@ -143,6 +154,54 @@ in_i nft add chain inet ecs_harden forward '{ type filter hook forward priority 
 check_exit 1 "verify exits 1 when our chain's policy is drop" eh -b $B verify
 check "verify names the policy" grep -q "policy drop" "$TMPD/out"
 check_exit 0 "apply puts the policy back to accept" eh -b $B apply
+check "... golden table" matches_golden
+
+# ---- remove: only the block's rules that the options name; the table only when nothing else is in it ----
+no_table() { ! in_i nft list tables | grep -q ecs_harden; }
+no_drop_rule() { ! our_table | grep -q ' drop$'; }
+in_i nft add set inet ecs_harden mine '{ type ipv4_addr; }'
+in_i nft add chain inet ecs_harden other
+in_i nft add rule inet ecs_harden other ip daddr @mine counter
+our_table >"$TMPD/table-before"
+check_exit 0 "remove --dry-run with an operator's set and chain in our table" eh -b $B remove --dry-run
+check "... names the two rules it would delete" test "$(grep -c '^would delete 1: ipv[46] -i docker+ -d ' "$TMPD/out")" = 2
+check "... says the table stays, and why" \
+	grep -qx "would keep table inet ecs_harden: it holds 2 other chains, sets or objects" "$TMPD/out"
+check "... and changes nothing" diff -u "$TMPD/table-before" <(our_table)
+check_exit 0 "remove with an operator's set and chain in our table" eh -b $B remove
+check "... removed the block's 2 rules" grep -q "removed 2 rules" "$TMPD/err"
+check "... and no drop rule is left" no_drop_rule
+check "... the operator's set is still there" sh -c "ip netns exec $NS_I nft list set inet ecs_harden mine >/dev/null"
+check "... and so are the chain and its rule" sh -c "ip netns exec $NS_I nft list chain inet ecs_harden other | grep -q 'ip daddr @mine counter'"
+check "the container reaches the metadata address" can_tcp 169.254.169.254
+check_exit 0 "apply next to the operator's objects" eh -b $B apply
+check "... blocks again" cannot_tcp 169.254.169.254
+check "... and leaves them alone" diff -u "$TMPD/table-before" <(our_table)
+in_i nft delete chain inet ecs_harden other
+in_i nft delete set inet ecs_harden mine
+
+check_exit 0 "apply -i docker+ -i br-+" eh -b $B apply -i docker+ -i br-+
+check_exit 0 "remove -i br-+" eh -b $B remove -i br-+
+check "... removed the 2 br-+ rules" grep -q "removed 2 rules" "$TMPD/err"
+check "... and left the docker+ rules as they were (golden table)" matches_golden
+check "the docker0 container is still blocked" cannot_tcp 169.254.169.254
+check_exit 0 "remove --no-ipv6 --dry-run" eh -b $B remove --no-ipv6 --dry-run
+check "... names only the IPv4 rule" sh -c "grep '^would delete [0-9]' $TMPD/out | tr '\n' '|' | grep -qx 'would delete 1: ipv4 -i docker+ -d 169.254.169.254 drop|'"
+check "... and says the table stays for the IPv6 rule" \
+	grep -q "^would keep table inet ecs_harden: chain forward holds 1 other rule" "$TMPD/out"
+check_exit 0 "remove --no-ipv6" eh -b $B remove --no-ipv6
+check "... removed 1 rule" grep -qE "removed 1 rule( |$)" "$TMPD/err"
+check "... the IPv4 one: the container reaches 169.254.169.254" can_tcp 169.254.169.254
+check "... and IPv6 stays blocked" cannot_tcp fd00:ec2::254
+check_exit 0 "remove --dry-run of the rest" eh -b $B remove --dry-run
+check "... says the table goes: nothing else is in it" \
+	grep -qx "would delete table inet ecs_harden: it holds nothing else" "$TMPD/out"
+check_exit 0 "remove" eh -b $B remove
+check "... removed the last rule" grep -qE "removed 1 rule( |$)" "$TMPD/err"
+check "... and the table" no_table
+check_exit 0 "remove --dry-run with nothing there" eh -b $B remove --dry-run
+check "... says so" grep -qx "nothing to delete" "$TMPD/out"
+check_exit 0 "apply again" eh -b $B apply
 check "... golden table" matches_golden
 
 # ---- Docker on an nf_tables host: iptables-nft rules in table ip filter ----
@@ -224,6 +283,31 @@ if command -v strace >/dev/null && strace -f -o /dev/null -e inject=getpid:error
 		-e trace=socket -e inject=socket:error=EPROTONOSUPPORT "$ECS_HARDEN" -b $B apply
 	check "... and says nf_tables is missing" grep -q "no nf_tables" "$TMPD/err"
 fi
+
+# ---- a table inet ecs_harden that another process owns (flags owner, nftables >= 1.0.1) ----
+eh -b $B remove >/dev/null 2>&1
+mkfifo "$TMPD/owner.in"
+# Not through in_i: $! must be nft itself (ip netns exec execs it).
+ip netns exec "$NS_I" nft -i <"$TMPD/owner.in" >"$TMPD/owner.out" 2>&1 &
+owner=$!
+STARTED_PIDS="$STARTED_PIDS $owner"
+exec 7>"$TMPD/owner.in"
+echo 'add table inet ecs_harden { flags owner; }' >&7
+for _ in $(seq 1 50); do
+	in_i nft list table inet ecs_harden 2>/dev/null | grep -q 'flags owner' && break
+	sleep 0.1
+done
+if in_i nft list table inet ecs_harden 2>/dev/null | grep -q 'flags owner'; then
+	check_exit 3 "apply exits 3 when another process owns table inet ecs_harden" eh -b $B apply
+	check "... and says so" grep -q "table inet ecs_harden is owned by another process (flags owner)" "$TMPD/err"
+	check "... rather than 'permission denied'" sh -c "! grep -q 'permission denied' $TMPD/err"
+else
+	diag "nft cannot make an owned table here: owner case skipped"
+fi
+exec 7>&-
+wait "$owner" 2>/dev/null
+check "the owner gone, its table went with it" no_table
+check_exit 0 "... and apply works again" eh -b $B apply
 
 # ---- auto: which backend this host would get ----
 eh -b $B remove >/dev/null 2>&1
