@@ -233,12 +233,41 @@ struct input_file {
         struct strmap managed;          /* ARN -> struct policy (default version) */
 };
 
+/* The content of a subject (its policies and attached ARNs, in policy_pack() form), interned:
+ * an account repeats a few instance-role setups across thousands of roles, so each distinct
+ * one is kept once, in memory, and a role costs the spool its name and a number. */
+struct setup {
+        uint64_t hash;
+        size_t off;                     /* in policy_input.store */
+        uint32_t len;
+        uint32_t file;                  /* attached policies resolve within their own input */
+        uint32_t uses, handed;          /* subjects with this content; handed out so far */
+};
+
+/* Distinct contents kept in memory at most; those beyond are spooled whole with their role. */
+#define MAX_SETUP_BYTES (8u * 1024 * 1024)
+#define NO_SETUP UINT32_MAX
+
 struct policy_input {
+        /* The subjects, in input order, on an unlinked temporary file: a record per subject
+         * (file index, setup or NO_SETUP, name; the content itself after NO_SETUP). */
         FILE *spool;
         bool reading;
         struct input_file **files;
         size_t n_files;
         struct strmap builtin;          /* "NAME@vN" -> parsed built-in policy */
+
+        struct setup *setups;
+        size_t n_setups, a_setups;
+        uint32_t *index;                /* open addressing: setup number + 1, 0 = free */
+        size_t index_size;
+        struct bytes store;             /* the setups' bytes */
+        struct bytes content, record;   /* scratch for the subject being spooled */
+
+        /* The subject handed out last by policy_input_next_ref(). */
+        bool have_current;
+        uint32_t cur_file, cur_setup;
+        struct bytes cur_name, cur_spilled;
 };
 
 /* Keys that decide the shape of the input. */
@@ -709,48 +738,163 @@ static int spool_open(struct policy_input *in) {
         return 0;
 }
 
-/* One subject record: file index, name, inline policies (label, policy), attached (ARN, name). */
-static int spool_subject(struct parser *p, const char *name, struct policy *const *inl, const char *const *labels,
-                         size_t n_inline, const struct strvec *arns, const struct strvec *names) {
-        FILE *f;
-        int r = spool_open(p->in);
+/* 8 bytes at a time: a role's content runs to hundreds of bytes. */
+static uint64_t hash_bytes(const uint8_t *s, size_t n, uint64_t seed) {
+        uint64_t h = 0x9e3779b97f4a7c15ULL ^ seed ^ (uint64_t) n << 32, w;
+        for (; n >= 8; s += 8, n -= 8) {
+                memcpy(&w, s, 8);
+                h = (h ^ w) * 0xff51afd7ed558ccdULL;
+                h ^= h >> 29;
+        }
+        w = 0;
+        memcpy(&w, s, n);
+        h = (h ^ w) * 0xc4ceb9fe1a85ec53ULL;
+        return h ^ (h >> 32);
+}
+
+static int index_grow(struct policy_input *in) {
+        size_t ns = in->index_size ? in->index_size * 2 : 1024;
+        uint32_t *ni = calloc(ns, sizeof(uint32_t));
+        if (!ni)
+                return -ENOMEM;
+        for (size_t i = 0; i < in->n_setups; i++) {
+                size_t k = in->setups[i].hash & (ns - 1);
+                while (ni[k])
+                        k = (k + 1) & (ns - 1);
+                ni[k] = (uint32_t) i + 1;
+        }
+        free(in->index);
+        in->index = ni;
+        in->index_size = ns;
+        return 0;
+}
+
+/* The number of the setup with content C in input FILE, added when new (*ret_new); NO_SETUP
+ * when the store is full. 0 or -ENOMEM. */
+static int setup_intern(struct policy_input *in, uint32_t file, const struct bytes *c, uint32_t *ret_id,
+                        bool *ret_new) {
+        uint64_t h = hash_bytes(c->buf, c->len, file);
+        size_t k = 0;
+
+        *ret_new = true;
+        if (in->index_size > 0)
+                for (k = h & (in->index_size - 1); in->index[k]; k = (k + 1) & (in->index_size - 1)) {
+                        struct setup *s = &in->setups[in->index[k] - 1];
+                        if (s->hash == h && s->file == file && s->len == c->len &&
+                            memcmp(in->store.buf + s->off, c->buf, c->len) == 0) {
+                                s->uses++;
+                                *ret_id = in->index[k] - 1;
+                                *ret_new = false;
+                                return 0;
+                        }
+                }
+        if (c->len > MAX_SETUP_BYTES - in->store.len || in->n_setups >= NO_SETUP - 1) {
+                *ret_id = NO_SETUP;
+                return 0;
+        }
+        if ((in->n_setups + 1) * 2 > in->index_size) {
+                if (index_grow(in) < 0)
+                        return -ENOMEM;
+                for (k = h & (in->index_size - 1); in->index[k]; k = (k + 1) & (in->index_size - 1))
+                        ;
+        }
+        if (in->n_setups == in->a_setups) {
+                size_t na = in->a_setups ? in->a_setups * 2 : 256;
+                struct setup *ns = reallocarray(in->setups, na, sizeof(*ns));
+                if (!ns)
+                        return -ENOMEM;
+                in->setups = ns;
+                in->a_setups = na;
+        }
+        size_t off = in->store.len;
+        if (bytes_append(&in->store, c->buf, c->len) < 0)
+                return -ENOMEM;
+        in->setups[in->n_setups] = (struct setup) {
+                .hash = h, .off = off, .len = (uint32_t) c->len, .file = file, .uses = 1,
+        };
+        in->index[k] = (uint32_t) ++in->n_setups;
+        *ret_id = (uint32_t) in->n_setups - 1;
+        return 0;
+}
+
+/* A subject's content: inline policies (label, policy: no label means "inline policy NAME"),
+ * attached policies (ARN, name). */
+static int pack_content(struct bytes *b, struct policy *const *inl, const char *const *labels, size_t n_inline,
+                        const struct strvec *arns, const struct strvec *names) {
+        size_t na = arns ? arns->n : 0;
+        int r;
+
+        b->len = 0;
+        r = pack_u32(b, (uint32_t) n_inline);
+        for (size_t i = 0; i < n_inline && r >= 0; i++) {
+                r = pack_str(b, labels ? strempty(labels[i]) : NULL);
+                if (r >= 0)
+                        r = policy_pack(b, inl[i]);
+        }
+        if (r >= 0)
+                r = pack_u32(b, (uint32_t) na);
+        for (size_t i = 0; i < na && r >= 0; i++) {
+                r = pack_str(b, strvec_get(arns, i));
+                if (r >= 0)
+                        r = pack_str(b, strvec_get(names, i));
+        }
+        if (r >= 0 && b->len >= UINT32_MAX)
+                r = -E2BIG;
+        return r;
+}
+
+/* Spools the subject NAME whose content is in in->content; *ret_new: first of its content. */
+static int spool_subject(struct parser *p, const char *name, bool *ret_new) {
+        struct policy_input *in = p->in;
+        struct bytes *rec = &in->record;
+        uint32_t id;
+        int r;
+
+        r = spool_open(in);
         if (r < 0)
                 return r;
-        f = p->in->spool;
-        r |= spool_write_u32(f, p->file_index);
-        r |= spool_write_str(f, name);
-        r |= spool_write_u32(f, (uint32_t) n_inline);
-        for (size_t i = 0; i < n_inline; i++) {
-                /* No label: an inline policy of a role, named "inline policy NAME". */
-                r |= spool_write_str(f, labels ? strempty(labels[i]) : NULL);
-                r |= policy_write(f, inl[i]);
+        r = setup_intern(in, p->file_index, &in->content, &id, ret_new);
+        if (r < 0)
+                return r;
+        rec->len = 0;
+        r = pack_u32(rec, p->file_index);
+        if (r >= 0)
+                r = pack_u32(rec, id);
+        if (r >= 0)
+                r = pack_str(rec, name);
+        if (r >= 0 && id == NO_SETUP) {
+                r = pack_u32(rec, (uint32_t) in->content.len);
+                if (r >= 0)
+                        r = bytes_append(rec, in->content.buf, in->content.len);
         }
-        size_t na = arns ? arns->n : 0;
-        r |= spool_write_u32(f, (uint32_t) na);
-        for (size_t i = 0; i < na; i++) {
-                r |= spool_write_str(f, strvec_get(arns, i));
-                r |= spool_write_str(f, strvec_get(names, i));
-        }
-        return r ? -EIO : 0;
+        if (r < 0)
+                return r;
+        return fwrite(rec->buf, 1, rec->len, in->spool) == rec->len ? 0 : -EIO;
 }
 
 static int role_end(struct parser *p) {
         struct role_state *r = &p->role;
+        bool fresh;
         int k;
 
         if (!r->name)
                 return fail_here(p, 0, "a role in RoleDetailList without RoleName");
         if (r->ip > 0) {
                 /* Inline policies are labelled from their name when read back. */
-                k = spool_subject(p, r->name, r->inline_policies, NULL, r->n_inline, &r->attached_arn,
-                                  &r->attached_name);
+                k = pack_content(&p->in->content, r->inline_policies, NULL, r->n_inline, &r->attached_arn,
+                                 &r->attached_name);
+                if (k >= 0)
+                        k = spool_subject(p, r->name, &fresh);
+                if (k == -ENOMEM)
+                        return oom(p);
                 if (k < 0) {
                         if (!p->error && asprintf(&p->error, "%s: cannot write the spool file: %s", p->path,
                                                   strerror(-k)) < 0)
                                 p->error = NULL;
                         return 0;
                 }
-                for (size_t i = 0; i < r->attached_arn.n; i++)
+                /* A content seen before has put its ARNs already. */
+                for (size_t i = 0; fresh && i < r->attached_arn.n; i++)
                         if (!strmap_put(&p->file->referenced, strvec_get(&r->attached_arn, i)))
                                 return oom(p);
         }
@@ -1585,6 +1729,13 @@ struct policy_input *policy_input_free(struct policy_input *in) {
                 input_file_free(in->files[i]);
         free(in->files);
         strmap_done(&in->builtin, policy_free_void);
+        free(in->setups);
+        free(in->index);
+        bytes_done(&in->store);
+        bytes_done(&in->content);
+        bytes_done(&in->record);
+        bytes_done(&in->cur_name);
+        bytes_done(&in->cur_spilled);
         free(in);
         return NULL;
 }
@@ -1602,7 +1753,9 @@ static int spool_single(struct parser *p) {
                         return -ENOMEM;
                 label = l;
         }
-        return spool_subject(p, p->path, &p->top, &label, 1, NULL, NULL);
+        bool fresh;
+        int r = pack_content(&p->in->content, &p->top, &label, 1, NULL, NULL);
+        return r < 0 ? r : spool_subject(p, p->path, &fresh);
 }
 
 static int parse_fd(struct parser *p, int fd) {
@@ -1737,13 +1890,23 @@ static int builtin_policy(struct policy_input *in, const struct builtin_policy *
         return 0;
 }
 
-int policy_input_next(struct policy_input *in, struct subject **ret) {
-        struct subject *s = NULL;
-        struct arena tmp = {};
-        uint32_t file_index, n;
-        const char *name;
+static int spool_read(struct policy_input *in, struct bytes *b, size_t n) {
+        b->len = 0;
+        if (n == SIZE_MAX || bytes_reserve(b, n + 1) < 0)
+                return -ENOMEM;
+        if (n > 0 && fread(b->buf, 1, n, in->spool) != n)
+                return -EBADMSG;
+        b->buf[n] = '\0';
+        b->len = n;
+        return 0;
+}
+
+int policy_input_next_ref(struct policy_input *in, struct subject_ref *ret) {
+        uint32_t hdr[3], len;
+        size_t k;
         int r;
 
+        in->have_current = false;
         if (!in->spool)
                 return 0;
         if (!in->reading) {
@@ -1751,23 +1914,63 @@ int policy_input_next(struct policy_input *in, struct subject **ret) {
                         return -EIO;
                 in->reading = true;
         }
-        if (fread(&file_index, sizeof(file_index), 1, in->spool) != 1)
+        k = fread(hdr, sizeof(uint32_t), 3, in->spool);
+        if (k == 0 && feof(in->spool))
                 return 0;       /* end of spool */
-        if (file_index >= in->n_files)
+        if (k != 3 || hdr[0] >= in->n_files || (hdr[1] != NO_SETUP && hdr[1] >= in->n_setups) ||
+            hdr[2] == UINT32_MAX)
                 return -EBADMSG;
-        struct input_file *file = in->files[file_index];
+        in->cur_file = hdr[0];
+        in->cur_setup = hdr[1];
+        if ((r = spool_read(in, &in->cur_name, hdr[2])) < 0)
+                return r;
+        if (memchr(in->cur_name.buf, '\0', in->cur_name.len))
+                return -EBADMSG;
+        *ret = (struct subject_ref) { .name = (const char *) in->cur_name.buf };
+        if (in->cur_setup == NO_SETUP) {
+                if (fread(&len, sizeof(len), 1, in->spool) != 1)
+                        return -EBADMSG;
+                if ((r = spool_read(in, &in->cur_spilled, len)) < 0)
+                        return r;
+        } else {
+                struct setup *s = &in->setups[in->cur_setup];
+                if (s->file != in->cur_file || s->handed >= s->uses)
+                        return -EBADMSG;
+                s->handed++;
+                ret->content = (uint64_t) in->cur_setup + 1;
+                ret->later = s->uses - s->handed;
+        }
+        in->have_current = true;
+        return 1;
+}
 
-        if ((r = spool_read_str(in->spool, &tmp, &name)) < 0 || !name)
-                goto fail;
-        r = subject_new(name, &s);
+int policy_input_current(struct policy_input *in, struct subject **ret) {
+        struct subject *s = NULL;
+        struct arena tmp = {};
+        const uint8_t *pos, *end;
+        uint32_t n;
+        int r;
+
+        if (!in->have_current)
+                return -ESRCH;
+        struct input_file *file = in->files[in->cur_file];
+        if (in->cur_setup == NO_SETUP) {
+                pos = in->cur_spilled.buf;
+                end = pos + in->cur_spilled.len;
+        } else {
+                pos = in->store.buf + in->setups[in->cur_setup].off;
+                end = pos + in->setups[in->cur_setup].len;
+        }
+
+        r = subject_new((const char *) in->cur_name.buf, &s);
         if (r < 0)
                 goto fail;
-        if ((r = spool_read_u32(in->spool, &n)) < 0)
+        if ((r = unpack_u32(&pos, end, &n)) < 0)
                 goto fail;
         for (uint32_t i = 0; i < n; i++) {
                 const char *label;
                 struct policy *pol;
-                if ((r = spool_read_str(in->spool, &tmp, &label)) < 0 || (r = policy_read(in->spool, &pol)) < 0)
+                if ((r = unpack_str(&pos, end, &tmp, &label)) < 0 || (r = policy_unpack(&pos, end, &pol)) < 0)
                         goto fail;
                 if (!label) {
                         const char *pn = strempty(pol->name);
@@ -1788,7 +1991,7 @@ int policy_input_next(struct policy_input *in, struct subject **ret) {
                         goto fail;
                 }
         }
-        if ((r = spool_read_u32(in->spool, &n)) < 0)
+        if ((r = unpack_u32(&pos, end, &n)) < 0)
                 goto fail;
         for (uint32_t i = 0; i < n; i++) {
                 const char *arn, *pname;
@@ -1796,7 +1999,7 @@ int policy_input_next(struct policy_input *in, struct subject **ret) {
                 struct policy *pol;
                 const struct builtin_policy *b;
 
-                if ((r = spool_read_str(in->spool, &tmp, &arn)) < 0 || (r = spool_read_str(in->spool, &tmp, &pname)) < 0 ||
+                if ((r = unpack_str(&pos, end, &tmp, &arn)) < 0 || (r = unpack_str(&pos, end, &tmp, &pname)) < 0 ||
                     !arn) {
                         r = r < 0 ? r : -EBADMSG;
                         goto fail;
@@ -1827,13 +2030,26 @@ int policy_input_next(struct policy_input *in, struct subject **ret) {
                 if (r < 0)
                         goto fail;
         }
+        if (pos != end) {
+                r = -EBADMSG;
+                goto fail;
+        }
         arena_done(&tmp);
         *ret = s;
-        return 1;
+        return 0;
 fail:
         arena_done(&tmp);
         subject_free(s);
         return r;
+}
+
+int policy_input_next(struct policy_input *in, struct subject **ret) {
+        struct subject_ref ref;
+        int r = policy_input_next_ref(in, &ref);
+        if (r <= 0)
+                return r;
+        r = policy_input_current(in, ret);
+        return r < 0 ? r : 1;
 }
 
 int policy_parse_buffer(const char *name, const char *text, size_t len, struct policy **ret, char **ret_error) {
