@@ -43,10 +43,7 @@ static int json_drain(yajl_gen g) {
         return 0;
 }
 
-static void json_subject(yajl_gen g, const struct audit_result *res) {
-        json_open_object(g, NULL);
-        json_str(g, "name", res->name);
-        json_str(g, "verdict", verdict_to_string(res->verdict));
+static void json_findings(yajl_gen g, const struct audit_result *res) {
         json_open_array(g, "findings");
         for (size_t i = 0; i < res->n_findings; i++) {
                 const struct finding *f = &res->findings[i];
@@ -62,7 +59,87 @@ static void json_subject(yajl_gen g, const struct audit_result *res) {
                 json_close_object(g);
         }
         json_close_array(g);
+}
+
+/* Generated findings of shared results (audit_result.shared), reused: an account's subjects
+ * repeat a few results, and generating the same JSON again for each would cost more than
+ * everything else of the audit. */
+#define RENDER_SLOTS 64
+
+struct rendered {
+        uint64_t shared;
+        char *text;
+        size_t len;
+};
+
+struct report {
+        yajl_gen g, scratch;
+        struct rendered cache[RENDER_SLOTS];
+};
+
+static void report_done(struct report *rep) {
+        if (rep->g)
+                yajl_gen_free(rep->g);
+        if (rep->scratch)
+                yajl_gen_free(rep->scratch);
+        for (size_t i = 0; i < RENDER_SLOTS; i++)
+                free(rep->cache[i].text);
+}
+
+/* The findings array of RES as the report prints it, generated apart at the same depth (so that
+ * the indentation is the same). NULL on OOM. */
+static const struct rendered *render_findings(struct report *rep, const struct audit_result *res) {
+        struct rendered *slot = &rep->cache[res->shared % RENDER_SLOTS];
+        const unsigned char *buf, *open;
+        size_t start, len;
+
+        if (slot->shared == res->shared && slot->text)
+                return slot;
+        if (!rep->scratch && !(rep->scratch = json_new()))
+                return NULL;
+        yajl_gen_reset(rep->scratch, NULL);
+        yajl_gen_clear(rep->scratch);
+        json_open_object(rep->scratch, NULL);
+        json_open_array(rep->scratch, "subjects");
+        json_open_object(rep->scratch, NULL);
+        if (yajl_gen_get_buf(rep->scratch, &buf, &start) != yajl_gen_status_ok)
+                return NULL;
+        json_findings(rep->scratch, res);
+        if (yajl_gen_get_buf(rep->scratch, &buf, &len) != yajl_gen_status_ok)
+                return NULL;
+        /* The key "findings" and its separator, then the array. */
+        open = memchr(buf + start, '[', len - start);
+        if (!open)
+                return NULL;
+        free(slot->text);
+        slot->len = len - (size_t) (open - buf);
+        slot->text = malloc(slot->len);
+        if (!slot->text) {
+                slot->shared = 0;
+                return NULL;
+        }
+        memcpy(slot->text, open, slot->len);
+        slot->shared = res->shared;
+        return slot;
+}
+
+static int json_subject(struct report *rep, const struct audit_result *res) {
+        yajl_gen g = rep->g;
+        const struct rendered *r = NULL;
+
+        if (res->shared && !(r = render_findings(rep, res)))
+                return -ENOMEM;
+        json_open_object(g, NULL);
+        json_str(g, "name", res->name);
+        json_str(g, "verdict", verdict_to_string(res->verdict));
+        if (r) {
+                /* yajl_gen_number() writes its text as it is: the array generated before. */
+                json_key(g, "findings");
+                yajl_gen_number(g, r->text, r->len);
+        } else
+                json_findings(g, res);
         json_close_object(g);
+        return 0;
 }
 
 static void print_subject(const struct audit_result *res) {
@@ -149,7 +226,8 @@ int cmd_audit_policy(struct options *o, int argc, char **argv) {
         struct auditor *a = NULL;
         struct policy_input *in = NULL;
         _cleanup_free_ char *error = NULL;
-        _cleanup_yajl_gen_ yajl_gen g = NULL;
+        _cleanup_(report_done) struct report rep = {};
+        yajl_gen g = NULL;
         unsigned n = 0, n_verdict[3] = {};
         int r, ret = EXIT_USAGE;
 
@@ -189,7 +267,7 @@ int cmd_audit_policy(struct options *o, int argc, char **argv) {
         }
 
         if (o->json) {
-                g = json_new();
+                g = rep.g = json_new();
                 if (!g) {
                         log_error_errno(-ENOMEM, "Out of memory");
                         ret = EXIT_REFUSED;
@@ -208,30 +286,25 @@ int cmd_audit_policy(struct options *o, int argc, char **argv) {
                        ref->builtin ? "built in" : ref->source);
 
         for (;;) {
-                struct subject *s = NULL;
-                struct audit_result *res = NULL;
+                const struct audit_result *res = NULL;
 
-                r = policy_input_next(in, &s);
-                if (r < 0) {
-                        log_error_errno(r, "Failed to read back the parsed input: %m");
-                        ret = EXIT_REFUSED;
-                        goto finish;
-                }
-                if (r == 0)
-                        break;
-                r = auditor_run(a, s, &res);
-                subject_free(s);
+                r = auditor_next(a, in, &res);
                 if (r < 0) {
                         log_error_errno(r, "Failed to audit a subject: %m");
                         ret = EXIT_REFUSED;
                         goto finish;
                 }
+                if (r == 0)
+                        break;
                 n++;
                 n_verdict[res->verdict]++;
                 if (g) {
-                        json_subject(g, res);
+                        if (json_subject(&rep, res) < 0) {
+                                log_error_errno(-ENOMEM, "Out of memory");
+                                ret = EXIT_REFUSED;
+                                goto finish;
+                        }
                         if (n % 256 == 0 && json_drain(g) < 0) {
-                                audit_result_free(res);
                                 log_error("Failed to write the report");
                                 ret = EXIT_REFUSED;
                                 goto finish;
@@ -240,7 +313,6 @@ int cmd_audit_policy(struct options *o, int argc, char **argv) {
                         print_subject(res);
                         print_remediation(res, ref);
                 }
-                audit_result_free(res);
         }
 
         if (g) {

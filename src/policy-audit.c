@@ -369,6 +369,14 @@ struct auditor {
         struct memo answers;    /* denies + pattern -> struct answer */
         struct memo results;    /* subject content -> struct audit_result (name aside) */
         bool share_results;
+        uint64_t serial;        /* the last audit_result.shared given out */
+
+        /* auditor_next(): results by policy_input content number, kept while later subjects
+         * share the content (at most MAX_MEMO_RESULTS at a time). */
+        struct audit_result **by_content;
+        size_t n_by_content, n_live;
+        struct audit_result view;       /* what auditor_next() hands out */
+        struct audit_result *owned;     /* behind the view: freed at the next call */
 };
 
 /* Bounds the results memo: an account's distinct instance-role setups are few; this keeps
@@ -754,6 +762,10 @@ struct auditor *auditor_free(struct auditor *a) {
                 if (a->results.keys && a->results.keys[i])
                         audit_result_free(a->results.values[i]);
         memo_done(&a->results);
+        for (size_t i = 0; i < a->n_by_content; i++)
+                audit_result_free(a->by_content[i]);
+        free(a->by_content);
+        audit_result_free(a->owned);
         arena_done(&a->arena);
         free(a);
         return NULL;
@@ -1270,6 +1282,7 @@ static int result_from(const struct audit_result *t, const char *name, struct au
         res->n_findings = res->a_findings = t->n_findings;
         memcpy(res->n_kind, t->n_kind, sizeof(res->n_kind));
         res->verdict = t->verdict;
+        res->shared = t->shared;
         *ret = res;
         return 0;
 }
@@ -1337,7 +1350,73 @@ int auditor_run(struct auditor *a, const struct subject *s, struct audit_result 
                 audit_result_free(t);
                 return r;
         }
+        t->shared = ++a->serial;
         return result_from(t, s->name, ret);
+}
+
+/* The memo slot of content number C (from 1), NULL on OOM. */
+static struct audit_result **content_slot(struct auditor *a, uint64_t c) {
+        if (c > a->n_by_content) {
+                if (c > SIZE_MAX / sizeof(struct audit_result *) / 2)
+                        return NULL;
+                size_t nn = a->n_by_content * 2 > c ? a->n_by_content * 2 : (size_t) c + 255;
+                struct audit_result **n = reallocarray(a->by_content, nn, sizeof(*n));
+                if (!n)
+                        return NULL;
+                memset(n + a->n_by_content, 0, (nn - a->n_by_content) * sizeof(*n));
+                a->by_content = n;
+                a->n_by_content = nn;
+        }
+        return &a->by_content[c - 1];
+}
+
+int auditor_next(struct auditor *a, struct policy_input *in, const struct audit_result **ret) {
+        struct subject_ref ref;
+        struct subject *s = NULL;
+        struct audit_result **slot = NULL, *t = NULL;
+        bool keep;
+        int r;
+
+        a->owned = audit_result_free(a->owned);
+        r = policy_input_next_ref(in, &ref);
+        if (r <= 0)
+                return r;
+        if (a->share_results && ref.content) {
+                slot = content_slot(a, ref.content);
+                if (!slot)
+                        return -ENOMEM;
+                if (*slot) {
+                        /* Judged before. The last subject of the content takes its result along. */
+                        t = *slot;
+                        if (ref.later == 0) {
+                                *slot = NULL;
+                                a->n_live--;
+                                a->owned = t;
+                        }
+                        goto view;
+                }
+        }
+
+        r = policy_input_current(in, &s);
+        if (r < 0)
+                return r;
+        keep = slot && ref.later > 0 && a->n_live < MAX_MEMO_RESULTS;
+        /* A content of its own is judged once anyway: no memo key to build. */
+        r = slot ? audit_subject(a, s, &t) : auditor_run(a, s, &t);
+        subject_free(s);
+        if (r < 0)
+                return r;
+        if (keep) {
+                t->shared = ++a->serial;
+                *slot = t;
+                a->n_live++;
+        } else
+                a->owned = t;
+view:
+        a->view = *t;
+        a->view.name = ref.name;
+        *ret = &a->view;
+        return 1;
 }
 
 void audit_results_free(struct audit_result **r, size_t n) {
