@@ -384,10 +384,13 @@ struct auditor {
 #define MAX_MEMO_RESULTS 1024
 #define MAX_MEMO_KEY (64 * 1024)
 
+/* ASCII case folding, as strcasecmp() does in the C locale: no locale lookup per byte. */
 static uint64_t hash_lower(const char *s) {
         uint64_t h = 1469598103934665603ULL;
-        for (; *s; s++)
-                h = (h ^ (unsigned char) tolower((unsigned char) *s)) * 1099511628211ULL;
+        for (; *s; s++) {
+                unsigned char c = (unsigned char) *s;
+                h = (h ^ (c >= 'A' && c <= 'Z' ? c | 0x20 : c)) * 1099511628211ULL;
+        }
         return h;
 }
 
@@ -984,7 +987,7 @@ static int subject_covers(const char *pattern, const struct stmt_sets *ss) {
 static int judge_missing(struct auditor *a, struct audit_result *res, const uint64_t *granted, const struct stmt_sets *ss) {
         for (size_t i = 0; i < a->n_entries; i++) {
                 const struct ref_entry *e = &a->entries[i];
-                const char *why = action_consequence(e->pattern);
+                const char *why;
                 int r;
 
                 if (e->duplicate)
@@ -1004,6 +1007,7 @@ static int judge_missing(struct auditor *a, struct audit_result *res, const uint
                 if (all)
                         continue;
 
+                why = action_consequence(e->pattern);
                 if (e->literal || !any_bits) {
                         if (!why)
                                 why = "calls that need it are denied";

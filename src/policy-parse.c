@@ -710,11 +710,12 @@ static void mpolicy_reset(struct mpolicy_state *m) {
 }
 
 static int spool_open(struct policy_input *in) {
-        const char *dir = getenv("TMPDIR");
+        const char *dir;
         int fd;
 
         if (in->spool)
                 return 0;
+        dir = getenv("TMPDIR");
         if (!dir || !*dir)
                 dir = "/tmp";
         fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
@@ -733,23 +734,9 @@ static int spool_open(struct policy_input *in) {
                 close(fd);
                 return r;
         }
-        /* One thread uses it: skip stdio's per-call locking, millions of small writes. */
+        /* One thread uses it: skip stdio's per-call locking, a record per role. */
         __fsetlocking(in->spool, FSETLOCKING_BYCALLER);
         return 0;
-}
-
-/* 8 bytes at a time: a role's content runs to hundreds of bytes. */
-static uint64_t hash_bytes(const uint8_t *s, size_t n, uint64_t seed) {
-        uint64_t h = 0x9e3779b97f4a7c15ULL ^ seed ^ (uint64_t) n << 32, w;
-        for (; n >= 8; s += 8, n -= 8) {
-                memcpy(&w, s, 8);
-                h = (h ^ w) * 0xff51afd7ed558ccdULL;
-                h ^= h >> 29;
-        }
-        w = 0;
-        memcpy(&w, s, n);
-        h = (h ^ w) * 0xc4ceb9fe1a85ec53ULL;
-        return h ^ (h >> 32);
 }
 
 static int index_grow(struct policy_input *in) {
