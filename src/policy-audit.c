@@ -246,33 +246,36 @@ struct facts {
         uint64_t *ubits;        /* which reference names (the universe) it matches */
 };
 
-/* A case-insensitive string map of cached answers; keys and values live in the auditor's arena. */
+/* A case-insensitive string map of cached answers; keys and values live in the auditor's arena.
+ * Each slot keeps its key's hash: most probes are decided without comparing strings. */
 struct memo {
         const char **keys;
         void **values;
+        uint64_t *hashes;
         size_t n, size;
         bool exact;             /* keys compared byte for byte (else ignoring case) */
+        uint64_t pending;       /* the hash of the key memo_slot() did not find */
 };
 
-static uint64_t hash_lower(const char *s);
-
-/* 8 bytes at a time: subject keys run to kilobytes. */
-static uint64_t hash_exact(const char *s) {
+/* 8 bytes at a time: subject keys run to kilobytes. Without case: every byte ORed with 0x20,
+ * which folds ASCII letters as strcasecmp() does, so keys equal but for case hash the same (it
+ * folds some other bytes too: keys are compared anyway). */
+static uint64_t hash_key(const char *s, bool exact) {
+        const uint64_t fold = exact ? 0 : 0x2020202020202020ULL;
         size_t n = strlen(s);
         uint64_t h = 0x9e3779b97f4a7c15ULL ^ n, w;
         for (; n >= 8; s += 8, n -= 8) {
                 memcpy(&w, s, 8);
-                h = (h ^ w) * 0xff51afd7ed558ccdULL;
+                h = (h ^ (w | fold)) * 0xff51afd7ed558ccdULL;
                 h ^= h >> 29;
         }
         w = 0;
-        memcpy(&w, s, n);
+        if (n > 0) {
+                memcpy(&w, s, n);
+                w |= fold >> (8 * (8 - n));
+        }
         h = (h ^ w) * 0xc4ceb9fe1a85ec53ULL;
         return h ^ (h >> 32);
-}
-
-static uint64_t memo_hash(const struct memo *m, const char *key) {
-        return m->exact ? hash_exact(key) : hash_lower(key);
 }
 
 /* Returns the value slot for KEY; *found says whether it was there. NULL on OOM. */
@@ -281,32 +284,39 @@ static void **memo_slot(struct memo *m, const char *key, bool *found) {
                 size_t ns = m->size ? m->size * 2 : 256;
                 const char **nk = calloc(ns, sizeof(char *));
                 void **nv = calloc(ns, sizeof(void *));
-                if (!nk || !nv) {
+                uint64_t *nh = calloc(ns, sizeof(uint64_t));
+                if (!nk || !nv || !nh) {
                         free(nk);
                         free(nv);
+                        free(nh);
                         return NULL;
                 }
                 for (size_t i = 0; i < m->size; i++)
                         if (m->keys[i]) {
-                                size_t k = memo_hash(m, m->keys[i]) & (ns - 1);
+                                size_t k = m->hashes[i] & (ns - 1);
                                 while (nk[k])
                                         k = (k + 1) & (ns - 1);
                                 nk[k] = m->keys[i];
                                 nv[k] = m->values[i];
+                                nh[k] = m->hashes[i];
                         }
                 free(m->keys);
                 free(m->values);
+                free(m->hashes);
                 m->keys = nk;
                 m->values = nv;
+                m->hashes = nh;
                 m->size = ns;
         }
-        size_t k = memo_hash(m, key) & (m->size - 1);
+        uint64_t h = hash_key(key, m->exact);
+        size_t k = h & (m->size - 1);
         for (; m->keys[k]; k = (k + 1) & (m->size - 1))
-                if (m->exact ? streq(m->keys[k], key) : strcasecmp(m->keys[k], key) == 0) {
+                if (m->hashes[k] == h && (m->exact ? streq(m->keys[k], key) : strcasecmp(m->keys[k], key) == 0)) {
                         *found = true;
                         return &m->values[k];
                 }
         *found = false;
+        m->pending = h;
         return &m->values[k];
 }
 
@@ -316,6 +326,7 @@ static int memo_insert(struct memo *m, struct arena *arena, void **slot, const c
         if (!k)
                 return -ENOMEM;
         m->keys[slot - m->values] = k;
+        m->hashes[slot - m->values] = m->pending;
         *slot = value;
         m->n++;
         return 0;
@@ -324,8 +335,10 @@ static int memo_insert(struct memo *m, struct arena *arena, void **slot, const c
 static void memo_done(struct memo *m) {
         free(m->keys);
         free(m->values);
+        free(m->hashes);
         m->keys = NULL;
         m->values = NULL;
+        m->hashes = NULL;
         m->n = m->size = 0;
 }
 
@@ -383,16 +396,6 @@ struct auditor {
  * memory flat when every role is different. */
 #define MAX_MEMO_RESULTS 1024
 #define MAX_MEMO_KEY (64 * 1024)
-
-/* ASCII case folding, as strcasecmp() does in the C locale: no locale lookup per byte. */
-static uint64_t hash_lower(const char *s) {
-        uint64_t h = 1469598103934665603ULL;
-        for (; *s; s++) {
-                unsigned char c = (unsigned char) *s;
-                h = (h ^ (c >= 'A' && c <= 'Z' ? c | 0x20 : c)) * 1099511628211ULL;
-        }
-        return h;
-}
 
 static int universe_index(const struct auditor *a, const char *name) {
         for (size_t i = 0; i < a->n_universe; i++)
