@@ -244,6 +244,7 @@ struct facts {
         int within_ref;         /* 1: every name it matches is granted by the reference; 0: not; -1: undecided */
         const char *example;    /* when not within: a name it grants beyond the reference */
         uint64_t *ubits;        /* which reference names (the universe) it matches */
+        const char *key;        /* the pattern, as first seen */
 };
 
 /* A case-insensitive string map of cached answers; keys and values live in the auditor's arena.
@@ -366,6 +367,15 @@ struct stmt_sets {
         size_t n_allow, n_deny;
 };
 
+/* facts_get() by the pattern's address first: the statements of shared (managed) policies come
+ * back subject after subject with the same strings. Only a hint: the text is compared. */
+#define FACTS_HINTS 512
+
+struct facts_hint {
+        const char *pattern;
+        struct facts *facts;
+};
+
 struct auditor {
         const struct reference *ref;
         struct stmt_sets ref_sets;
@@ -379,6 +389,7 @@ struct auditor {
         size_t n_entries;
 
         struct memo facts;      /* pattern -> struct facts */
+        struct facts_hint facts_hints[FACTS_HINTS];
         struct memo answers;    /* denies + pattern -> struct answer */
         struct memo results;    /* subject content -> struct audit_result (name aside) */
         bool share_results;
@@ -640,12 +651,18 @@ static const char *future_name(struct auditor *a, const char *w) {
 }
 
 static struct facts *facts_get(struct auditor *a, const char *pattern) {
+        struct facts_hint *hint = &a->facts_hints[((uintptr_t) pattern >> 3) % FACTS_HINTS];
         bool found;
+
+        if (hint->pattern == pattern && streq(hint->facts->key, pattern))
+                return hint->facts;
         void **slot = memo_slot(&a->facts, pattern, &found);
         if (!slot)
                 return NULL;
-        if (found)
+        if (found) {
+                *hint = (struct facts_hint) { pattern, *slot };
                 return *slot;
+        }
 
         struct facts *f = arena_alloc(&a->arena, sizeof(*f));
         if (!f)
@@ -667,6 +684,8 @@ static struct facts *facts_get(struct auditor *a, const char *pattern) {
         /* The searches above may not touch the memo: the slot is still valid. */
         if (memo_insert(&a->facts, &a->arena, slot, pattern, f) < 0)
                 return NULL;
+        f->key = a->facts.keys[slot - a->facts.values];
+        *hint = (struct facts_hint) { pattern, f };
         return f;
 }
 
