@@ -248,6 +248,16 @@ struct setup {
 #define MAX_SETUP_BYTES (8u * 1024 * 1024)
 #define NO_SETUP UINT32_MAX
 
+/* Documents given as strings, parsed before: the same inline policy, URL-encoded, comes back
+ * role after role. Keyed by the string as it is; only documents that parsed are kept. */
+#define DOC_CACHE_SLOTS 64
+#define DOC_CACHE_MAX (64 * 1024)
+
+struct doc_cache_entry {
+        struct bytes text;
+        struct policy *parsed;
+};
+
 struct policy_input {
         /* The subjects, in input order, on an unlinked temporary file: a record per subject
          * (file index, setup or NO_SETUP, name; the content itself after NO_SETUP). */
@@ -268,6 +278,8 @@ struct policy_input {
         bool have_current;
         uint32_t cur_file, cur_setup;
         struct bytes cur_name, cur_spilled;
+
+        struct doc_cache_entry doc_cache[DOC_CACHE_SLOTS];
 };
 
 /* Keys that decide the shape of the input. */
@@ -657,8 +669,16 @@ static int parse_nested(struct parser *p, const unsigned char *s, size_t len, st
 /* A document given as a string: URL-encoded (as the IAM API returns it) or plain JSON text. */
 static int doc_string(struct parser *p, const unsigned char *s, size_t len, struct policy *target) {
         _cleanup_free_ char *decoded = NULL;
+        struct doc_cache_entry *e = NULL;
         size_t dlen = len;
         size_t i = 0;
+        int r;
+
+        if (p->in && !p->outer && len <= DOC_CACHE_MAX) {
+                e = &p->in->doc_cache[hash_bytes(s, len, 0) % DOC_CACHE_SLOTS];
+                if (e->parsed && e->text.len == len && memcmp(e->text.buf, s, len) == 0)
+                        return !target || policy_append(target, e->parsed) >= 0 ? 1 : oom(p);
+        }
 
         while (i < len && isspace(s[i]))
                 i++;
@@ -667,14 +687,32 @@ static int doc_string(struct parser *p, const unsigned char *s, size_t len, stru
                 if (!decoded)
                         return oom(p);
         } else {
-                int r = url_decode((const char *) s, len, &decoded, &dlen);
+                r = url_decode((const char *) s, len, &decoded, &dlen);
                 if (r == -ENOMEM)
                         return oom(p);
                 if (r < 0)
                         return fail_here(p, len, "policy document string is neither JSON nor URL-encoded JSON "
                                                  "(bad %%-escape)");
         }
-        return parse_nested(p, (const unsigned char *) decoded, dlen, target);
+        if (!e)
+                return parse_nested(p, (const unsigned char *) decoded, dlen, target);
+
+        struct policy *parsed = NULL;
+        if (policy_new(&parsed) < 0)
+                return oom(p);
+        r = parse_nested(p, (const unsigned char *) decoded, dlen, parsed);
+        if (r <= 0 || p->error) {
+                policy_free(parsed);
+                return r;
+        }
+        r = !target || policy_append(target, parsed) >= 0 ? 1 : oom(p);
+        e->parsed = policy_free(e->parsed);
+        e->text.len = 0;
+        if (r > 0 && bytes_append(&e->text, s, len) >= 0)
+                e->parsed = parsed;
+        else
+                policy_free(parsed);
+        return r;
 }
 
 /* ---- dump: roles and managed policies ---- */
@@ -1723,6 +1761,10 @@ struct policy_input *policy_input_free(struct policy_input *in) {
         bytes_done(&in->record);
         bytes_done(&in->cur_name);
         bytes_done(&in->cur_spilled);
+        for (size_t i = 0; i < DOC_CACHE_SLOTS; i++) {
+                bytes_done(&in->doc_cache[i].text);
+                policy_free(in->doc_cache[i].parsed);
+        }
         free(in);
         return NULL;
 }

@@ -79,6 +79,29 @@ int policy_add_statement(struct policy *p, const struct statement *s) {
         return 0;
 }
 
+static const char **arena_strv(struct arena *a, const char *const *v, size_t n) {
+        const char **c = arena_alloc(a, (n + 1) * sizeof(char *));
+        if (!c)
+                return NULL;
+        for (size_t i = 0; i < n; i++)
+                if (!(c[i] = arena_strdup(a, v[i])))
+                        return NULL;
+        return c;
+}
+
+int policy_append(struct policy *dst, const struct policy *src) {
+        for (size_t i = 0; i < src->n_statements; i++) {
+                struct statement c = src->statements[i];
+                if ((c.sid && !(c.sid = arena_strdup(&dst->arena, c.sid))) ||
+                    (c.condition && !(c.condition = arena_strdup(&dst->arena, c.condition))) ||
+                    !(c.actions = arena_strv(&dst->arena, c.actions, c.n_actions)) ||
+                    !(c.resources = arena_strv(&dst->arena, c.resources, c.n_resources)) ||
+                    policy_add_statement(dst, &c) < 0)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
 int bytes_reserve(struct bytes *b, size_t n) {
         if (n <= b->alloc - b->len)
                 return 0;

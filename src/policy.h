@@ -50,6 +50,9 @@ struct policy *policy_free(struct policy *p);
 /* Appends a statement whose strings already live in P's arena. 0 or -ENOMEM. */
 int policy_add_statement(struct policy *p, const struct statement *s);
 
+/* Appends copies of SRC's statements to DST. 0 or -ENOMEM. */
+int policy_append(struct policy *dst, const struct policy *src);
+
 /* True when the statement removes its actions from every grant: a Deny without a
  * condition on Resource "*". */
 static inline bool statement_denies_everywhere(const struct statement *s) {
