@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <ctype.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio_ext.h>
 #include <sys/stat.h>
@@ -370,7 +372,15 @@ struct parser {
         struct role_state role;
         struct mpolicy_state mp;
         struct policy *top;             /* the single document of the other shapes */
+
+        /* A large file is read in two halves at once (see "two halves" below). */
+        struct split *split;            /* set in the second half's parser */
+        uint64_t last_role_end;         /* offset after the last role object read */
 };
+
+struct split;
+static int split_wait(struct parser *p);
+static void position_from_file(struct parser *p, uint64_t off, unsigned long *line, unsigned long *col);
 
 /* ---- positions and errors ---- */
 
@@ -400,6 +410,11 @@ static void advance_to(struct parser *p, uint64_t off) {
 }
 
 static void position_of(struct parser *p, uint64_t off, unsigned long *line, unsigned long *col) {
+        if (p->split) {
+                /* The second half did not see the lines before it: count them now. */
+                position_from_file(p, off, line, col);
+                return;
+        }
         advance_to(p, off);
         *line = p->line;
         *col = (unsigned long) (off >= p->line_start ? off - p->line_start : 0) + 1;
@@ -450,6 +465,8 @@ _printf_(2, 3) static int fail_statement(struct parser *p, const char *fmt, ...)
         if (vasprintf(&msg, fmt, ap) < 0)
                 msg = NULL;
         va_end(ap);
+        if (p->split)
+                position_of(p, p->st.start, &p->st.line, &p->st.column);
         if (asprintf(&p->error, "%s:%lu:%lu: statement %u: %s", p->path, p->st.line, p->st.column, p->stmt_count - 1,
                      msg ? msg : "out of memory") < 0)
                 p->error = NULL;
@@ -613,7 +630,8 @@ static int doc_begin(struct parser *p, struct policy *target) {
 static int stmt_begin(struct parser *p) {
         stmt_reset(&p->st);
         p->st.start = cur_offset(p) - 1;
-        position_of(p, p->st.start, &p->st.line, &p->st.column);
+        if (!p->split)
+                position_of(p, p->st.start, &p->st.line, &p->st.column);
         p->stmt_count++;
         return push(p, C_STMT);
 }
@@ -1385,6 +1403,7 @@ static int cb_end_map(void *ctx) {
                 break;
         case C_ROLE:
                 r = role_end(p);
+                p->last_role_end = cur_offset(p);
                 break;
         case C_ROLE_POLICY: {
                 struct role_state *rs = &p->role;
@@ -1487,6 +1506,9 @@ static int cb_end_array(void *ctx) {
                 break;
         case C_ROLES:
                 p->in_dump_roles_done = true;
+                /* What follows the roles depends on the first half: wait for it. */
+                if (p->split && !split_wait(p))
+                        return 0;
                 break;
         default:
                 break;
@@ -1558,7 +1580,8 @@ static int feed(struct parser *p, const unsigned char *buf, size_t len, bool las
         p->chunk_len = len;
         s = last ? yajl_complete_parse(p->h) : yajl_parse(p->h, buf, len);
         if (s == yajl_status_ok) {
-                advance_to(p, p->chunk_base + len);
+                if (!p->split)
+                        advance_to(p, p->chunk_base + len);
                 p->chunk_base += len;
                 return 0;
         }
@@ -1787,15 +1810,20 @@ static int spool_single(struct parser *p) {
         return r < 0 ? r : spool_subject(p, p->path, &fresh);
 }
 
-static int parse_fd(struct parser *p, int fd) {
+/* Reads FD from where it is up to input offset LIMIT (UINT64_MAX: to its end) into P; with
+ * COMPLETE, the input ends there. */
+static int parse_fd(struct parser *p, int fd, uint64_t limit, bool complete) {
         _cleanup_free_ unsigned char *buf = malloc(READ_CHUNK);
-        bool first = true;
+        bool first = p->chunk_base == 0;
         int r;
 
         if (!buf)
                 return -ENOMEM;
         for (;;) {
-                ssize_t k = read(fd, buf, READ_CHUNK);
+                size_t want = limit - p->chunk_base < READ_CHUNK ? (size_t) (limit - p->chunk_base) : READ_CHUNK;
+                if (want == 0)
+                        break;
+                ssize_t k = read(fd, buf, want);
                 if (k < 0) {
                         if (errno == EINTR)
                                 continue;
@@ -1831,6 +1859,8 @@ static int parse_fd(struct parser *p, int fd) {
                 if (r < 0)
                         return r;
         }
+        if (!complete)
+                return 0;
         r = feed(p, buf, 0, true);
         if (r < 0)
                 return r;
@@ -1839,6 +1869,301 @@ static int parse_fd(struct parser *p, int fd) {
                 return -EBADMSG;
         }
         return 0;
+}
+
+/* ---- two halves ----
+ *
+ * On a large authorization dump, yajl's tokenizer is most of the work, and it reads one byte
+ * after the other. A large regular file is therefore read in two halves at once, the second in
+ * a thread, from a role object near the middle of RoleDetailList on, as if the input began with
+ * {"RoleDetailList":[ there. Whether the first half really ends between two roles of
+ * RoleDetailList is known once it has been read: if so, the halves are joined (the subjects of
+ * the first half, then those of the second; an error of the first half before one of the
+ * second), else the second half is dropped and the first half's parser goes on alone. What
+ * follows the roles (which managed policies to keep, the shape of the input) depends on the
+ * first half too: the second half waits for it there. The second half counts lines only when
+ * it reports an error, from the file. */
+
+#define SPLIT_MIN_SIZE (4u * 1024 * 1024)
+#define SPLIT_WINDOW (1024 * 1024)
+
+struct split {
+        pthread_t thread;
+        int fd;
+        uint64_t start, end;
+        struct policy_input *in;        /* the second half's subjects, joined afterwards */
+        struct parser p;
+        int r;
+
+        pthread_mutex_t lock;
+        pthread_cond_t cond;
+        int first_done;                 /* 0 not yet; 1 it ended between two roles; -1 it did not */
+        const struct parser *first;
+};
+
+static void position_from_file(struct parser *p, uint64_t off, unsigned long *line, unsigned long *col) {
+        _cleanup_free_ unsigned char *buf = malloc(READ_CHUNK);
+        uint64_t pos = 0, line_start = 0;
+        unsigned long n = 1;
+
+        while (buf && pos < off) {
+                size_t want = off - pos < READ_CHUNK ? (size_t) (off - pos) : READ_CHUNK;
+                ssize_t k = pread(p->split->fd, buf, want, (off_t) pos);
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k <= 0)
+                        break;
+                for (const unsigned char *c = buf, *e = buf + k, *nl; (nl = memchr(c, '\n', (size_t) (e - c)));
+                     c = nl + 1) {
+                        n++;
+                        line_start = pos + (uint64_t) (nl - buf) + 1;
+                }
+                pos += (uint64_t) k;
+        }
+        *line = n;
+        *col = (unsigned long) (off - line_start) + 1;
+}
+
+/* In the second half, at the end of RoleDetailList. 1 to go on, 0 to stop. */
+static int split_wait(struct parser *p) {
+        struct split *sp = p->split;
+        int done;
+
+        pthread_mutex_lock(&sp->lock);
+        while (sp->first_done == 0)
+                pthread_cond_wait(&sp->cond, &sp->lock);
+        done = sp->first_done;
+        pthread_mutex_unlock(&sp->lock);
+        if (done < 0) {
+                if (!p->error)
+                        p->error = strdup("dropped");
+                return 0;
+        }
+
+        /* What the first half saw at the top level, and which policies its roles attach. */
+        const struct parser *f = sp->first;
+        p->shape |= f->shape;
+        p->doc_statement_seen = p->doc_statement_seen || f->doc_statement_seen;
+        p->pversion_doc = p->pversion_doc || f->pversion_doc;
+        for (size_t i = 0; i < f->file->referenced.size; i++)
+                if (f->file->referenced.keys[i] && !strmap_put(&p->file->referenced, f->file->referenced.keys[i]))
+                        return oom(p);
+        return 1;
+}
+
+static void *split_run(void *userdata) {
+        static const char prefix[] = "{\"RoleDetailList\":[";
+        struct split *sp = userdata;
+        struct parser *p = &sp->p;
+        unsigned char *buf = malloc(READ_CHUNK);
+        uint64_t off = sp->start;
+        int r;
+
+        if (!buf) {
+                sp->r = -ENOMEM;
+                return NULL;
+        }
+        p->chunk_base = sp->start - (sizeof(prefix) - 1);
+        r = feed(p, (const unsigned char *) prefix, sizeof(prefix) - 1, false);
+        while (r == 0 && off < sp->end) {
+                /* Dropped already: stop early. */
+                if (__atomic_load_n(&sp->first_done, __ATOMIC_RELAXED) < 0) {
+                        r = -ECANCELED;
+                        break;
+                }
+                size_t want = sp->end - off < READ_CHUNK ? (size_t) (sp->end - off) : READ_CHUNK;
+                ssize_t k = pread(sp->fd, buf, want, (off_t) off);
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k < 0) {
+                        r = negative_errno();
+                        break;
+                }
+                if (k == 0)
+                        break;
+                r = feed(p, buf, (size_t) k, false);
+                off += (uint64_t) k;
+        }
+        if (r == 0)
+                r = feed(p, buf, 0, true);
+        free(buf);
+        sp->r = r;
+        return NULL;
+}
+
+/* Where a role object starts near the middle of the file: a '{' after "}," (blanks between) and
+ * before "Path", a role's first key in the API's order. 0 when there is none. */
+static uint64_t split_point(int fd, uint64_t size) {
+        _cleanup_free_ unsigned char *buf = malloc(SPLIT_WINDOW);
+        uint64_t from = size / 2;
+        ssize_t k;
+
+        if (!buf)
+                return 0;
+        do
+                k = pread(fd, buf, SPLIT_WINDOW, (off_t) from);
+        while (k < 0 && errno == EINTR);
+        for (ssize_t i = 1; i < k; i++) {
+                ssize_t j = i - 1, e = i + 1;
+                if (buf[i] != '{')
+                        continue;
+                while (j >= 0 && strchr(" \t\r\n", buf[j]) && buf[j])
+                        j--;
+                if (j < 0 || buf[j--] != ',')
+                        continue;
+                while (j >= 0 && strchr(" \t\r\n", buf[j]) && buf[j])
+                        j--;
+                if (j < 0 || buf[j] != '}')
+                        continue;
+                while (e < k && strchr(" \t\r\n", buf[e]) && buf[e])
+                        e++;
+                if (k - e >= 6 && memcmp(buf + e, "\"Path\"", 6) == 0)
+                        return from + (uint64_t) i;
+        }
+        return 0;
+}
+
+static unsigned cpus(void) {
+        cpu_set_t set;
+        if (sched_getaffinity(0, sizeof(set), &set) < 0)
+                return 1;
+        return (unsigned) CPU_COUNT(&set);
+}
+
+static struct split *split_free(struct split *sp) {
+        if (!sp)
+                return NULL;
+        parser_done(&sp->p);
+        policy_input_free(sp->in);
+        pthread_mutex_destroy(&sp->lock);
+        pthread_cond_destroy(&sp->cond);
+        free(sp);
+        return NULL;
+}
+
+/* Starts reading [START, END) of FD in a thread. NULL when it cannot. */
+static struct split *split_start(const char *path, int fd, uint64_t start, uint64_t end) {
+        struct split *sp = calloc(1, sizeof(*sp));
+        struct input_file *file;
+
+        if (!sp)
+                return NULL;
+        pthread_mutex_init(&sp->lock, NULL);
+        pthread_cond_init(&sp->cond, NULL);
+        sp->fd = fd;
+        sp->start = start;
+        sp->end = end;
+        if (policy_input_new(&sp->in) < 0 || input_file_new(sp->in, path, &file) < 0)
+                return split_free(sp);
+        sp->p = (struct parser) {
+                .path = path,
+                .line = 1,
+                .root = V_ROOT,
+                .in = sp->in,
+                .file = file,
+                .role.ip = -1,
+                .split = sp,
+        };
+        sp->p.h = new_handle(&sp->p);
+        if (!sp->p.h || pthread_create(&sp->thread, NULL, split_run, sp) != 0)
+                return split_free(sp);
+        return sp;
+}
+
+/* Tells the second half whether the first one ended between two roles, waits for it. */
+static void split_finish(struct split *sp, const struct parser *first, bool fits) {
+        pthread_mutex_lock(&sp->lock);
+        sp->first = first;
+        __atomic_store_n(&sp->first_done, fits ? 1 : -1, __ATOMIC_RELAXED);
+        pthread_cond_broadcast(&sp->cond);
+        pthread_mutex_unlock(&sp->lock);
+        pthread_join(sp->thread, NULL);
+}
+
+/* Did the first half end right between two roles of RoleDetailList, at START? */
+static bool split_fits(const struct parser *p, int fd, uint64_t start) {
+        unsigned char buf[4096];
+        bool comma = false;
+
+        if (p->error || p->skip || p->depth != 2 || p->frames[1].ctx != C_TOP || p->frames[2].ctx != C_ROLES ||
+            p->last_role_end == 0 || p->last_role_end > start || start - p->last_role_end > sizeof(buf))
+                return false;
+        size_t n = (size_t) (start - p->last_role_end);
+        if (pread(fd, buf, n, (off_t) p->last_role_end) != (ssize_t) n)
+                return false;
+        for (size_t i = 0; i < n; i++) {
+                if (buf[i] == ',' && !comma)
+                        comma = true;
+                else if (!strchr(" \t\r\n", buf[i]) || !buf[i])
+                        return false;
+        }
+        return comma;
+}
+
+/* Appends the second half's subjects to those of the first (FIRST). 0 or negative errno. */
+static int split_join(struct policy_input *in, struct parser *first, struct split *sp) {
+        struct policy_input *in2 = sp->in;
+        struct input_file *f2 = in2->files[0];
+        _cleanup_free_ uint32_t *map = NULL;
+        struct subject_ref ref;
+        int r;
+
+        /* The managed policies of the second half, as if read after those of the first. */
+        for (size_t i = 0; i < f2->managed.size; i++) {
+                if (!f2->managed.keys[i])
+                        continue;
+                void **slot = strmap_put(&first->file->managed, f2->managed.keys[i]);
+                if (!slot)
+                        return -ENOMEM;
+                policy_free(*slot);
+                *slot = TAKE_PTR(f2->managed.values[i]);
+        }
+
+        /* Its contents, among those of the first half (the same content is then judged once). */
+        map = calloc(in2->n_setups + 1, sizeof(uint32_t));
+        if (!map)
+                return -ENOMEM;
+        for (size_t i = 0; i < in2->n_setups; i++) {
+                const struct setup *s2 = &in2->setups[i];
+                const struct bytes c = { .buf = in2->store.buf + s2->off, .len = s2->len };
+                bool fresh;
+                r = setup_intern(in, first->file_index, &c, &map[i], &fresh);
+                if (r < 0)
+                        return r;
+                if (map[i] != NO_SETUP)
+                        in->setups[map[i]].uses += s2->uses - 1;
+        }
+
+        /* Its records, after those of the first half. */
+        r = spool_open(in);
+        if (r < 0)
+                return r;
+        while ((r = policy_input_next_ref(in2, &ref)) > 0) {
+                uint32_t id = in2->cur_setup == NO_SETUP ? NO_SETUP : map[in2->cur_setup];
+                struct bytes *rec = &in->record;
+                rec->len = 0;
+                r = pack_u32(rec, first->file_index);
+                if (r >= 0)
+                        r = pack_u32(rec, id);
+                if (r >= 0)
+                        r = pack_str(rec, ref.name);
+                if (r >= 0 && id == NO_SETUP) {
+                        const uint8_t *b = in2->cur_spilled.buf;
+                        size_t n = in2->cur_spilled.len;
+                        if (in2->cur_setup != NO_SETUP) {
+                                b = in2->store.buf + in2->setups[in2->cur_setup].off;
+                                n = in2->setups[in2->cur_setup].len;
+                        }
+                        r = pack_u32(rec, (uint32_t) n);
+                        if (r >= 0)
+                                r = bytes_append(rec, b, n);
+                }
+                if (r < 0)
+                        return r;
+                if (fwrite(rec->buf, 1, rec->len, in->spool) != rec->len)
+                        return -EIO;
+        }
+        return r;
 }
 
 int policy_input_add(struct policy_input *in, const char *path, char **ret_error) {
@@ -1876,7 +2201,29 @@ int policy_input_add(struct policy_input *in, const char *path, char **ret_error
         if (!p.h)
                 return -ENOMEM;
 
-        r = parse_fd(&p, fd);
+        struct stat st;
+        struct split *sp = NULL;
+        uint64_t start = 0;
+        if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size >= (off_t) SPLIT_MIN_SIZE && cpus() >= 2 &&
+            (start = split_point(fd, (uint64_t) st.st_size)) > 0)
+                sp = split_start(path, fd, start, (uint64_t) st.st_size);
+        if (!sp)
+                r = parse_fd(&p, fd, UINT64_MAX, true);
+        else {
+                r = parse_fd(&p, fd, start, false);
+                bool fits = r == 0 && split_fits(&p, fd, start);
+                split_finish(sp, &p, fits);
+                if (fits && (sp->r < 0 || sp->p.error)) {
+                        /* The first half is good: the second half's error is the input's. */
+                        r = sp->r < 0 ? sp->r : -EBADMSG;
+                        p.error = TAKE_PTR(sp->p.error);
+                } else if (fits) {
+                        p.shape = sp->p.shape;
+                        r = split_join(in, &p, sp);
+                } else if (r == 0 && !p.error)
+                        r = parse_fd(&p, fd, UINT64_MAX, true);
+                sp = split_free(sp);
+        }
         if (r == 0 && p.shape != SHAPE_DUMP) {
                 r = spool_single(&p);
                 if (r < 0 && r != -ENOMEM && asprintf(&p.error, "%s: cannot write the spool file: %s", path,
