@@ -88,14 +88,24 @@ struct audit_result *audit_result_free(struct audit_result *r) {
 _printf_(7, 8) static int add_finding(struct audit_result *r, enum finding_kind kind, const char *action,
                                       const struct statement *st, const char *policy_label, int statement_override,
                                       const char *fmt, ...) {
-        _cleanup_free_ char *msg = NULL;
+        _cleanup_free_ char *long_msg = NULL;
+        char buf[512], *msg = buf;
         va_list ap;
 
+        /* Most messages fit: no allocation for them. */
         va_start(ap, fmt);
-        int k = vasprintf(&msg, fmt, ap);
+        int k = vsnprintf(buf, sizeof(buf), fmt, ap);
         va_end(ap);
         if (k < 0)
                 return -ENOMEM;
+        if ((size_t) k >= sizeof(buf)) {
+                va_start(ap, fmt);
+                k = vasprintf(&long_msg, fmt, ap);
+                va_end(ap);
+                if (k < 0)
+                        return -ENOMEM;
+                msg = long_msg;
+        }
         if (r->n_findings == r->a_findings) {
                 size_t na = r->a_findings * 2 + 4;
                 struct finding *n = reallocarray(r->findings, na, sizeof(*n));
@@ -948,19 +958,17 @@ static int judge_excess(struct auditor *a, struct audit_result *res, const struc
         return 0;
 }
 
-/* The subject's grants over the universe: Allows minus Denies everywhere. */
-static int subject_bits(struct auditor *a, const struct stmt_sets *ss, uint64_t *granted) {
-        _cleanup_free_ uint64_t *acc = calloc(a->words + 1, sizeof(uint64_t));
-        _cleanup_free_ uint64_t *removed = calloc(a->words + 1, sizeof(uint64_t));
-        if (!acc || !removed)
-                return -ENOMEM;
-
+/* The subject's grants over the universe: GRANTED, Allows minus Denies everywhere; REMOVED, what
+ * the Denies take away; PER_ALLOW, what each Allow matches (a->words each). */
+static int subject_bits(struct auditor *a, const struct stmt_sets *ss, uint64_t *granted, uint64_t *removed,
+                        uint64_t *per_allow) {
         for (int pass = 0; pass < 2; pass++) {
                 const struct statement *const *sts = pass == 0 ? ss->allow : ss->deny;
                 size_t n = pass == 0 ? ss->n_allow : ss->n_deny;
                 uint64_t *dst = pass == 0 ? granted : removed;
                 for (size_t i = 0; i < n; i++) {
                         const struct statement *st = sts[i];
+                        uint64_t *acc = pass == 0 ? per_allow + i * a->words : granted + a->words;
                         memset(acc, 0, a->words * sizeof(uint64_t));
                         for (size_t k = 0; k < st->n_actions; k++) {
                                 struct facts *f = facts_get(a, st->actions[k]);
@@ -969,8 +977,11 @@ static int subject_bits(struct auditor *a, const struct stmt_sets *ss, uint64_t 
                                 for (size_t w = 0; w < a->words; w++)
                                         acc[w] |= f->ubits[w];
                         }
-                        for (size_t w = 0; w < a->words; w++)
-                                dst[w] |= st->not_action ? ~acc[w] : acc[w];
+                        for (size_t w = 0; w < a->words; w++) {
+                                if (st->not_action)
+                                        acc[w] = ~acc[w];
+                                dst[w] |= acc[w];
+                        }
                 }
         }
         for (size_t w = 0; w < a->words; w++)
@@ -1124,25 +1135,21 @@ static char *join_resources(const struct statement *st) {
         return s;
 }
 
-static int judge_notes(struct auditor *a, struct audit_result *res, const struct stmt_sets *ss) {
+static int judge_notes(struct auditor *a, struct audit_result *res, const struct stmt_sets *ss, const uint64_t *removed,
+                       const uint64_t *per_allow) {
         for (size_t i = 0; i < a->n_entries; i++) {
                 const struct ref_entry *e = &a->entries[i];
                 if (!e->scoped || e->duplicate)
                         continue;
                 for (size_t j = 0; j < ss->n_allow; j++) {
                         const struct statement *st = ss->allow[j];
+                        const uint64_t *matches = per_allow + j * a->words;
                         bool grants = false;
 
-                        /* Does this statement grant some name the entry stands for? */
-                        for (size_t u = 0; u < a->n_universe && !grants; u++) {
-                                if (!bit_test(e->bits, u))
-                                        continue;
-                                bool m = false;
-                                for (size_t k = 0; k < st->n_actions && !m; k++)
-                                        m = glob_match(st->actions[k], a->universe[u], true);
-                                grants = m != st->not_action &&
-                                         !statements_grant(ss->deny, ss->n_deny, a->universe[u]);
-                        }
+                        /* Does this statement grant some name the entry stands for (one the
+                         * subject's Denies do not take away)? */
+                        for (size_t w = 0; w < a->words && !grants; w++)
+                                grants = (e->bits[w] & matches[w] & ~removed[w]) != 0;
                         if (!grants)
                                 continue;
 
@@ -1315,7 +1322,7 @@ static int result_from(const struct audit_result *t, const char *name, struct au
 
 static int audit_subject(struct auditor *a, const struct subject *s, struct audit_result **ret) {
         _cleanup_(stmt_sets_done) struct stmt_sets ss = {};
-        _cleanup_free_ uint64_t *granted = NULL;
+        _cleanup_free_ uint64_t *bits = NULL;
         struct audit_result *res = NULL;
         int r;
 
@@ -1325,14 +1332,16 @@ static int audit_subject(struct auditor *a, const struct subject *s, struct audi
         r = stmt_sets_collect(&ss, s->policies, s->n_policies);
         if (r < 0)
                 goto fail;
-        granted = calloc(a->words + 1, sizeof(uint64_t));
-        if (!granted) {
+        /* Granted, scratch, removed, then one set per Allow. */
+        bits = calloc((ss.n_allow + 3) * a->words + 1, sizeof(uint64_t));
+        if (!bits) {
                 r = -ENOMEM;
                 goto fail;
         }
-        if ((r = judge_excess(a, res, &ss)) < 0 || (r = subject_bits(a, &ss, granted)) < 0 ||
+        uint64_t *granted = bits, *removed = bits + 2 * a->words, *per_allow = bits + 3 * a->words;
+        if ((r = judge_excess(a, res, &ss)) < 0 || (r = subject_bits(a, &ss, granted, removed, per_allow)) < 0 ||
             (r = judge_missing(a, res, granted, &ss)) < 0 || (r = judge_unknown(a, res, s)) < 0 ||
-            (r = judge_notes(a, res, &ss)) < 0)
+            (r = judge_notes(a, res, &ss, removed, per_allow)) < 0)
                 goto fail;
         group_findings(res);
         res->verdict = res->n_kind[FINDING_EXCESS] ? VERDICT_FAIL
