@@ -102,7 +102,7 @@ int policy_append(struct policy *dst, const struct policy *src) {
         return 0;
 }
 
-int bytes_reserve(struct bytes *b, size_t n) {
+int bytes_grow(struct bytes *b, size_t n) {
         if (n <= b->alloc - b->len)
                 return 0;
         size_t na = b->alloc ? b->alloc : 256;
@@ -150,7 +150,11 @@ uint64_t hash_bytes(const void *data, size_t n, uint64_t seed) {
 }
 
 int pack_u32(struct bytes *b, uint32_t v) {
-        return bytes_append(b, &v, sizeof(v));
+        if (bytes_reserve(b, sizeof(v)) < 0)
+                return -ENOMEM;
+        memcpy(b->buf + b->len, &v, sizeof(v));
+        b->len += sizeof(v);
+        return 0;
 }
 
 int pack_str(struct bytes *b, const char *s) {
@@ -159,8 +163,13 @@ int pack_str(struct bytes *b, const char *s) {
         size_t n = strlen(s);
         if (n >= UINT32_MAX)
                 return -E2BIG;
-        int r = pack_u32(b, (uint32_t) n);
-        return r < 0 ? r : bytes_append(b, s, n);
+        if (bytes_reserve(b, sizeof(uint32_t) + n) < 0)
+                return -ENOMEM;
+        uint32_t v = (uint32_t) n;
+        memcpy(b->buf + b->len, &v, sizeof(v));
+        memcpy(b->buf + b->len + sizeof(v), s, n);
+        b->len += sizeof(v) + n;
+        return 0;
 }
 
 int unpack_u32(const uint8_t **pos, const uint8_t *end, uint32_t *ret) {

@@ -65,7 +65,13 @@ struct bytes {
         size_t len, alloc;
 };
 
-int bytes_reserve(struct bytes *b, size_t n);   /* room for N more bytes: 0 or -ENOMEM */
+int bytes_grow(struct bytes *b, size_t n);
+
+/* Room for N more bytes: 0 or -ENOMEM. */
+static inline int bytes_reserve(struct bytes *b, size_t n) {
+        return n <= b->alloc - b->len ? 0 : bytes_grow(b, n);
+}
+
 int bytes_append(struct bytes *b, const void *data, size_t n);     /* 0 or -ENOMEM */
 void bytes_done(struct bytes *b);
 
