@@ -1992,13 +1992,21 @@ static void *split_run(void *userdata) {
 }
 
 /* Where a role object starts near the middle of the file: a '{' after "}," (blanks between) and
- * before "Path", a role's first key in the API's order. 0 when there is none. */
+ * before "Path", a role's first key in the API's order. 0 when there is none, or when the input
+ * is not a JSON object (a URL-encoded document is read whole). */
 static uint64_t split_point(int fd, uint64_t size) {
         _cleanup_free_ unsigned char *buf = malloc(SPLIT_WINDOW);
         uint64_t from = size / 2;
-        ssize_t k;
+        ssize_t k, lead = 0;
 
         if (!buf)
+                return 0;
+        do
+                k = pread(fd, buf, 4096, 0);
+        while (k < 0 && errno == EINTR);
+        while (lead < k && strchr(" \t\r\n", buf[lead]) && buf[lead])
+                lead++;
+        if (lead >= k || buf[lead] != '{')
                 return 0;
         do
                 k = pread(fd, buf, SPLIT_WINDOW, (off_t) from);
