@@ -236,19 +236,25 @@ struct input_file {
 };
 
 /* The content of a subject (its policies and attached ARNs, in policy_pack() form), interned:
- * an account repeats a few instance-role setups across thousands of roles, so each distinct
- * one is kept once, in memory, and a role costs the spool its name and a number. */
+ * an account repeats a few instance-role setups across thousands of roles. A content is
+ * spooled with the first role that has it; from the second on, it is kept in memory too (so
+ * that roles are compared with it there) and a role costs the spool its name and a number.
+ * Contents seen once, such as a role's own bucket policy, stay on the spool only. */
 struct setup {
         uint64_t hash;
-        size_t off;                     /* in policy_input.store */
+        uint64_t where;                 /* in policy_input.store when STORED, else in the spool */
         uint32_t len;
         uint32_t file;                  /* attached policies resolve within their own input */
         uint32_t uses, handed;          /* subjects with this content; handed out so far */
+        bool stored;
 };
 
-/* Distinct contents kept in memory at most; those beyond are spooled whole with their role. */
-#define MAX_SETUP_BYTES (8u * 1024 * 1024)
+/* Bounds: the bytes of contents kept in memory, and contents known. Beyond, roles are spooled
+ * with their content, as if each were the first of its content. */
+#define MAX_SETUP_BYTES (4u * 1024 * 1024)
+#define MAX_SETUPS (128u * 1024)
 #define NO_SETUP UINT32_MAX
+#define RECORD_CONTENT 1u               /* record flag: the content follows the name */
 
 /* Documents given as strings, parsed before: the same inline policy, URL-encoded, comes back
  * role after role. Keyed by the string as it is; only documents that parsed are kept. */
@@ -262,8 +268,9 @@ struct doc_cache_entry {
 
 struct policy_input {
         /* The subjects, in input order, on an unlinked temporary file: a record per subject
-         * (file index, setup or NO_SETUP, name; the content itself after NO_SETUP). */
+         * (file index, setup or NO_SETUP, flags, name; with RECORD_CONTENT, the content). */
         FILE *spool;
+        uint64_t spool_len;
         bool reading;
         struct input_file **files;
         size_t n_files;
@@ -273,13 +280,13 @@ struct policy_input {
         size_t n_setups, a_setups;
         uint32_t *index;                /* open addressing: setup number + 1, 0 = free */
         size_t index_size;
-        struct bytes store;             /* the setups' bytes */
+        struct bytes store;             /* the bytes of the setups kept in memory */
         struct bytes content, record;   /* scratch for the subject being spooled */
 
         /* The subject handed out last by policy_input_next_ref(). */
-        bool have_current;
+        bool have_current, cur_has_content;
         uint32_t cur_file, cur_setup;
-        struct bytes cur_name, cur_spilled;
+        struct bytes cur_name, cur_content;
 
         struct doc_cache_entry doc_cache[DOC_CACHE_SLOTS];
 };
@@ -812,26 +819,57 @@ static int index_grow(struct policy_input *in) {
         return 0;
 }
 
-/* The number of the setup with content C in input FILE, added when new (*ret_new); NO_SETUP
- * when the store is full. 0 or -ENOMEM. */
+/* Is C the content of setup S, which is on the spool only? Kept in memory from now on if so. */
+static int setup_compare_spooled(struct policy_input *in, struct setup *s, const struct bytes *c) {
+        struct bytes *tmp = &in->cur_content;   /* unused until the input is read back */
+
+        if (fflush(in->spool) != 0)
+                return -EIO;
+        tmp->len = 0;
+        if (bytes_reserve(tmp, c->len) < 0)
+                return -ENOMEM;
+        if (pread(fileno(in->spool), tmp->buf, c->len, (off_t) s->where) != (ssize_t) c->len)
+                return -EIO;
+        if (memcmp(tmp->buf, c->buf, c->len) != 0)
+                return 0;
+        s->where = in->store.len;
+        if (bytes_append(&in->store, c->buf, c->len) < 0)
+                return -ENOMEM;
+        s->stored = true;
+        return 1;
+}
+
+/* The number of the setup with content C in input FILE, added when new (*ret_new: then the
+ * content goes on the spool with this role); NO_SETUP when over the bounds. 0 or negative errno. */
 static int setup_intern(struct policy_input *in, uint32_t file, const struct bytes *c, uint32_t *ret_id,
                         bool *ret_new) {
         uint64_t h = hash_bytes(c->buf, c->len, file);
+        bool room = c->len <= MAX_SETUP_BYTES - in->store.len;
         size_t k = 0;
+        int r;
 
         *ret_new = true;
         if (in->index_size > 0)
                 for (k = h & (in->index_size - 1); in->index[k]; k = (k + 1) & (in->index_size - 1)) {
                         struct setup *s = &in->setups[in->index[k] - 1];
-                        if (s->hash == h && s->file == file && s->len == c->len &&
-                            memcmp(in->store.buf + s->off, c->buf, c->len) == 0) {
-                                s->uses++;
-                                *ret_id = in->index[k] - 1;
-                                *ret_new = false;
-                                return 0;
-                        }
+                        if (s->hash != h || s->file != file || s->len != c->len)
+                                continue;
+                        if (s->stored)
+                                r = memcmp(in->store.buf + s->where, c->buf, c->len) == 0;
+                        else if (room)
+                                r = setup_compare_spooled(in, s, c);
+                        else
+                                continue;       /* no room to keep it: as if new */
+                        if (r < 0)
+                                return r;
+                        if (r == 0)
+                                continue;
+                        s->uses++;
+                        *ret_id = in->index[k] - 1;
+                        *ret_new = false;
+                        return 0;
                 }
-        if (c->len > MAX_SETUP_BYTES - in->store.len || in->n_setups >= NO_SETUP - 1) {
+        if (in->n_setups >= MAX_SETUPS) {
                 *ret_id = NO_SETUP;
                 return 0;
         }
@@ -849,14 +887,40 @@ static int setup_intern(struct policy_input *in, uint32_t file, const struct byt
                 in->setups = ns;
                 in->a_setups = na;
         }
-        size_t off = in->store.len;
-        if (bytes_append(&in->store, c->buf, c->len) < 0)
-                return -ENOMEM;
-        in->setups[in->n_setups] = (struct setup) {
-                .hash = h, .off = off, .len = (uint32_t) c->len, .file = file, .uses = 1,
-        };
+        /* Where its bytes go on the spool is known when the record is written. */
+        in->setups[in->n_setups] = (struct setup) { .hash = h, .len = (uint32_t) c->len, .file = file, .uses = 1 };
         in->index[k] = (uint32_t) ++in->n_setups;
         *ret_id = (uint32_t) in->n_setups - 1;
+        return 0;
+}
+
+/* Appends a record to the spool: FILE, setup ID, NAME, and the content C when given (then it is
+ * where setup ID's bytes are). */
+static int spool_record(struct policy_input *in, uint32_t file, uint32_t id, const char *name, const uint8_t *c,
+                        size_t c_len) {
+        struct bytes *rec = &in->record;
+        int r;
+
+        rec->len = 0;
+        r = pack_u32(rec, file);
+        if (r >= 0)
+                r = pack_u32(rec, id);
+        if (r >= 0)
+                r = pack_u32(rec, c ? RECORD_CONTENT : 0);
+        if (r >= 0)
+                r = pack_str(rec, name);
+        if (r >= 0 && c) {
+                r = pack_u32(rec, (uint32_t) c_len);
+                if (r >= 0 && id != NO_SETUP && !in->setups[id].stored)
+                        in->setups[id].where = in->spool_len + rec->len;
+                if (r >= 0)
+                        r = bytes_append(rec, c, c_len);
+        }
+        if (r < 0)
+                return r;
+        if (fwrite(rec->buf, 1, rec->len, in->spool) != rec->len)
+                return -EIO;
+        in->spool_len += rec->len;
         return 0;
 }
 
@@ -889,7 +953,6 @@ static int pack_content(struct bytes *b, struct policy *const *inl, const char *
 /* Spools the subject NAME whose content is in in->content; *ret_new: first of its content. */
 static int spool_subject(struct parser *p, const char *name, bool *ret_new) {
         struct policy_input *in = p->in;
-        struct bytes *rec = &in->record;
         uint32_t id;
         int r;
 
@@ -899,20 +962,7 @@ static int spool_subject(struct parser *p, const char *name, bool *ret_new) {
         r = setup_intern(in, p->file_index, &in->content, &id, ret_new);
         if (r < 0)
                 return r;
-        rec->len = 0;
-        r = pack_u32(rec, p->file_index);
-        if (r >= 0)
-                r = pack_u32(rec, id);
-        if (r >= 0)
-                r = pack_str(rec, name);
-        if (r >= 0 && id == NO_SETUP) {
-                r = pack_u32(rec, (uint32_t) in->content.len);
-                if (r >= 0)
-                        r = bytes_append(rec, in->content.buf, in->content.len);
-        }
-        if (r < 0)
-                return r;
-        return fwrite(rec->buf, 1, rec->len, in->spool) == rec->len ? 0 : -EIO;
+        return spool_record(in, p->file_index, id, name, *ret_new ? in->content.buf : NULL, in->content.len);
 }
 
 static int role_end(struct parser *p) {
@@ -1783,7 +1833,7 @@ struct policy_input *policy_input_free(struct policy_input *in) {
         bytes_done(&in->content);
         bytes_done(&in->record);
         bytes_done(&in->cur_name);
-        bytes_done(&in->cur_spilled);
+        bytes_done(&in->cur_content);
         for (size_t i = 0; i < DOC_CACHE_SLOTS; i++) {
                 bytes_done(&in->doc_cache[i].text);
                 policy_free(in->doc_cache[i].parsed);
@@ -2112,7 +2162,6 @@ static bool split_fits(const struct parser *p, int fd, uint64_t start) {
 static int split_join(struct policy_input *in, struct parser *first, struct split *sp) {
         struct policy_input *in2 = sp->in;
         struct input_file *f2 = in2->files[0];
-        _cleanup_free_ uint32_t *map = NULL;
         struct subject_ref ref;
         int r;
 
@@ -2127,49 +2176,40 @@ static int split_join(struct policy_input *in, struct parser *first, struct spli
                 *slot = TAKE_PTR(f2->managed.values[i]);
         }
 
-        /* Its contents, among those of the first half (the same content is then judged once). */
-        map = calloc(in2->n_setups + 1, sizeof(uint32_t));
-        if (!map)
-                return -ENOMEM;
-        for (size_t i = 0; i < in2->n_setups; i++) {
-                const struct setup *s2 = &in2->setups[i];
-                const struct bytes c = { .buf = in2->store.buf + s2->off, .len = s2->len };
-                bool fresh;
-                r = setup_intern(in, first->file_index, &c, &map[i], &fresh);
-                if (r < 0)
-                        return r;
-                if (map[i] != NO_SETUP)
-                        in->setups[map[i]].uses += s2->uses - 1;
+        /* Its contents, numbered after those of the first half, and kept in memory as far as
+         * there is room; its records after those of the first half. */
+        size_t base = in->n_setups;
+        if (in2->n_setups > 0) {
+                if (in->n_setups + in2->n_setups > in->a_setups) {
+                        struct setup *ns = reallocarray(in->setups, in->n_setups + in2->n_setups, sizeof(*ns));
+                        if (!ns)
+                                return -ENOMEM;
+                        in->setups = ns;
+                        in->a_setups = in->n_setups + in2->n_setups;
+                }
+                for (size_t i = 0; i < in2->n_setups; i++) {
+                        struct setup s2 = in2->setups[i];
+                        s2.file = first->file_index;
+                        if (s2.stored && s2.len <= MAX_SETUP_BYTES - in->store.len) {
+                                uint64_t at = in->store.len;
+                                if (bytes_append(&in->store, in2->store.buf + s2.where, s2.len) < 0)
+                                        return -ENOMEM;
+                                s2.where = at;
+                        } else
+                                s2.stored = false;      /* its first record says where it is */
+                        in->setups[in->n_setups++] = s2;
+                }
+                /* No need to look them up: the input they belong to has been read. */
         }
-
-        /* Its records, after those of the first half. */
         r = spool_open(in);
         if (r < 0)
                 return r;
         while ((r = policy_input_next_ref(in2, &ref)) > 0) {
-                uint32_t id = in2->cur_setup == NO_SETUP ? NO_SETUP : map[in2->cur_setup];
-                struct bytes *rec = &in->record;
-                rec->len = 0;
-                r = pack_u32(rec, first->file_index);
-                if (r >= 0)
-                        r = pack_u32(rec, id);
-                if (r >= 0)
-                        r = pack_str(rec, ref.name);
-                if (r >= 0 && id == NO_SETUP) {
-                        const uint8_t *b = in2->cur_spilled.buf;
-                        size_t n = in2->cur_spilled.len;
-                        if (in2->cur_setup != NO_SETUP) {
-                                b = in2->store.buf + in2->setups[in2->cur_setup].off;
-                                n = in2->setups[in2->cur_setup].len;
-                        }
-                        r = pack_u32(rec, (uint32_t) n);
-                        if (r >= 0)
-                                r = bytes_append(rec, b, n);
-                }
+                uint32_t id = in2->cur_setup == NO_SETUP ? NO_SETUP : (uint32_t) (base + in2->cur_setup);
+                r = spool_record(in, first->file_index, id, ref.name,
+                                 in2->cur_has_content ? in2->cur_content.buf : NULL, in2->cur_content.len);
                 if (r < 0)
                         return r;
-                if (fwrite(rec->buf, 1, rec->len, in->spool) != rec->len)
-                        return -EIO;
         }
         return r;
 }
@@ -2286,7 +2326,7 @@ static int spool_read(struct policy_input *in, struct bytes *b, size_t n) {
 }
 
 int policy_input_next_ref(struct policy_input *in, struct subject_ref *ret) {
-        uint32_t hdr[3], len;
+        uint32_t hdr[4], len;
         size_t k;
         int r;
 
@@ -2298,25 +2338,27 @@ int policy_input_next_ref(struct policy_input *in, struct subject_ref *ret) {
                         return -EIO;
                 in->reading = true;
         }
-        k = fread(hdr, sizeof(uint32_t), 3, in->spool);
+        k = fread(hdr, sizeof(uint32_t), 4, in->spool);
         if (k == 0 && feof(in->spool))
                 return 0;       /* end of spool */
-        if (k != 3 || hdr[0] >= in->n_files || (hdr[1] != NO_SETUP && hdr[1] >= in->n_setups) ||
-            hdr[2] == UINT32_MAX)
+        if (k != 4 || hdr[0] >= in->n_files || (hdr[1] != NO_SETUP && hdr[1] >= in->n_setups) ||
+            (hdr[1] == NO_SETUP && !(hdr[2] & RECORD_CONTENT)) || hdr[3] == UINT32_MAX)
                 return -EBADMSG;
         in->cur_file = hdr[0];
         in->cur_setup = hdr[1];
-        if ((r = spool_read(in, &in->cur_name, hdr[2])) < 0)
+        in->cur_has_content = hdr[2] & RECORD_CONTENT;
+        if ((r = spool_read(in, &in->cur_name, hdr[3])) < 0)
                 return r;
         if (memchr(in->cur_name.buf, '\0', in->cur_name.len))
                 return -EBADMSG;
         *ret = (struct subject_ref) { .name = (const char *) in->cur_name.buf };
-        if (in->cur_setup == NO_SETUP) {
+        if (in->cur_has_content) {
                 if (fread(&len, sizeof(len), 1, in->spool) != 1)
                         return -EBADMSG;
-                if ((r = spool_read(in, &in->cur_spilled, len)) < 0)
+                if ((r = spool_read(in, &in->cur_content, len)) < 0)
                         return r;
-        } else {
+        }
+        if (in->cur_setup != NO_SETUP) {
                 struct setup *s = &in->setups[in->cur_setup];
                 if (s->file != in->cur_file || s->handed >= s->uses)
                         return -EBADMSG;
@@ -2338,12 +2380,23 @@ int policy_input_current(struct policy_input *in, struct subject **ret) {
         if (!in->have_current)
                 return -ESRCH;
         struct input_file *file = in->files[in->cur_file];
-        if (in->cur_setup == NO_SETUP) {
-                pos = in->cur_spilled.buf;
-                end = pos + in->cur_spilled.len;
+        const struct setup *st = in->cur_has_content ? NULL : &in->setups[in->cur_setup];
+        if (st && st->stored) {
+                pos = in->store.buf + st->where;
+                end = pos + st->len;
         } else {
-                pos = in->store.buf + in->setups[in->cur_setup].off;
-                end = pos + in->setups[in->cur_setup].len;
+                if (st) {
+                        /* Spooled with an earlier subject. */
+                        in->cur_content.len = 0;
+                        if (bytes_reserve(&in->cur_content, st->len) < 0)
+                                return -ENOMEM;
+                        if (pread(fileno(in->spool), in->cur_content.buf, st->len, (off_t) st->where) !=
+                            (ssize_t) st->len)
+                                return -EIO;
+                        in->cur_content.len = st->len;
+                }
+                pos = in->cur_content.buf;
+                end = pos + in->cur_content.len;
         }
 
         r = subject_new((const char *) in->cur_name.buf, &s);
