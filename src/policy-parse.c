@@ -382,6 +382,10 @@ struct parser {
         struct mpolicy_state mp;
         struct policy *top;             /* the single document of the other shapes */
 
+        /* A regular file: lines are counted from it when an error needs them, not on the way. */
+        int lines_fd;                   /* valid when LINES_FROM_FILE */
+        bool lines_from_file;
+
         /* A large file is read in two halves at once (see "two halves" below). */
         struct split *split;            /* set in the second half's parser */
         uint64_t last_role_end;         /* offset after the last role object read */
@@ -419,8 +423,7 @@ static void advance_to(struct parser *p, uint64_t off) {
 }
 
 static void position_of(struct parser *p, uint64_t off, unsigned long *line, unsigned long *col) {
-        if (p->split) {
-                /* The second half did not see the lines before it: count them now. */
+        if (p->lines_from_file) {
                 position_from_file(p, off, line, col);
                 return;
         }
@@ -474,7 +477,7 @@ _printf_(2, 3) static int fail_statement(struct parser *p, const char *fmt, ...)
         if (vasprintf(&msg, fmt, ap) < 0)
                 msg = NULL;
         va_end(ap);
-        if (p->split)
+        if (p->lines_from_file)
                 position_of(p, p->st.start, &p->st.line, &p->st.column);
         if (asprintf(&p->error, "%s:%lu:%lu: statement %u: %s", p->path, p->st.line, p->st.column, p->stmt_count - 1,
                      msg ? msg : "out of memory") < 0)
@@ -639,7 +642,7 @@ static int doc_begin(struct parser *p, struct policy *target) {
 static int stmt_begin(struct parser *p) {
         stmt_reset(&p->st);
         p->st.start = cur_offset(p) - 1;
-        if (!p->split)
+        if (!p->lines_from_file)
                 position_of(p, p->st.start, &p->st.line, &p->st.column);
         p->stmt_count++;
         return push(p, C_STMT);
@@ -1636,7 +1639,7 @@ static int feed(struct parser *p, const unsigned char *buf, size_t len, bool las
         p->chunk_len = len;
         s = last ? yajl_complete_parse(p->h) : yajl_parse(p->h, buf, len);
         if (s == yajl_status_ok) {
-                if (!p->split)
+                if (!p->lines_from_file)
                         advance_to(p, p->chunk_base + len);
                 p->chunk_base += len;
                 return 0;
@@ -1938,8 +1941,9 @@ static int parse_fd(struct parser *p, int fd, uint64_t limit, bool complete) {
  * the first half, then those of the second; an error of the first half before one of the
  * second), else the second half is dropped and the first half's parser goes on alone. What
  * follows the roles (which managed policies to keep, the shape of the input) depends on the
- * first half too: the second half waits for it there. The second half counts lines only when
- * it reports an error, from the file. */
+ * first half too: the second half waits for it there. Like every parser of a regular file, the
+ * second half counts lines only when it reports an error, from the file (it could not count
+ * those before it anyway). */
 
 #define SPLIT_MIN_SIZE (4u * 1024 * 1024)
 #define SPLIT_WINDOW (1024 * 1024)
@@ -1958,6 +1962,7 @@ struct split {
         const struct parser *first;
 };
 
+/* Line and column of input offset OFF, counted from the start of the file. */
 static void position_from_file(struct parser *p, uint64_t off, unsigned long *line, unsigned long *col) {
         _cleanup_free_ unsigned char *buf = malloc(READ_CHUNK);
         uint64_t pos = 0, line_start = 0;
@@ -1965,7 +1970,7 @@ static void position_from_file(struct parser *p, uint64_t off, unsigned long *li
 
         while (buf && pos < off) {
                 size_t want = off - pos < READ_CHUNK ? (size_t) (off - pos) : READ_CHUNK;
-                ssize_t k = pread(p->split->fd, buf, want, (off_t) pos);
+                ssize_t k = pread(p->lines_fd, buf, want, (off_t) pos);
                 if (k < 0 && errno == EINTR)
                         continue;
                 if (k <= 0)
@@ -2128,6 +2133,8 @@ static struct split *split_start(const char *path, int fd, uint64_t start, uint6
                 .in = sp->in,
                 .file = file,
                 .role.ip = -1,
+                .lines_fd = fd,
+                .lines_from_file = true,
                 .split = sp,
         };
         sp->p.h = new_handle(&sp->p);
@@ -2260,7 +2267,12 @@ int policy_input_add(struct policy_input *in, const char *path, char **ret_error
         struct stat st;
         struct split *sp = NULL;
         uint64_t start = 0;
-        if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size >= (off_t) SPLIT_MIN_SIZE && cpus() >= 2 &&
+        bool regular = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+        if (regular) {
+                p.lines_fd = fd;
+                p.lines_from_file = true;
+        }
+        if (regular && st.st_size >= (off_t) SPLIT_MIN_SIZE && cpus() >= 2 &&
             (start = split_point(fd, (uint64_t) st.st_size)) > 0)
                 sp = split_start(path, fd, start, (uint64_t) st.st_size);
         if (!sp)
