@@ -250,9 +250,10 @@ struct setup {
 };
 
 /* Bounds: the bytes of contents kept in memory, and contents known. Beyond, roles are spooled
- * with their content, as if each were the first of its content. */
+ * with their content, and judged each on its own. */
 #define MAX_SETUP_BYTES (4u * 1024 * 1024)
 #define MAX_SETUPS (128u * 1024)
+#define MAX_SAME_HASH 4
 #define NO_SETUP UINT32_MAX
 #define RECORD_CONTENT 1u               /* record flag: the content follows the name */
 #define SPOOL_BUFFER (256 * 1024)
@@ -853,7 +854,8 @@ static int setup_compare_spooled(struct policy_input *in, struct setup *s, const
 static int setup_intern(struct policy_input *in, uint32_t file, const struct bytes *c, uint32_t *ret_id,
                         bool *ret_new) {
         uint64_t h = hash_bytes(c->buf, c->len, file);
-        bool room = c->len <= MAX_SETUP_BYTES - in->store.len;
+        bool room = c->len <= MAX_SETUP_BYTES - in->store.len, unsure = false;
+        unsigned tries = 0;
         size_t k = 0;
         int r;
 
@@ -863,12 +865,20 @@ static int setup_intern(struct policy_input *in, uint32_t file, const struct byt
                         struct setup *s = &in->setups[in->index[k] - 1];
                         if (s->hash != h || s->file != file || s->len != c->len)
                                 continue;
+                        /* The same hash is a repeat, or else rare: give up soon (contents made
+                         * to collide must not cost a comparison each with each). */
+                        if (++tries > MAX_SAME_HASH) {
+                                unsure = true;
+                                break;
+                        }
                         if (s->stored)
                                 r = memcmp(in->store.buf + s->where, c->buf, c->len) == 0;
                         else if (room)
                                 r = setup_compare_spooled(in, s, c);
-                        else
-                                continue;       /* no room to keep it: as if new */
+                        else {
+                                unsure = true;  /* no room to keep it: cannot tell */
+                                continue;
+                        }
                         if (r < 0)
                                 return r;
                         if (r == 0)
@@ -878,7 +888,7 @@ static int setup_intern(struct policy_input *in, uint32_t file, const struct byt
                         *ret_new = false;
                         return 0;
                 }
-        if (in->n_setups >= MAX_SETUPS) {
+        if (unsure || in->n_setups >= MAX_SETUPS) {
                 *ret_id = NO_SETUP;
                 return 0;
         }
