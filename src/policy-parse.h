@@ -39,7 +39,8 @@ int policy_input_next(struct policy_input *in, struct subject **ret);
 struct subject_ref {
         const char *name;
         uint64_t content;       /* 0, or the subject's content (policies, labels, attached policies)
-                                 * within IN: subjects with the same value differ by name only */
+                                 * within IN: subjects with the same value differ by name only.
+                                 * Numbered from 1 up, without gaps (an index for callers). */
         unsigned later;         /* how many subjects after this one have the same content */
 };
 
