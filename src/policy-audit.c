@@ -88,14 +88,24 @@ struct audit_result *audit_result_free(struct audit_result *r) {
 _printf_(7, 8) static int add_finding(struct audit_result *r, enum finding_kind kind, const char *action,
                                       const struct statement *st, const char *policy_label, int statement_override,
                                       const char *fmt, ...) {
-        _cleanup_free_ char *msg = NULL;
+        _cleanup_free_ char *long_msg = NULL;
+        char buf[512], *msg = buf;
         va_list ap;
 
+        /* Most messages fit: no allocation for them. */
         va_start(ap, fmt);
-        int k = vasprintf(&msg, fmt, ap);
+        int k = vsnprintf(buf, sizeof(buf), fmt, ap);
         va_end(ap);
         if (k < 0)
                 return -ENOMEM;
+        if ((size_t) k >= sizeof(buf)) {
+                va_start(ap, fmt);
+                k = vasprintf(&long_msg, fmt, ap);
+                va_end(ap);
+                if (k < 0)
+                        return -ENOMEM;
+                msg = long_msg;
+        }
         if (r->n_findings == r->a_findings) {
                 size_t na = r->a_findings * 2 + 4;
                 struct finding *n = reallocarray(r->findings, na, sizeof(*n));
@@ -244,35 +254,39 @@ struct facts {
         int within_ref;         /* 1: every name it matches is granted by the reference; 0: not; -1: undecided */
         const char *example;    /* when not within: a name it grants beyond the reference */
         uint64_t *ubits;        /* which reference names (the universe) it matches */
+        const char *key;        /* the pattern, as first seen */
 };
 
-/* A case-insensitive string map of cached answers; keys and values live in the auditor's arena. */
+/* A case-insensitive string map of cached answers; keys and values live in the auditor's arena.
+ * Each slot keeps its key's hash: most probes are decided without comparing strings. */
 struct memo {
         const char **keys;
         void **values;
+        uint64_t *hashes;
         size_t n, size;
         bool exact;             /* keys compared byte for byte (else ignoring case) */
+        uint64_t pending;       /* the hash of the key memo_slot() did not find */
 };
 
-static uint64_t hash_lower(const char *s);
-
-/* 8 bytes at a time: subject keys run to kilobytes. */
-static uint64_t hash_exact(const char *s) {
+/* 8 bytes at a time: subject keys run to kilobytes. Without case: every byte ORed with 0x20,
+ * which folds ASCII letters as strcasecmp() does, so keys equal but for case hash the same (it
+ * folds some other bytes too: keys are compared anyway). */
+static uint64_t hash_key(const char *s, bool exact) {
+        const uint64_t fold = exact ? 0 : 0x2020202020202020ULL;
         size_t n = strlen(s);
         uint64_t h = 0x9e3779b97f4a7c15ULL ^ n, w;
         for (; n >= 8; s += 8, n -= 8) {
                 memcpy(&w, s, 8);
-                h = (h ^ w) * 0xff51afd7ed558ccdULL;
+                h = (h ^ (w | fold)) * 0xff51afd7ed558ccdULL;
                 h ^= h >> 29;
         }
         w = 0;
-        memcpy(&w, s, n);
+        if (n > 0) {
+                memcpy(&w, s, n);
+                w |= fold >> (8 * (8 - n));
+        }
         h = (h ^ w) * 0xc4ceb9fe1a85ec53ULL;
         return h ^ (h >> 32);
-}
-
-static uint64_t memo_hash(const struct memo *m, const char *key) {
-        return m->exact ? hash_exact(key) : hash_lower(key);
 }
 
 /* Returns the value slot for KEY; *found says whether it was there. NULL on OOM. */
@@ -281,32 +295,39 @@ static void **memo_slot(struct memo *m, const char *key, bool *found) {
                 size_t ns = m->size ? m->size * 2 : 256;
                 const char **nk = calloc(ns, sizeof(char *));
                 void **nv = calloc(ns, sizeof(void *));
-                if (!nk || !nv) {
+                uint64_t *nh = calloc(ns, sizeof(uint64_t));
+                if (!nk || !nv || !nh) {
                         free(nk);
                         free(nv);
+                        free(nh);
                         return NULL;
                 }
                 for (size_t i = 0; i < m->size; i++)
                         if (m->keys[i]) {
-                                size_t k = memo_hash(m, m->keys[i]) & (ns - 1);
+                                size_t k = m->hashes[i] & (ns - 1);
                                 while (nk[k])
                                         k = (k + 1) & (ns - 1);
                                 nk[k] = m->keys[i];
                                 nv[k] = m->values[i];
+                                nh[k] = m->hashes[i];
                         }
                 free(m->keys);
                 free(m->values);
+                free(m->hashes);
                 m->keys = nk;
                 m->values = nv;
+                m->hashes = nh;
                 m->size = ns;
         }
-        size_t k = memo_hash(m, key) & (m->size - 1);
+        uint64_t h = hash_key(key, m->exact);
+        size_t k = h & (m->size - 1);
         for (; m->keys[k]; k = (k + 1) & (m->size - 1))
-                if (m->exact ? streq(m->keys[k], key) : strcasecmp(m->keys[k], key) == 0) {
+                if (m->hashes[k] == h && (m->exact ? streq(m->keys[k], key) : strcasecmp(m->keys[k], key) == 0)) {
                         *found = true;
                         return &m->values[k];
                 }
         *found = false;
+        m->pending = h;
         return &m->values[k];
 }
 
@@ -316,6 +337,7 @@ static int memo_insert(struct memo *m, struct arena *arena, void **slot, const c
         if (!k)
                 return -ENOMEM;
         m->keys[slot - m->values] = k;
+        m->hashes[slot - m->values] = m->pending;
         *slot = value;
         m->n++;
         return 0;
@@ -324,8 +346,10 @@ static int memo_insert(struct memo *m, struct arena *arena, void **slot, const c
 static void memo_done(struct memo *m) {
         free(m->keys);
         free(m->values);
+        free(m->hashes);
         m->keys = NULL;
         m->values = NULL;
+        m->hashes = NULL;
         m->n = m->size = 0;
 }
 
@@ -353,6 +377,15 @@ struct stmt_sets {
         size_t n_allow, n_deny;
 };
 
+/* facts_get() by the pattern's address first: the statements of shared (managed) policies come
+ * back subject after subject with the same strings. Only a hint: the text is compared. */
+#define FACTS_HINTS 512
+
+struct facts_hint {
+        const char *pattern;
+        struct facts *facts;
+};
+
 struct auditor {
         const struct reference *ref;
         struct stmt_sets ref_sets;
@@ -366,22 +399,24 @@ struct auditor {
         size_t n_entries;
 
         struct memo facts;      /* pattern -> struct facts */
+        struct facts_hint facts_hints[FACTS_HINTS];
         struct memo answers;    /* denies + pattern -> struct answer */
         struct memo results;    /* subject content -> struct audit_result (name aside) */
         bool share_results;
+        uint64_t serial;        /* the last audit_result.shared given out */
+
+        /* auditor_next(): results by policy_input content number, kept while later subjects
+         * share the content (at most MAX_MEMO_RESULTS at a time). */
+        struct audit_result **by_content;
+        size_t n_by_content, n_live;
+        struct audit_result view;       /* what auditor_next() hands out */
+        struct audit_result *owned;     /* behind the view: freed at the next call */
 };
 
 /* Bounds the results memo: an account's distinct instance-role setups are few; this keeps
  * memory flat when every role is different. */
 #define MAX_MEMO_RESULTS 1024
 #define MAX_MEMO_KEY (64 * 1024)
-
-static uint64_t hash_lower(const char *s) {
-        uint64_t h = 1469598103934665603ULL;
-        for (; *s; s++)
-                h = (h ^ (unsigned char) tolower((unsigned char) *s)) * 1099511628211ULL;
-        return h;
-}
 
 static int universe_index(const struct auditor *a, const char *name) {
         for (size_t i = 0; i < a->n_universe; i++)
@@ -626,12 +661,18 @@ static const char *future_name(struct auditor *a, const char *w) {
 }
 
 static struct facts *facts_get(struct auditor *a, const char *pattern) {
+        struct facts_hint *hint = &a->facts_hints[((uintptr_t) pattern >> 3) % FACTS_HINTS];
         bool found;
+
+        if (hint->pattern == pattern && streq(hint->facts->key, pattern))
+                return hint->facts;
         void **slot = memo_slot(&a->facts, pattern, &found);
         if (!slot)
                 return NULL;
-        if (found)
+        if (found) {
+                *hint = (struct facts_hint) { pattern, *slot };
                 return *slot;
+        }
 
         struct facts *f = arena_alloc(&a->arena, sizeof(*f));
         if (!f)
@@ -653,6 +694,8 @@ static struct facts *facts_get(struct auditor *a, const char *pattern) {
         /* The searches above may not touch the memo: the slot is still valid. */
         if (memo_insert(&a->facts, &a->arena, slot, pattern, f) < 0)
                 return NULL;
+        f->key = a->facts.keys[slot - a->facts.values];
+        *hint = (struct facts_hint) { pattern, f };
         return f;
 }
 
@@ -754,6 +797,10 @@ struct auditor *auditor_free(struct auditor *a) {
                 if (a->results.keys && a->results.keys[i])
                         audit_result_free(a->results.values[i]);
         memo_done(&a->results);
+        for (size_t i = 0; i < a->n_by_content; i++)
+                audit_result_free(a->by_content[i]);
+        free(a->by_content);
+        audit_result_free(a->owned);
         arena_done(&a->arena);
         free(a);
         return NULL;
@@ -911,19 +958,17 @@ static int judge_excess(struct auditor *a, struct audit_result *res, const struc
         return 0;
 }
 
-/* The subject's grants over the universe: Allows minus Denies everywhere. */
-static int subject_bits(struct auditor *a, const struct stmt_sets *ss, uint64_t *granted) {
-        _cleanup_free_ uint64_t *acc = calloc(a->words + 1, sizeof(uint64_t));
-        _cleanup_free_ uint64_t *removed = calloc(a->words + 1, sizeof(uint64_t));
-        if (!acc || !removed)
-                return -ENOMEM;
-
+/* The subject's grants over the universe: GRANTED, Allows minus Denies everywhere; REMOVED, what
+ * the Denies take away; PER_ALLOW, what each Allow matches (a->words each). */
+static int subject_bits(struct auditor *a, const struct stmt_sets *ss, uint64_t *granted, uint64_t *removed,
+                        uint64_t *per_allow) {
         for (int pass = 0; pass < 2; pass++) {
                 const struct statement *const *sts = pass == 0 ? ss->allow : ss->deny;
                 size_t n = pass == 0 ? ss->n_allow : ss->n_deny;
                 uint64_t *dst = pass == 0 ? granted : removed;
                 for (size_t i = 0; i < n; i++) {
                         const struct statement *st = sts[i];
+                        uint64_t *acc = pass == 0 ? per_allow + i * a->words : granted + a->words;
                         memset(acc, 0, a->words * sizeof(uint64_t));
                         for (size_t k = 0; k < st->n_actions; k++) {
                                 struct facts *f = facts_get(a, st->actions[k]);
@@ -932,8 +977,11 @@ static int subject_bits(struct auditor *a, const struct stmt_sets *ss, uint64_t 
                                 for (size_t w = 0; w < a->words; w++)
                                         acc[w] |= f->ubits[w];
                         }
-                        for (size_t w = 0; w < a->words; w++)
-                                dst[w] |= st->not_action ? ~acc[w] : acc[w];
+                        for (size_t w = 0; w < a->words; w++) {
+                                if (st->not_action)
+                                        acc[w] = ~acc[w];
+                                dst[w] |= acc[w];
+                        }
                 }
         }
         for (size_t w = 0; w < a->words; w++)
@@ -972,7 +1020,7 @@ static int subject_covers(const char *pattern, const struct stmt_sets *ss) {
 static int judge_missing(struct auditor *a, struct audit_result *res, const uint64_t *granted, const struct stmt_sets *ss) {
         for (size_t i = 0; i < a->n_entries; i++) {
                 const struct ref_entry *e = &a->entries[i];
-                const char *why = action_consequence(e->pattern);
+                const char *why;
                 int r;
 
                 if (e->duplicate)
@@ -992,6 +1040,7 @@ static int judge_missing(struct auditor *a, struct audit_result *res, const uint
                 if (all)
                         continue;
 
+                why = action_consequence(e->pattern);
                 if (e->literal || !any_bits) {
                         if (!why)
                                 why = "calls that need it are denied";
@@ -1086,25 +1135,21 @@ static char *join_resources(const struct statement *st) {
         return s;
 }
 
-static int judge_notes(struct auditor *a, struct audit_result *res, const struct stmt_sets *ss) {
+static int judge_notes(struct auditor *a, struct audit_result *res, const struct stmt_sets *ss, const uint64_t *removed,
+                       const uint64_t *per_allow) {
         for (size_t i = 0; i < a->n_entries; i++) {
                 const struct ref_entry *e = &a->entries[i];
                 if (!e->scoped || e->duplicate)
                         continue;
                 for (size_t j = 0; j < ss->n_allow; j++) {
                         const struct statement *st = ss->allow[j];
+                        const uint64_t *matches = per_allow + j * a->words;
                         bool grants = false;
 
-                        /* Does this statement grant some name the entry stands for? */
-                        for (size_t u = 0; u < a->n_universe && !grants; u++) {
-                                if (!bit_test(e->bits, u))
-                                        continue;
-                                bool m = false;
-                                for (size_t k = 0; k < st->n_actions && !m; k++)
-                                        m = glob_match(st->actions[k], a->universe[u], true);
-                                grants = m != st->not_action &&
-                                         !statements_grant(ss->deny, ss->n_deny, a->universe[u]);
-                        }
+                        /* Does this statement grant some name the entry stands for (one the
+                         * subject's Denies do not take away)? */
+                        for (size_t w = 0; w < a->words && !grants; w++)
+                                grants = (e->bits[w] & matches[w] & ~removed[w]) != 0;
                         if (!grants)
                                 continue;
 
@@ -1270,13 +1315,14 @@ static int result_from(const struct audit_result *t, const char *name, struct au
         res->n_findings = res->a_findings = t->n_findings;
         memcpy(res->n_kind, t->n_kind, sizeof(res->n_kind));
         res->verdict = t->verdict;
+        res->shared = t->shared;
         *ret = res;
         return 0;
 }
 
 static int audit_subject(struct auditor *a, const struct subject *s, struct audit_result **ret) {
         _cleanup_(stmt_sets_done) struct stmt_sets ss = {};
-        _cleanup_free_ uint64_t *granted = NULL;
+        _cleanup_free_ uint64_t *bits = NULL;
         struct audit_result *res = NULL;
         int r;
 
@@ -1286,14 +1332,16 @@ static int audit_subject(struct auditor *a, const struct subject *s, struct audi
         r = stmt_sets_collect(&ss, s->policies, s->n_policies);
         if (r < 0)
                 goto fail;
-        granted = calloc(a->words + 1, sizeof(uint64_t));
-        if (!granted) {
+        /* Granted, scratch, removed, then one set per Allow. */
+        bits = calloc((ss.n_allow + 3) * a->words + 1, sizeof(uint64_t));
+        if (!bits) {
                 r = -ENOMEM;
                 goto fail;
         }
-        if ((r = judge_excess(a, res, &ss)) < 0 || (r = subject_bits(a, &ss, granted)) < 0 ||
+        uint64_t *granted = bits, *removed = bits + 2 * a->words, *per_allow = bits + 3 * a->words;
+        if ((r = judge_excess(a, res, &ss)) < 0 || (r = subject_bits(a, &ss, granted, removed, per_allow)) < 0 ||
             (r = judge_missing(a, res, granted, &ss)) < 0 || (r = judge_unknown(a, res, s)) < 0 ||
-            (r = judge_notes(a, res, &ss)) < 0)
+            (r = judge_notes(a, res, &ss, removed, per_allow)) < 0)
                 goto fail;
         group_findings(res);
         res->verdict = res->n_kind[FINDING_EXCESS] ? VERDICT_FAIL
@@ -1337,7 +1385,73 @@ int auditor_run(struct auditor *a, const struct subject *s, struct audit_result 
                 audit_result_free(t);
                 return r;
         }
+        t->shared = ++a->serial;
         return result_from(t, s->name, ret);
+}
+
+/* The memo slot of content number C (from 1), NULL on OOM. */
+static struct audit_result **content_slot(struct auditor *a, uint64_t c) {
+        if (c > a->n_by_content) {
+                if (c > SIZE_MAX / sizeof(struct audit_result *) / 2)
+                        return NULL;
+                size_t nn = a->n_by_content * 2 > c ? a->n_by_content * 2 : (size_t) c + 255;
+                struct audit_result **n = reallocarray(a->by_content, nn, sizeof(*n));
+                if (!n)
+                        return NULL;
+                memset(n + a->n_by_content, 0, (nn - a->n_by_content) * sizeof(*n));
+                a->by_content = n;
+                a->n_by_content = nn;
+        }
+        return &a->by_content[c - 1];
+}
+
+int auditor_next(struct auditor *a, struct policy_input *in, const struct audit_result **ret) {
+        struct subject_ref ref;
+        struct subject *s = NULL;
+        struct audit_result **slot = NULL, *t = NULL;
+        bool keep;
+        int r;
+
+        a->owned = audit_result_free(a->owned);
+        r = policy_input_next_ref(in, &ref);
+        if (r <= 0)
+                return r;
+        if (a->share_results && ref.content) {
+                slot = content_slot(a, ref.content);
+                if (!slot)
+                        return -ENOMEM;
+                if (*slot) {
+                        /* Judged before. The last subject of the content takes its result along. */
+                        t = *slot;
+                        if (ref.later == 0) {
+                                *slot = NULL;
+                                a->n_live--;
+                                a->owned = t;
+                        }
+                        goto view;
+                }
+        }
+
+        r = policy_input_current(in, &s);
+        if (r < 0)
+                return r;
+        keep = slot && ref.later > 0 && a->n_live < MAX_MEMO_RESULTS;
+        /* A content of its own is judged once anyway: no memo key to build. */
+        r = slot ? audit_subject(a, s, &t) : auditor_run(a, s, &t);
+        subject_free(s);
+        if (r < 0)
+                return r;
+        if (keep) {
+                t->shared = ++a->serial;
+                *slot = t;
+                a->n_live++;
+        } else
+                a->owned = t;
+view:
+        a->view = *t;
+        a->view.name = ref.name;
+        *ret = &a->view;
+        return 1;
 }
 
 void audit_results_free(struct audit_result **r, size_t n) {

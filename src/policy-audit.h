@@ -14,6 +14,7 @@
  * Libraries do not print: the command module formats the results. */
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "policy.h"
 
@@ -50,6 +51,8 @@ struct audit_result {
         struct finding *findings;
         size_t n_findings, a_findings;
         size_t n_kind[_FINDING_KIND_MAX];
+        uint64_t shared;        /* nonzero: results with the same value have these very findings and
+                                 * verdict (their rendering can be reused) */
 };
 
 struct audit_result *audit_result_free(struct audit_result *r);
@@ -82,6 +85,13 @@ void auditor_share_results(struct auditor *a, bool on);
 
 /* Judges one subject. 0 or negative errno. */
 int auditor_run(struct auditor *a, const struct subject *s, struct audit_result **ret);
+
+/* Judges the next subject of IN (1 with *ret set, 0 at the end, negative errno), like
+ * policy_input_next() and auditor_run(), but a content judged before (policy_input_next_ref())
+ * is neither built nor judged again. *ret belongs to the auditor: valid until the next call,
+ * not to be freed. The auditor must judge the subjects of one policy_input only. */
+struct policy_input;
+int auditor_next(struct auditor *a, struct policy_input *in, const struct audit_result **ret);
 
 /* What stops working without a reference action (ecs:Poll: the agent cannot receive tasks);
  * NULL when the table does not know it. */

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <ctype.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio_ext.h>
 #include <sys/stat.h>
@@ -233,12 +235,63 @@ struct input_file {
         struct strmap managed;          /* ARN -> struct policy (default version) */
 };
 
+/* The content of a subject (its policies and attached ARNs, in policy_pack() form), interned:
+ * an account repeats a few instance-role setups across thousands of roles. A content is
+ * spooled with the first role that has it; from the second on, it is kept in memory too (so
+ * that roles are compared with it there) and a role costs the spool its name and a number.
+ * Contents seen once, such as a role's own bucket policy, stay on the spool only. */
+struct setup {
+        uint64_t hash;
+        uint64_t where;                 /* in policy_input.store when STORED, else in the spool */
+        uint32_t len;
+        uint32_t file;                  /* attached policies resolve within their own input */
+        uint32_t uses, handed;          /* subjects with this content; handed out so far */
+        bool stored;
+};
+
+/* Bounds: the bytes of contents kept in memory, and contents known. Beyond, roles are spooled
+ * with their content, and judged each on its own. */
+#define MAX_SETUP_BYTES (4u * 1024 * 1024)
+#define MAX_SETUPS (128u * 1024)
+#define MAX_SAME_HASH 4
+#define NO_SETUP UINT32_MAX
+#define RECORD_CONTENT 1u               /* record flag: the content follows the name */
+#define SPOOL_BUFFER (256 * 1024)
+
+/* Documents given as strings, parsed before: the same inline policy, URL-encoded, comes back
+ * role after role. Keyed by the string as it is; only documents that parsed are kept. */
+#define DOC_CACHE_SLOTS 64
+#define DOC_CACHE_MAX (64 * 1024)
+
+struct doc_cache_entry {
+        struct bytes text;
+        struct policy *parsed;
+};
+
 struct policy_input {
+        /* The subjects, in input order, on an unlinked temporary file: a record per subject
+         * (file index, setup or NO_SETUP, flags, name; with RECORD_CONTENT, the content). */
         FILE *spool;
+        char *spool_buffer;             /* stdio's buffer for it */
+        uint64_t spool_len;
         bool reading;
         struct input_file **files;
         size_t n_files;
         struct strmap builtin;          /* "NAME@vN" -> parsed built-in policy */
+
+        struct setup *setups;
+        size_t n_setups, a_setups;
+        uint32_t *index;                /* open addressing: setup number + 1, 0 = free */
+        size_t index_size;
+        struct bytes store;             /* the bytes of the setups kept in memory */
+        struct bytes content, record;   /* scratch for the subject being spooled */
+
+        /* The subject handed out last by policy_input_next_ref(). */
+        bool have_current, cur_has_content;
+        uint32_t cur_file, cur_setup;
+        struct bytes cur_name, cur_content;
+
+        struct doc_cache_entry doc_cache[DOC_CACHE_SLOTS];
 };
 
 /* Keys that decide the shape of the input. */
@@ -329,7 +382,19 @@ struct parser {
         struct role_state role;
         struct mpolicy_state mp;
         struct policy *top;             /* the single document of the other shapes */
+
+        /* A regular file: lines are counted from it when an error needs them, not on the way. */
+        int lines_fd;                   /* valid when LINES_FROM_FILE */
+        bool lines_from_file;
+
+        /* A large file is read in two halves at once (see "two halves" below). */
+        struct split *split;            /* set in the second half's parser */
+        uint64_t last_role_end;         /* offset after the last role object read */
 };
+
+struct split;
+static int split_wait(struct parser *p);
+static void position_from_file(struct parser *p, uint64_t off, unsigned long *line, unsigned long *col);
 
 /* ---- positions and errors ---- */
 
@@ -359,6 +424,10 @@ static void advance_to(struct parser *p, uint64_t off) {
 }
 
 static void position_of(struct parser *p, uint64_t off, unsigned long *line, unsigned long *col) {
+        if (p->lines_from_file) {
+                position_from_file(p, off, line, col);
+                return;
+        }
         advance_to(p, off);
         *line = p->line;
         *col = (unsigned long) (off >= p->line_start ? off - p->line_start : 0) + 1;
@@ -409,6 +478,8 @@ _printf_(2, 3) static int fail_statement(struct parser *p, const char *fmt, ...)
         if (vasprintf(&msg, fmt, ap) < 0)
                 msg = NULL;
         va_end(ap);
+        if (p->lines_from_file)
+                position_of(p, p->st.start, &p->st.line, &p->st.column);
         if (asprintf(&p->error, "%s:%lu:%lu: statement %u: %s", p->path, p->st.line, p->st.column, p->stmt_count - 1,
                      msg ? msg : "out of memory") < 0)
                 p->error = NULL;
@@ -572,7 +643,8 @@ static int doc_begin(struct parser *p, struct policy *target) {
 static int stmt_begin(struct parser *p) {
         stmt_reset(&p->st);
         p->st.start = cur_offset(p) - 1;
-        position_of(p, p->st.start, &p->st.line, &p->st.column);
+        if (!p->lines_from_file)
+                position_of(p, p->st.start, &p->st.line, &p->st.column);
         p->stmt_count++;
         return push(p, C_STMT);
 }
@@ -628,8 +700,16 @@ static int parse_nested(struct parser *p, const unsigned char *s, size_t len, st
 /* A document given as a string: URL-encoded (as the IAM API returns it) or plain JSON text. */
 static int doc_string(struct parser *p, const unsigned char *s, size_t len, struct policy *target) {
         _cleanup_free_ char *decoded = NULL;
+        struct doc_cache_entry *e = NULL;
         size_t dlen = len;
         size_t i = 0;
+        int r;
+
+        if (p->in && !p->outer && len <= DOC_CACHE_MAX) {
+                e = &p->in->doc_cache[hash_bytes(s, len, 0) % DOC_CACHE_SLOTS];
+                if (e->parsed && e->text.len == len && memcmp(e->text.buf, s, len) == 0)
+                        return !target || policy_append(target, e->parsed) >= 0 ? 1 : oom(p);
+        }
 
         while (i < len && isspace(s[i]))
                 i++;
@@ -638,14 +718,32 @@ static int doc_string(struct parser *p, const unsigned char *s, size_t len, stru
                 if (!decoded)
                         return oom(p);
         } else {
-                int r = url_decode((const char *) s, len, &decoded, &dlen);
+                r = url_decode((const char *) s, len, &decoded, &dlen);
                 if (r == -ENOMEM)
                         return oom(p);
                 if (r < 0)
                         return fail_here(p, len, "policy document string is neither JSON nor URL-encoded JSON "
                                                  "(bad %%-escape)");
         }
-        return parse_nested(p, (const unsigned char *) decoded, dlen, target);
+        if (!e)
+                return parse_nested(p, (const unsigned char *) decoded, dlen, target);
+
+        struct policy *parsed = NULL;
+        if (policy_new(&parsed) < 0)
+                return oom(p);
+        r = parse_nested(p, (const unsigned char *) decoded, dlen, parsed);
+        if (r <= 0 || p->error) {
+                policy_free(parsed);
+                return r;
+        }
+        r = !target || policy_append(target, parsed) >= 0 ? 1 : oom(p);
+        e->parsed = policy_free(e->parsed);
+        e->text.len = 0;
+        if (r > 0 && bytes_append(&e->text, s, len) >= 0)
+                e->parsed = parsed;
+        else
+                policy_free(parsed);
+        return r;
 }
 
 /* ---- dump: roles and managed policies ---- */
@@ -681,11 +779,12 @@ static void mpolicy_reset(struct mpolicy_state *m) {
 }
 
 static int spool_open(struct policy_input *in) {
-        const char *dir = getenv("TMPDIR");
+        const char *dir;
         int fd;
 
         if (in->spool)
                 return 0;
+        dir = getenv("TMPDIR");
         if (!dir || !*dir)
                 dir = "/tmp";
         fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
@@ -704,53 +803,210 @@ static int spool_open(struct policy_input *in) {
                 close(fd);
                 return r;
         }
-        /* One thread uses it: skip stdio's per-call locking, millions of small writes. */
+        /* One thread uses it: skip stdio's per-call locking, a record per role. Large buffers:
+         * a few system calls instead of one per 4 KiB written or read. */
         __fsetlocking(in->spool, FSETLOCKING_BYCALLER);
+        in->spool_buffer = malloc(SPOOL_BUFFER);
+        if (in->spool_buffer)
+                (void) setvbuf(in->spool, in->spool_buffer, _IOFBF, SPOOL_BUFFER);
         return 0;
 }
 
-/* One subject record: file index, name, inline policies (label, policy), attached (ARN, name). */
-static int spool_subject(struct parser *p, const char *name, struct policy *const *inl, const char *const *labels,
-                         size_t n_inline, const struct strvec *arns, const struct strvec *names) {
-        FILE *f;
-        int r = spool_open(p->in);
+static int index_grow(struct policy_input *in) {
+        size_t ns = in->index_size ? in->index_size * 2 : 1024;
+        uint32_t *ni = calloc(ns, sizeof(uint32_t));
+        if (!ni)
+                return -ENOMEM;
+        for (size_t i = 0; i < in->n_setups; i++) {
+                size_t k = in->setups[i].hash & (ns - 1);
+                while (ni[k])
+                        k = (k + 1) & (ns - 1);
+                ni[k] = (uint32_t) i + 1;
+        }
+        free(in->index);
+        in->index = ni;
+        in->index_size = ns;
+        return 0;
+}
+
+/* Is C the content of setup S, which is on the spool only? Kept in memory from now on if so. */
+static int setup_compare_spooled(struct policy_input *in, struct setup *s, const struct bytes *c) {
+        struct bytes *tmp = &in->cur_content;   /* unused until the input is read back */
+
+        if (fflush(in->spool) != 0)
+                return -EIO;
+        tmp->len = 0;
+        if (bytes_reserve(tmp, c->len) < 0)
+                return -ENOMEM;
+        if (pread(fileno(in->spool), tmp->buf, c->len, (off_t) s->where) != (ssize_t) c->len)
+                return -EIO;
+        if (memcmp(tmp->buf, c->buf, c->len) != 0)
+                return 0;
+        s->where = in->store.len;
+        if (bytes_append(&in->store, c->buf, c->len) < 0)
+                return -ENOMEM;
+        s->stored = true;
+        return 1;
+}
+
+/* The number of the setup with content C in input FILE, added when new (*ret_new: then the
+ * content goes on the spool with this role); NO_SETUP when over the bounds. 0 or negative errno. */
+static int setup_intern(struct policy_input *in, uint32_t file, const struct bytes *c, uint32_t *ret_id,
+                        bool *ret_new) {
+        uint64_t h = hash_bytes(c->buf, c->len, file);
+        bool room = c->len <= MAX_SETUP_BYTES - in->store.len, unsure = false;
+        unsigned tries = 0;
+        size_t k = 0;
+        int r;
+
+        *ret_new = true;
+        if (in->index_size > 0)
+                for (k = h & (in->index_size - 1); in->index[k]; k = (k + 1) & (in->index_size - 1)) {
+                        struct setup *s = &in->setups[in->index[k] - 1];
+                        if (s->hash != h || s->file != file || s->len != c->len)
+                                continue;
+                        /* The same hash is a repeat, or else rare: give up soon (contents made
+                         * to collide must not cost a comparison each with each). */
+                        if (++tries > MAX_SAME_HASH) {
+                                unsure = true;
+                                break;
+                        }
+                        if (s->stored)
+                                r = memcmp(in->store.buf + s->where, c->buf, c->len) == 0;
+                        else if (room)
+                                r = setup_compare_spooled(in, s, c);
+                        else {
+                                unsure = true;  /* no room to keep it: cannot tell */
+                                continue;
+                        }
+                        if (r < 0)
+                                return r;
+                        if (r == 0)
+                                continue;
+                        s->uses++;
+                        *ret_id = in->index[k] - 1;
+                        *ret_new = false;
+                        return 0;
+                }
+        if (unsure || in->n_setups >= MAX_SETUPS) {
+                *ret_id = NO_SETUP;
+                return 0;
+        }
+        if ((in->n_setups + 1) * 2 > in->index_size) {
+                if (index_grow(in) < 0)
+                        return -ENOMEM;
+                for (k = h & (in->index_size - 1); in->index[k]; k = (k + 1) & (in->index_size - 1))
+                        ;
+        }
+        if (in->n_setups == in->a_setups) {
+                size_t na = in->a_setups ? in->a_setups * 2 : 256;
+                struct setup *ns = reallocarray(in->setups, na, sizeof(*ns));
+                if (!ns)
+                        return -ENOMEM;
+                in->setups = ns;
+                in->a_setups = na;
+        }
+        /* Where its bytes go on the spool is known when the record is written. */
+        in->setups[in->n_setups] = (struct setup) { .hash = h, .len = (uint32_t) c->len, .file = file, .uses = 1 };
+        in->index[k] = (uint32_t) ++in->n_setups;
+        *ret_id = (uint32_t) in->n_setups - 1;
+        return 0;
+}
+
+/* Appends a record to the spool: FILE, setup ID, NAME, and the content C when given (then it is
+ * where setup ID's bytes are). */
+static int spool_record(struct policy_input *in, uint32_t file, uint32_t id, const char *name, const uint8_t *c,
+                        size_t c_len) {
+        struct bytes *rec = &in->record;
+        int r;
+
+        rec->len = 0;
+        r = pack_u32(rec, file);
+        if (r >= 0)
+                r = pack_u32(rec, id);
+        if (r >= 0)
+                r = pack_u32(rec, c ? RECORD_CONTENT : 0);
+        if (r >= 0)
+                r = pack_str(rec, name);
+        if (r >= 0 && c) {
+                r = pack_u32(rec, (uint32_t) c_len);
+                if (r >= 0 && id != NO_SETUP && !in->setups[id].stored)
+                        in->setups[id].where = in->spool_len + rec->len;
+                if (r >= 0)
+                        r = bytes_append(rec, c, c_len);
+        }
         if (r < 0)
                 return r;
-        f = p->in->spool;
-        r |= spool_write_u32(f, p->file_index);
-        r |= spool_write_str(f, name);
-        r |= spool_write_u32(f, (uint32_t) n_inline);
-        for (size_t i = 0; i < n_inline; i++) {
-                /* No label: an inline policy of a role, named "inline policy NAME". */
-                r |= spool_write_str(f, labels ? strempty(labels[i]) : NULL);
-                r |= policy_write(f, inl[i]);
-        }
+        if (fwrite(rec->buf, 1, rec->len, in->spool) != rec->len)
+                return -EIO;
+        in->spool_len += rec->len;
+        return 0;
+}
+
+/* A subject's content: inline policies (label, policy: no label means "inline policy NAME"),
+ * attached policies (ARN, name). */
+static int pack_content(struct bytes *b, struct policy *const *inl, const char *const *labels, size_t n_inline,
+                        const struct strvec *arns, const struct strvec *names) {
         size_t na = arns ? arns->n : 0;
-        r |= spool_write_u32(f, (uint32_t) na);
-        for (size_t i = 0; i < na; i++) {
-                r |= spool_write_str(f, strvec_get(arns, i));
-                r |= spool_write_str(f, strvec_get(names, i));
+        int r;
+
+        b->len = 0;
+        r = pack_u32(b, (uint32_t) n_inline);
+        for (size_t i = 0; i < n_inline && r >= 0; i++) {
+                r = pack_str(b, labels ? strempty(labels[i]) : NULL);
+                if (r >= 0)
+                        r = policy_pack(b, inl[i]);
         }
-        return r ? -EIO : 0;
+        if (r >= 0)
+                r = pack_u32(b, (uint32_t) na);
+        for (size_t i = 0; i < na && r >= 0; i++) {
+                r = pack_str(b, strvec_get(arns, i));
+                if (r >= 0)
+                        r = pack_str(b, strvec_get(names, i));
+        }
+        if (r >= 0 && b->len >= UINT32_MAX)
+                r = -E2BIG;
+        return r;
+}
+
+/* Spools the subject NAME whose content is in in->content; *ret_new: first of its content. */
+static int spool_subject(struct parser *p, const char *name, bool *ret_new) {
+        struct policy_input *in = p->in;
+        uint32_t id;
+        int r;
+
+        r = spool_open(in);
+        if (r < 0)
+                return r;
+        r = setup_intern(in, p->file_index, &in->content, &id, ret_new);
+        if (r < 0)
+                return r;
+        return spool_record(in, p->file_index, id, name, *ret_new ? in->content.buf : NULL, in->content.len);
 }
 
 static int role_end(struct parser *p) {
         struct role_state *r = &p->role;
+        bool fresh;
         int k;
 
         if (!r->name)
                 return fail_here(p, 0, "a role in RoleDetailList without RoleName");
         if (r->ip > 0) {
                 /* Inline policies are labelled from their name when read back. */
-                k = spool_subject(p, r->name, r->inline_policies, NULL, r->n_inline, &r->attached_arn,
-                                  &r->attached_name);
+                k = pack_content(&p->in->content, r->inline_policies, NULL, r->n_inline, &r->attached_arn,
+                                 &r->attached_name);
+                if (k >= 0)
+                        k = spool_subject(p, r->name, &fresh);
+                if (k == -ENOMEM)
+                        return oom(p);
                 if (k < 0) {
                         if (!p->error && asprintf(&p->error, "%s: cannot write the spool file: %s", p->path,
                                                   strerror(-k)) < 0)
                                 p->error = NULL;
                         return 0;
                 }
-                for (size_t i = 0; i < r->attached_arn.n; i++)
+                /* A content seen before has put its ARNs already. */
+                for (size_t i = 0; fresh && i < r->attached_arn.n; i++)
                         if (!strmap_put(&p->file->referenced, strvec_get(&r->attached_arn, i)))
                                 return oom(p);
         }
@@ -1216,6 +1472,7 @@ static int cb_end_map(void *ctx) {
                 break;
         case C_ROLE:
                 r = role_end(p);
+                p->last_role_end = cur_offset(p);
                 break;
         case C_ROLE_POLICY: {
                 struct role_state *rs = &p->role;
@@ -1318,6 +1575,9 @@ static int cb_end_array(void *ctx) {
                 break;
         case C_ROLES:
                 p->in_dump_roles_done = true;
+                /* What follows the roles depends on the first half: wait for it. */
+                if (p->split && !split_wait(p))
+                        return 0;
                 break;
         default:
                 break;
@@ -1389,7 +1649,8 @@ static int feed(struct parser *p, const unsigned char *buf, size_t len, bool las
         p->chunk_len = len;
         s = last ? yajl_complete_parse(p->h) : yajl_parse(p->h, buf, len);
         if (s == yajl_status_ok) {
-                advance_to(p, p->chunk_base + len);
+                if (!p->lines_from_file)
+                        advance_to(p, p->chunk_base + len);
                 p->chunk_base += len;
                 return 0;
         }
@@ -1581,10 +1842,22 @@ struct policy_input *policy_input_free(struct policy_input *in) {
                 return NULL;
         if (in->spool)
                 fclose(in->spool);
+        free(in->spool_buffer);
         for (size_t i = 0; i < in->n_files; i++)
                 input_file_free(in->files[i]);
         free(in->files);
         strmap_done(&in->builtin, policy_free_void);
+        free(in->setups);
+        free(in->index);
+        bytes_done(&in->store);
+        bytes_done(&in->content);
+        bytes_done(&in->record);
+        bytes_done(&in->cur_name);
+        bytes_done(&in->cur_content);
+        for (size_t i = 0; i < DOC_CACHE_SLOTS; i++) {
+                bytes_done(&in->doc_cache[i].text);
+                policy_free(in->doc_cache[i].parsed);
+        }
         free(in);
         return NULL;
 }
@@ -1602,18 +1875,25 @@ static int spool_single(struct parser *p) {
                         return -ENOMEM;
                 label = l;
         }
-        return spool_subject(p, p->path, &p->top, &label, 1, NULL, NULL);
+        bool fresh;
+        int r = pack_content(&p->in->content, &p->top, &label, 1, NULL, NULL);
+        return r < 0 ? r : spool_subject(p, p->path, &fresh);
 }
 
-static int parse_fd(struct parser *p, int fd) {
+/* Reads FD from where it is up to input offset LIMIT (UINT64_MAX: to its end) into P; with
+ * COMPLETE, the input ends there. */
+static int parse_fd(struct parser *p, int fd, uint64_t limit, bool complete) {
         _cleanup_free_ unsigned char *buf = malloc(READ_CHUNK);
-        bool first = true;
+        bool first = p->chunk_base == 0;
         int r;
 
         if (!buf)
                 return -ENOMEM;
         for (;;) {
-                ssize_t k = read(fd, buf, READ_CHUNK);
+                size_t want = limit - p->chunk_base < READ_CHUNK ? (size_t) (limit - p->chunk_base) : READ_CHUNK;
+                if (want == 0)
+                        break;
+                ssize_t k = read(fd, buf, want);
                 if (k < 0) {
                         if (errno == EINTR)
                                 continue;
@@ -1649,6 +1929,8 @@ static int parse_fd(struct parser *p, int fd) {
                 if (r < 0)
                         return r;
         }
+        if (!complete)
+                return 0;
         r = feed(p, buf, 0, true);
         if (r < 0)
                 return r;
@@ -1657,6 +1939,304 @@ static int parse_fd(struct parser *p, int fd) {
                 return -EBADMSG;
         }
         return 0;
+}
+
+/* ---- two halves ----
+ *
+ * On a large authorization dump, yajl's tokenizer is most of the work, and it reads one byte
+ * after the other. A large regular file is therefore read in two halves at once, the second in
+ * a thread, from a role object near the middle of RoleDetailList on, as if the input began with
+ * {"RoleDetailList":[ there. Whether the first half really ends between two roles of
+ * RoleDetailList is known once it has been read: if so, the halves are joined (the subjects of
+ * the first half, then those of the second; an error of the first half before one of the
+ * second), else the second half is dropped and the first half's parser goes on alone. What
+ * follows the roles (which managed policies to keep, the shape of the input) depends on the
+ * first half too: the second half waits for it there. Like every parser of a regular file, the
+ * second half counts lines only when it reports an error, from the file (it could not count
+ * those before it anyway). */
+
+#define SPLIT_MIN_SIZE (4u * 1024 * 1024)
+#define SPLIT_WINDOW (1024 * 1024)
+
+struct split {
+        pthread_t thread;
+        int fd;
+        uint64_t start, end;
+        struct policy_input *in;        /* the second half's subjects, joined afterwards */
+        struct parser p;
+        int r;
+
+        pthread_mutex_t lock;
+        pthread_cond_t cond;
+        int first_done;                 /* 0 not yet; 1 it ended between two roles; -1 it did not */
+        const struct parser *first;
+};
+
+/* Line and column of input offset OFF, counted from the start of the file. */
+static void position_from_file(struct parser *p, uint64_t off, unsigned long *line, unsigned long *col) {
+        _cleanup_free_ unsigned char *buf = malloc(READ_CHUNK);
+        uint64_t pos = 0, line_start = 0;
+        unsigned long n = 1;
+
+        while (buf && pos < off) {
+                size_t want = off - pos < READ_CHUNK ? (size_t) (off - pos) : READ_CHUNK;
+                ssize_t k = pread(p->lines_fd, buf, want, (off_t) pos);
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k <= 0)
+                        break;
+                for (const unsigned char *c = buf, *e = buf + k, *nl; (nl = memchr(c, '\n', (size_t) (e - c)));
+                     c = nl + 1) {
+                        n++;
+                        line_start = pos + (uint64_t) (nl - buf) + 1;
+                }
+                pos += (uint64_t) k;
+        }
+        *line = n;
+        *col = (unsigned long) (off - line_start) + 1;
+}
+
+/* In the second half, at the end of RoleDetailList. 1 to go on, 0 to stop. */
+static int split_wait(struct parser *p) {
+        struct split *sp = p->split;
+        int done;
+
+        pthread_mutex_lock(&sp->lock);
+        while (sp->first_done == 0)
+                pthread_cond_wait(&sp->cond, &sp->lock);
+        done = sp->first_done;
+        pthread_mutex_unlock(&sp->lock);
+        if (done < 0) {
+                if (!p->error)
+                        p->error = strdup("dropped");
+                return 0;
+        }
+
+        /* What the first half saw at the top level, and which policies its roles attach. */
+        const struct parser *f = sp->first;
+        p->shape |= f->shape;
+        p->doc_statement_seen = p->doc_statement_seen || f->doc_statement_seen;
+        p->pversion_doc = p->pversion_doc || f->pversion_doc;
+        for (size_t i = 0; i < f->file->referenced.size; i++)
+                if (f->file->referenced.keys[i] && !strmap_put(&p->file->referenced, f->file->referenced.keys[i]))
+                        return oom(p);
+        return 1;
+}
+
+static void *split_run(void *userdata) {
+        static const char prefix[] = "{\"RoleDetailList\":[";
+        struct split *sp = userdata;
+        struct parser *p = &sp->p;
+        unsigned char *buf = malloc(READ_CHUNK);
+        uint64_t off = sp->start;
+        int r;
+
+        if (!buf) {
+                sp->r = -ENOMEM;
+                return NULL;
+        }
+        p->chunk_base = sp->start - (sizeof(prefix) - 1);
+        r = feed(p, (const unsigned char *) prefix, sizeof(prefix) - 1, false);
+        while (r == 0 && off < sp->end) {
+                /* Dropped already: stop early. */
+                if (__atomic_load_n(&sp->first_done, __ATOMIC_RELAXED) < 0) {
+                        r = -ECANCELED;
+                        break;
+                }
+                size_t want = sp->end - off < READ_CHUNK ? (size_t) (sp->end - off) : READ_CHUNK;
+                ssize_t k = pread(sp->fd, buf, want, (off_t) off);
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k < 0) {
+                        r = negative_errno();
+                        break;
+                }
+                if (k == 0)
+                        break;
+                r = feed(p, buf, (size_t) k, false);
+                off += (uint64_t) k;
+        }
+        if (r == 0)
+                r = feed(p, buf, 0, true);
+        free(buf);
+        sp->r = r;
+        return NULL;
+}
+
+/* Where a role object starts near the middle of the file: a '{' after "}," (blanks between) and
+ * before "Path", a role's first key in the API's order. 0 when there is none, or when the input
+ * is not a JSON object (a URL-encoded document is read whole). */
+static uint64_t split_point(int fd, uint64_t size) {
+        _cleanup_free_ unsigned char *buf = malloc(SPLIT_WINDOW);
+        /* A little before the middle: the second half also reads the managed policies. */
+        uint64_t from = size / 2 - size / 32;
+        ssize_t k, lead = 0;
+
+        if (!buf)
+                return 0;
+        do
+                k = pread(fd, buf, 4096, 0);
+        while (k < 0 && errno == EINTR);
+        while (lead < k && strchr(" \t\r\n", buf[lead]) && buf[lead])
+                lead++;
+        if (lead >= k || buf[lead] != '{')
+                return 0;
+        do
+                k = pread(fd, buf, SPLIT_WINDOW, (off_t) from);
+        while (k < 0 && errno == EINTR);
+        for (ssize_t i = 1; i < k; i++) {
+                ssize_t j = i - 1, e = i + 1;
+                if (buf[i] != '{')
+                        continue;
+                while (j >= 0 && strchr(" \t\r\n", buf[j]) && buf[j])
+                        j--;
+                if (j < 0 || buf[j--] != ',')
+                        continue;
+                while (j >= 0 && strchr(" \t\r\n", buf[j]) && buf[j])
+                        j--;
+                if (j < 0 || buf[j] != '}')
+                        continue;
+                while (e < k && strchr(" \t\r\n", buf[e]) && buf[e])
+                        e++;
+                if (k - e >= 6 && memcmp(buf + e, "\"Path\"", 6) == 0)
+                        return from + (uint64_t) i;
+        }
+        return 0;
+}
+
+static unsigned cpus(void) {
+        cpu_set_t set;
+        if (sched_getaffinity(0, sizeof(set), &set) < 0)
+                return 1;
+        return (unsigned) CPU_COUNT(&set);
+}
+
+static struct split *split_free(struct split *sp) {
+        if (!sp)
+                return NULL;
+        parser_done(&sp->p);
+        policy_input_free(sp->in);
+        pthread_mutex_destroy(&sp->lock);
+        pthread_cond_destroy(&sp->cond);
+        free(sp);
+        return NULL;
+}
+
+/* Starts reading [START, END) of FD in a thread. NULL when it cannot. */
+static struct split *split_start(const char *path, int fd, uint64_t start, uint64_t end) {
+        struct split *sp = calloc(1, sizeof(*sp));
+        struct input_file *file;
+
+        if (!sp)
+                return NULL;
+        pthread_mutex_init(&sp->lock, NULL);
+        pthread_cond_init(&sp->cond, NULL);
+        sp->fd = fd;
+        sp->start = start;
+        sp->end = end;
+        if (policy_input_new(&sp->in) < 0 || input_file_new(sp->in, path, &file) < 0)
+                return split_free(sp);
+        sp->p = (struct parser) {
+                .path = path,
+                .line = 1,
+                .root = V_ROOT,
+                .in = sp->in,
+                .file = file,
+                .role.ip = -1,
+                .lines_fd = fd,
+                .lines_from_file = true,
+                .split = sp,
+        };
+        sp->p.h = new_handle(&sp->p);
+        if (!sp->p.h || pthread_create(&sp->thread, NULL, split_run, sp) != 0)
+                return split_free(sp);
+        return sp;
+}
+
+/* Tells the second half whether the first one ended between two roles, waits for it. */
+static void split_finish(struct split *sp, const struct parser *first, bool fits) {
+        pthread_mutex_lock(&sp->lock);
+        sp->first = first;
+        __atomic_store_n(&sp->first_done, fits ? 1 : -1, __ATOMIC_RELAXED);
+        pthread_cond_broadcast(&sp->cond);
+        pthread_mutex_unlock(&sp->lock);
+        pthread_join(sp->thread, NULL);
+}
+
+/* Did the first half end right between two roles of RoleDetailList, at START? */
+static bool split_fits(const struct parser *p, int fd, uint64_t start) {
+        unsigned char buf[4096];
+        bool comma = false;
+
+        if (p->error || p->skip || p->depth != 2 || p->frames[1].ctx != C_TOP || p->frames[2].ctx != C_ROLES ||
+            p->last_role_end == 0 || p->last_role_end > start || start - p->last_role_end > sizeof(buf))
+                return false;
+        size_t n = (size_t) (start - p->last_role_end);
+        if (pread(fd, buf, n, (off_t) p->last_role_end) != (ssize_t) n)
+                return false;
+        for (size_t i = 0; i < n; i++) {
+                if (buf[i] == ',' && !comma)
+                        comma = true;
+                else if (!strchr(" \t\r\n", buf[i]) || !buf[i])
+                        return false;
+        }
+        return comma;
+}
+
+/* Appends the second half's subjects to those of the first (FIRST). 0 or negative errno. */
+static int split_join(struct policy_input *in, struct parser *first, struct split *sp) {
+        struct policy_input *in2 = sp->in;
+        struct input_file *f2 = in2->files[0];
+        struct subject_ref ref;
+        int r;
+
+        /* The managed policies of the second half, as if read after those of the first. */
+        for (size_t i = 0; i < f2->managed.size; i++) {
+                if (!f2->managed.keys[i])
+                        continue;
+                void **slot = strmap_put(&first->file->managed, f2->managed.keys[i]);
+                if (!slot)
+                        return -ENOMEM;
+                policy_free(*slot);
+                *slot = TAKE_PTR(f2->managed.values[i]);
+        }
+
+        /* Its contents, numbered after those of the first half, and kept in memory as far as
+         * there is room; its records after those of the first half. */
+        size_t base = in->n_setups;
+        if (in2->n_setups > 0) {
+                if (in->n_setups + in2->n_setups > in->a_setups) {
+                        struct setup *ns = reallocarray(in->setups, in->n_setups + in2->n_setups, sizeof(*ns));
+                        if (!ns)
+                                return -ENOMEM;
+                        in->setups = ns;
+                        in->a_setups = in->n_setups + in2->n_setups;
+                }
+                for (size_t i = 0; i < in2->n_setups; i++) {
+                        struct setup s2 = in2->setups[i];
+                        s2.file = first->file_index;
+                        if (s2.stored && s2.len <= MAX_SETUP_BYTES - in->store.len) {
+                                uint64_t at = in->store.len;
+                                if (bytes_append(&in->store, in2->store.buf + s2.where, s2.len) < 0)
+                                        return -ENOMEM;
+                                s2.where = at;
+                        } else
+                                s2.stored = false;      /* its first record says where it is */
+                        in->setups[in->n_setups++] = s2;
+                }
+                /* No need to look them up: the input they belong to has been read. */
+        }
+        r = spool_open(in);
+        if (r < 0)
+                return r;
+        while ((r = policy_input_next_ref(in2, &ref)) > 0) {
+                uint32_t id = in2->cur_setup == NO_SETUP ? NO_SETUP : (uint32_t) (base + in2->cur_setup);
+                r = spool_record(in, first->file_index, id, ref.name,
+                                 in2->cur_has_content ? in2->cur_content.buf : NULL, in2->cur_content.len);
+                if (r < 0)
+                        return r;
+        }
+        return r;
 }
 
 int policy_input_add(struct policy_input *in, const char *path, char **ret_error) {
@@ -1694,7 +2274,34 @@ int policy_input_add(struct policy_input *in, const char *path, char **ret_error
         if (!p.h)
                 return -ENOMEM;
 
-        r = parse_fd(&p, fd);
+        struct stat st;
+        struct split *sp = NULL;
+        uint64_t start = 0;
+        bool regular = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+        if (regular) {
+                p.lines_fd = fd;
+                p.lines_from_file = true;
+        }
+        if (regular && st.st_size >= (off_t) SPLIT_MIN_SIZE && cpus() >= 2 &&
+            (start = split_point(fd, (uint64_t) st.st_size)) > 0)
+                sp = split_start(path, fd, start, (uint64_t) st.st_size);
+        if (!sp)
+                r = parse_fd(&p, fd, UINT64_MAX, true);
+        else {
+                r = parse_fd(&p, fd, start, false);
+                bool fits = r == 0 && split_fits(&p, fd, start);
+                split_finish(sp, &p, fits);
+                if (fits && (sp->r < 0 || sp->p.error)) {
+                        /* The first half is good: the second half's error is the input's. */
+                        r = sp->r < 0 ? sp->r : -EBADMSG;
+                        p.error = TAKE_PTR(sp->p.error);
+                } else if (fits) {
+                        p.shape = sp->p.shape;
+                        r = split_join(in, &p, sp);
+                } else if (r == 0 && !p.error)
+                        r = parse_fd(&p, fd, UINT64_MAX, true);
+                sp = split_free(sp);
+        }
         if (r == 0 && p.shape != SHAPE_DUMP) {
                 r = spool_single(&p);
                 if (r < 0 && r != -ENOMEM && asprintf(&p.error, "%s: cannot write the spool file: %s", path,
@@ -1737,13 +2344,23 @@ static int builtin_policy(struct policy_input *in, const struct builtin_policy *
         return 0;
 }
 
-int policy_input_next(struct policy_input *in, struct subject **ret) {
-        struct subject *s = NULL;
-        struct arena tmp = {};
-        uint32_t file_index, n;
-        const char *name;
+static int spool_read(struct policy_input *in, struct bytes *b, size_t n) {
+        b->len = 0;
+        if (n == SIZE_MAX || bytes_reserve(b, n + 1) < 0)
+                return -ENOMEM;
+        if (n > 0 && fread(b->buf, 1, n, in->spool) != n)
+                return -EBADMSG;
+        b->buf[n] = '\0';
+        b->len = n;
+        return 0;
+}
+
+int policy_input_next_ref(struct policy_input *in, struct subject_ref *ret) {
+        uint32_t hdr[4], len;
+        size_t k;
         int r;
 
+        in->have_current = false;
         if (!in->spool)
                 return 0;
         if (!in->reading) {
@@ -1751,23 +2368,76 @@ int policy_input_next(struct policy_input *in, struct subject **ret) {
                         return -EIO;
                 in->reading = true;
         }
-        if (fread(&file_index, sizeof(file_index), 1, in->spool) != 1)
+        k = fread(hdr, sizeof(uint32_t), 4, in->spool);
+        if (k == 0 && feof(in->spool))
                 return 0;       /* end of spool */
-        if (file_index >= in->n_files)
+        if (k != 4 || hdr[0] >= in->n_files || (hdr[1] != NO_SETUP && hdr[1] >= in->n_setups) ||
+            (hdr[1] == NO_SETUP && !(hdr[2] & RECORD_CONTENT)) || hdr[3] == UINT32_MAX)
                 return -EBADMSG;
-        struct input_file *file = in->files[file_index];
+        in->cur_file = hdr[0];
+        in->cur_setup = hdr[1];
+        in->cur_has_content = hdr[2] & RECORD_CONTENT;
+        if ((r = spool_read(in, &in->cur_name, hdr[3])) < 0)
+                return r;
+        if (memchr(in->cur_name.buf, '\0', in->cur_name.len))
+                return -EBADMSG;
+        *ret = (struct subject_ref) { .name = (const char *) in->cur_name.buf };
+        if (in->cur_has_content) {
+                if (fread(&len, sizeof(len), 1, in->spool) != 1)
+                        return -EBADMSG;
+                if ((r = spool_read(in, &in->cur_content, len)) < 0)
+                        return r;
+        }
+        if (in->cur_setup != NO_SETUP) {
+                struct setup *s = &in->setups[in->cur_setup];
+                if (s->file != in->cur_file || s->handed >= s->uses)
+                        return -EBADMSG;
+                s->handed++;
+                ret->content = (uint64_t) in->cur_setup + 1;
+                ret->later = s->uses - s->handed;
+        }
+        in->have_current = true;
+        return 1;
+}
 
-        if ((r = spool_read_str(in->spool, &tmp, &name)) < 0 || !name)
-                goto fail;
-        r = subject_new(name, &s);
+int policy_input_current(struct policy_input *in, struct subject **ret) {
+        struct subject *s = NULL;
+        struct arena tmp = {};
+        const uint8_t *pos, *end;
+        uint32_t n;
+        int r;
+
+        if (!in->have_current)
+                return -ESRCH;
+        struct input_file *file = in->files[in->cur_file];
+        const struct setup *st = in->cur_has_content ? NULL : &in->setups[in->cur_setup];
+        if (st && st->stored) {
+                pos = in->store.buf + st->where;
+                end = pos + st->len;
+        } else {
+                if (st) {
+                        /* Spooled with an earlier subject. */
+                        in->cur_content.len = 0;
+                        if (bytes_reserve(&in->cur_content, st->len) < 0)
+                                return -ENOMEM;
+                        if (pread(fileno(in->spool), in->cur_content.buf, st->len, (off_t) st->where) !=
+                            (ssize_t) st->len)
+                                return -EIO;
+                        in->cur_content.len = st->len;
+                }
+                pos = in->cur_content.buf;
+                end = pos + in->cur_content.len;
+        }
+
+        r = subject_new((const char *) in->cur_name.buf, &s);
         if (r < 0)
                 goto fail;
-        if ((r = spool_read_u32(in->spool, &n)) < 0)
+        if ((r = unpack_u32(&pos, end, &n)) < 0)
                 goto fail;
         for (uint32_t i = 0; i < n; i++) {
                 const char *label;
                 struct policy *pol;
-                if ((r = spool_read_str(in->spool, &tmp, &label)) < 0 || (r = policy_read(in->spool, &pol)) < 0)
+                if ((r = unpack_str(&pos, end, &tmp, &label)) < 0 || (r = policy_unpack(&pos, end, &pol)) < 0)
                         goto fail;
                 if (!label) {
                         const char *pn = strempty(pol->name);
@@ -1788,7 +2458,7 @@ int policy_input_next(struct policy_input *in, struct subject **ret) {
                         goto fail;
                 }
         }
-        if ((r = spool_read_u32(in->spool, &n)) < 0)
+        if ((r = unpack_u32(&pos, end, &n)) < 0)
                 goto fail;
         for (uint32_t i = 0; i < n; i++) {
                 const char *arn, *pname;
@@ -1796,7 +2466,7 @@ int policy_input_next(struct policy_input *in, struct subject **ret) {
                 struct policy *pol;
                 const struct builtin_policy *b;
 
-                if ((r = spool_read_str(in->spool, &tmp, &arn)) < 0 || (r = spool_read_str(in->spool, &tmp, &pname)) < 0 ||
+                if ((r = unpack_str(&pos, end, &tmp, &arn)) < 0 || (r = unpack_str(&pos, end, &tmp, &pname)) < 0 ||
                     !arn) {
                         r = r < 0 ? r : -EBADMSG;
                         goto fail;
@@ -1827,13 +2497,26 @@ int policy_input_next(struct policy_input *in, struct subject **ret) {
                 if (r < 0)
                         goto fail;
         }
+        if (pos != end) {
+                r = -EBADMSG;
+                goto fail;
+        }
         arena_done(&tmp);
         *ret = s;
-        return 1;
+        return 0;
 fail:
         arena_done(&tmp);
         subject_free(s);
         return r;
+}
+
+int policy_input_next(struct policy_input *in, struct subject **ret) {
+        struct subject_ref ref;
+        int r = policy_input_next_ref(in, &ref);
+        if (r <= 0)
+                return r;
+        r = policy_input_current(in, ret);
+        return r < 0 ? r : 1;
 }
 
 int policy_parse_buffer(const char *name, const char *text, size_t len, struct policy **ret, char **ret_error) {

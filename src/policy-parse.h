@@ -11,8 +11,9 @@
  *                                         {"RoleDetailList":[…],"Policies":[…],…}
  * A document may also be a URL-encoded string, as the IAM API returns it; it is decoded and
  * parsed in a nested pass. In a dump, every role with an instance profile is a subject; the
- * managed policies come after the roles, so subjects are spooled (compactly, to a temporary
- * file) and their attached policies resolved once the whole input has been read. */
+ * managed policies come after the roles, so subjects are kept aside (each distinct content once
+ * in memory, names on a temporary file) and their attached policies resolved once the whole
+ * input has been read. */
 
 #include "policy.h"
 
@@ -30,6 +31,21 @@ int policy_input_add(struct policy_input *in, const char *path, char **ret_error
  * their dump, else from the built-in copies, else listed in subject->unresolved.
  * 1 with *ret set, 0 at the end, negative errno. */
 int policy_input_next(struct policy_input *in, struct subject **ret);
+
+/* The same in two steps, for callers that judge a content once: policy_input_next_ref() steps
+ * to the next subject and says what it is (1, 0 at the end, negative errno); only when asked,
+ * policy_input_current() builds it (0 with *ret set, negative errno). NAME is valid until the
+ * next step. */
+struct subject_ref {
+        const char *name;
+        uint64_t content;       /* 0, or the subject's content (policies, labels, attached policies)
+                                 * within IN: subjects with the same value differ by name only.
+                                 * Numbered from 1 up, without gaps (an index for callers). */
+        unsigned later;         /* how many subjects after this one have the same content */
+};
+
+int policy_input_next_ref(struct policy_input *in, struct subject_ref *ret);
+int policy_input_current(struct policy_input *in, struct subject **ret);
 
 /* Parses one policy (document, get-role-policy or get-policy-version output) held in memory.
  * NAME is used in messages. 0, -EBADMSG with *ret_error, or negative errno. */

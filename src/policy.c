@@ -79,75 +79,160 @@ int policy_add_statement(struct policy *p, const struct statement *s) {
         return 0;
 }
 
-int spool_write_u32(FILE *f, uint32_t v) {
-        return fwrite(&v, sizeof(v), 1, f) == 1 ? 0 : -EIO;
+static const char **arena_strv(struct arena *a, const char *const *v, size_t n) {
+        const char **c = arena_alloc(a, (n + 1) * sizeof(char *));
+        if (!c)
+                return NULL;
+        for (size_t i = 0; i < n; i++)
+                if (!(c[i] = arena_strdup(a, v[i])))
+                        return NULL;
+        return c;
 }
 
-int spool_write_str(FILE *f, const char *s) {
-        if (!s)
-                return spool_write_u32(f, UINT32_MAX);
-        size_t n = strlen(s);
-        if (n >= UINT32_MAX)
-                return -E2BIG;
-        if (spool_write_u32(f, (uint32_t) n) < 0 || fwrite(s, 1, n, f) != n)
-                return -EIO;
+int policy_append(struct policy *dst, const struct policy *src) {
+        for (size_t i = 0; i < src->n_statements; i++) {
+                struct statement c = src->statements[i];
+                if ((c.sid && !(c.sid = arena_strdup(&dst->arena, c.sid))) ||
+                    (c.condition && !(c.condition = arena_strdup(&dst->arena, c.condition))) ||
+                    !(c.actions = arena_strv(&dst->arena, c.actions, c.n_actions)) ||
+                    !(c.resources = arena_strv(&dst->arena, c.resources, c.n_resources)) ||
+                    policy_add_statement(dst, &c) < 0)
+                        return -ENOMEM;
+        }
         return 0;
 }
 
-int spool_read_u32(FILE *f, uint32_t *ret) {
-        return fread(ret, sizeof(*ret), 1, f) == 1 ? 0 : -EBADMSG;
+int bytes_grow(struct bytes *b, size_t n) {
+        if (n <= b->alloc - b->len)
+                return 0;
+        size_t na = b->alloc ? b->alloc : 256;
+        while (na - b->len < n) {
+                if (na > SIZE_MAX / 2)
+                        return -ENOMEM;
+                na *= 2;
+        }
+        uint8_t *nb = realloc(b->buf, na);
+        if (!nb)
+                return -ENOMEM;
+        b->buf = nb;
+        b->alloc = na;
+        return 0;
 }
 
-int spool_read_str(FILE *f, struct arena *a, const char **ret) {
+int bytes_append(struct bytes *b, const void *data, size_t n) {
+        if (bytes_reserve(b, n) < 0)
+                return -ENOMEM;
+        if (n > 0)
+                memcpy(b->buf + b->len, data, n);
+        b->len += n;
+        return 0;
+}
+
+void bytes_done(struct bytes *b) {
+        free(b->buf);
+        *b = (struct bytes) {};
+}
+
+uint64_t hash_bytes(const void *data, size_t n, uint64_t seed) {
+        const uint8_t *s = data;
+        uint64_t h = 0x9e3779b97f4a7c15ULL ^ seed ^ (uint64_t) n << 32, w;
+        /* 8 bytes at a time: keys run to hundreds of bytes. */
+        for (; n >= 8; s += 8, n -= 8) {
+                memcpy(&w, s, 8);
+                h = (h ^ w) * 0xff51afd7ed558ccdULL;
+                h ^= h >> 29;
+        }
+        w = 0;
+        if (n > 0)
+                memcpy(&w, s, n);
+        h = (h ^ w) * 0xc4ceb9fe1a85ec53ULL;
+        return h ^ (h >> 32);
+}
+
+int pack_u32(struct bytes *b, uint32_t v) {
+        if (bytes_reserve(b, sizeof(v)) < 0)
+                return -ENOMEM;
+        memcpy(b->buf + b->len, &v, sizeof(v));
+        b->len += sizeof(v);
+        return 0;
+}
+
+int pack_str(struct bytes *b, const char *s) {
+        if (!s)
+                return pack_u32(b, UINT32_MAX);
+        size_t n = strlen(s);
+        if (n >= UINT32_MAX)
+                return -E2BIG;
+        if (bytes_reserve(b, sizeof(uint32_t) + n) < 0)
+                return -ENOMEM;
+        uint32_t v = (uint32_t) n;
+        memcpy(b->buf + b->len, &v, sizeof(v));
+        memcpy(b->buf + b->len + sizeof(v), s, n);
+        b->len += sizeof(v) + n;
+        return 0;
+}
+
+int unpack_u32(const uint8_t **pos, const uint8_t *end, uint32_t *ret) {
+        if ((size_t) (end - *pos) < sizeof(*ret))
+                return -EBADMSG;
+        memcpy(ret, *pos, sizeof(*ret));
+        *pos += sizeof(*ret);
+        return 0;
+}
+
+int unpack_str(const uint8_t **pos, const uint8_t *end, struct arena *a, const char **ret) {
         uint32_t n;
-        if (spool_read_u32(f, &n) < 0)
+        if (unpack_u32(pos, end, &n) < 0)
                 return -EBADMSG;
         if (n == UINT32_MAX) {
                 *ret = NULL;
                 return 0;
         }
-        char *s = arena_alloc(a, (size_t) n + 1);
+        if ((size_t) (end - *pos) < n)
+                return -EBADMSG;
+        char *s = arena_strndup(a, (const char *) *pos, n);
         if (!s)
                 return -ENOMEM;
-        if (n > 0 && fread(s, 1, n, f) != n)
-                return -EBADMSG;
-        s[n] = '\0';
+        *pos += n;
         *ret = s;
         return 0;
 }
 
-int policy_write(FILE *f, const struct policy *p) {
+int policy_pack(struct bytes *b, const struct policy *p) {
         int r = 0;
 
-        r |= spool_write_str(f, p->name);
-        r |= spool_write_str(f, p->version);
-        r |= spool_write_u32(f, (uint32_t) p->n_statements);
+        r |= pack_str(b, p->name);
+        r |= pack_str(b, p->version);
+        r |= pack_u32(b, (uint32_t) p->n_statements);
         for (size_t i = 0; i < p->n_statements; i++) {
                 const struct statement *s = &p->statements[i];
                 uint32_t flags = s->allow | s->not_action << 1 | s->not_resource << 2 | s->resource_star << 3;
-                r |= spool_write_u32(f, s->index);
-                r |= spool_write_u32(f, flags);
-                r |= spool_write_str(f, s->sid);
-                r |= spool_write_str(f, s->condition);
-                r |= spool_write_u32(f, (uint32_t) s->n_actions);
+                r |= pack_u32(b, s->index);
+                r |= pack_u32(b, flags);
+                r |= pack_str(b, s->sid);
+                r |= pack_str(b, s->condition);
+                r |= pack_u32(b, (uint32_t) s->n_actions);
                 for (size_t k = 0; k < s->n_actions; k++)
-                        r |= spool_write_str(f, s->actions[k]);
-                r |= spool_write_u32(f, (uint32_t) s->n_resources);
+                        r |= pack_str(b, s->actions[k]);
+                r |= pack_u32(b, (uint32_t) s->n_resources);
                 for (size_t k = 0; k < s->n_resources; k++)
-                        r |= spool_write_str(f, s->resources[k]);
+                        r |= pack_str(b, s->resources[k]);
         }
-        return r ? -EIO : 0;
+        /* The errors are -ENOMEM and -E2BIG: OR-ing them keeps a negative value. */
+        return r < 0 ? (r == -E2BIG ? r : -ENOMEM) : 0;
 }
 
-static int read_strings(FILE *f, struct arena *a, const char ***ret, size_t *ret_n) {
+static int unpack_strings(const uint8_t **pos, const uint8_t *end, struct arena *a, const char ***ret,
+                          size_t *ret_n) {
         uint32_t n;
-        if (spool_read_u32(f, &n) < 0 || n > (1u << 24))
+        /* Every string takes at least 4 bytes: a count beyond that is damage, not a size. */
+        if (unpack_u32(pos, end, &n) < 0 || n > (size_t) (end - *pos) / 4)
                 return -EBADMSG;
         const char **v = arena_alloc(a, (n ? n : 1) * sizeof(char *));
         if (!v)
                 return -ENOMEM;
         for (uint32_t k = 0; k < n; k++) {
-                int r = spool_read_str(f, a, &v[k]);
+                int r = unpack_str(pos, end, a, &v[k]);
                 if (r < 0)
                         return r;
                 if (!v[k])
@@ -158,7 +243,7 @@ static int read_strings(FILE *f, struct arena *a, const char ***ret, size_t *ret
         return 0;
 }
 
-int policy_read(FILE *f, struct policy **ret) {
+int policy_unpack(const uint8_t **pos, const uint8_t *end, struct policy **ret) {
         struct policy *p = NULL;
         uint32_t n;
         int r;
@@ -166,26 +251,38 @@ int policy_read(FILE *f, struct policy **ret) {
         r = policy_new(&p);
         if (r < 0)
                 return r;
-        if ((r = spool_read_str(f, &p->arena, &p->name)) < 0 || (r = spool_read_str(f, &p->arena, &p->version)) < 0)
+        if ((r = unpack_str(pos, end, &p->arena, &p->name)) < 0 ||
+            (r = unpack_str(pos, end, &p->arena, &p->version)) < 0)
                 goto fail;
-        if ((r = spool_read_u32(f, &n)) < 0)
+        if ((r = unpack_u32(pos, end, &n)) < 0)
                 goto fail;
+        if (n > (size_t) (end - *pos) / 8) {
+                r = -EBADMSG;
+                goto fail;
+        }
+        if (n > 0) {
+                p->statements = calloc(n, sizeof(struct statement));
+                if (!p->statements) {
+                        r = -ENOMEM;
+                        goto fail;
+                }
+                p->a_statements = n;
+        }
         for (uint32_t i = 0; i < n; i++) {
                 struct statement s = {};
                 uint32_t idx, flags;
-                if ((r = spool_read_u32(f, &idx)) < 0 || (r = spool_read_u32(f, &flags)) < 0 ||
-                    (r = spool_read_str(f, &p->arena, &s.sid)) < 0 ||
-                    (r = spool_read_str(f, &p->arena, &s.condition)) < 0 ||
-                    (r = read_strings(f, &p->arena, &s.actions, &s.n_actions)) < 0 ||
-                    (r = read_strings(f, &p->arena, &s.resources, &s.n_resources)) < 0)
+                if ((r = unpack_u32(pos, end, &idx)) < 0 || (r = unpack_u32(pos, end, &flags)) < 0 ||
+                    (r = unpack_str(pos, end, &p->arena, &s.sid)) < 0 ||
+                    (r = unpack_str(pos, end, &p->arena, &s.condition)) < 0 ||
+                    (r = unpack_strings(pos, end, &p->arena, &s.actions, &s.n_actions)) < 0 ||
+                    (r = unpack_strings(pos, end, &p->arena, &s.resources, &s.n_resources)) < 0)
                         goto fail;
                 s.index = idx;
                 s.allow = flags & 1;
                 s.not_action = flags & 2;
                 s.not_resource = flags & 4;
                 s.resource_star = flags & 8;
-                if ((r = policy_add_statement(p, &s)) < 0)
-                        goto fail;
+                p->statements[p->n_statements++] = s;
         }
         *ret = p;
         return 0;

@@ -9,7 +9,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
 
 struct arena_chunk;
 struct arena {
@@ -51,20 +50,44 @@ struct policy *policy_free(struct policy *p);
 /* Appends a statement whose strings already live in P's arena. 0 or -ENOMEM. */
 int policy_add_statement(struct policy *p, const struct statement *s);
 
+/* Appends copies of SRC's statements to DST. 0 or -ENOMEM. */
+int policy_append(struct policy *dst, const struct policy *src);
+
 /* True when the statement removes its actions from every grant: a Deny without a
  * condition on Resource "*". */
 static inline bool statement_denies_everywhere(const struct statement *s) {
         return !s->allow && !s->condition && s->resource_star && !s->not_resource;
 }
 
-/* A compact binary form, for spooling subjects to a temporary file. 0 or negative errno
- * (-EBADMSG when the stream is damaged). */
-int policy_write(FILE *f, const struct policy *p);
-int policy_read(FILE *f, struct policy **ret);
-int spool_write_str(FILE *f, const char *s);
-int spool_write_u32(FILE *f, uint32_t v);
-int spool_read_str(FILE *f, struct arena *a, const char **ret);
-int spool_read_u32(FILE *f, uint32_t *ret);
+/* A growable byte buffer. */
+struct bytes {
+        uint8_t *buf;
+        size_t len, alloc;
+};
+
+int bytes_grow(struct bytes *b, size_t n);
+
+/* Room for N more bytes: 0 or -ENOMEM. */
+static inline int bytes_reserve(struct bytes *b, size_t n) {
+        return n <= b->alloc - b->len ? 0 : bytes_grow(b, n);
+}
+
+int bytes_append(struct bytes *b, const void *data, size_t n);     /* 0 or -ENOMEM */
+void bytes_done(struct bytes *b);
+
+/* A hash of N bytes for hash tables (not against adversaries: tables compare whole keys). */
+uint64_t hash_bytes(const void *data, size_t n, uint64_t seed);
+
+/* A compact binary form of policies, to keep what an input says about its subjects while the
+ * rest of the input is read: appended to B (0 or -ENOMEM; -E2BIG for a string of 4 GiB), read
+ * from [*pos, end) advancing *pos (0, -ENOMEM, or -EBADMSG when the bytes are damaged). Strings
+ * read back are NUL-terminated copies in arena A. */
+int pack_u32(struct bytes *b, uint32_t v);
+int pack_str(struct bytes *b, const char *s);             /* NULL is kept apart from "" */
+int policy_pack(struct bytes *b, const struct policy *p);
+int unpack_u32(const uint8_t **pos, const uint8_t *end, uint32_t *ret);
+int unpack_str(const uint8_t **pos, const uint8_t *end, struct arena *a, const char **ret);
+int policy_unpack(const uint8_t **pos, const uint8_t *end, struct policy **ret);
 
 /* The policy of what the IAM API calls a role, as audit-policy sees it: a name and the
  * policies that grant it permissions. */
