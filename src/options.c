@@ -165,13 +165,14 @@ int options_parse(int argc, char **argv, struct options *o, int *ret_first_arg) 
                                 return usage_error("--root needs an absolute path, not '%s'", optarg);
                         o->root = optarg;
                         break;
-                case OPT_FLAVOUR:
+                case OPT_FLAVOUR: {
                         enum flavour f;
                         if (flavour_from_string(optarg, &f) < 0)
                                 return usage_error("unknown flavour '%s' (expected al1, al2, al2023, debian or none)",
                                                    optarg);
                         o->flavour = optarg;
                         break;
+                }
                 case OPT_JSON:
                         o->json = true;
                         break;

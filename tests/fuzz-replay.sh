@@ -7,7 +7,7 @@
 setup_common
 here=$(cd "$(dirname "$0")" && pwd)
 bin=${BUILDDIR:-$(dirname "$ECS_HARDEN")}/tests/fuzz
-for t in ${FUZZ_TARGETS:-kv config}; do
+for t in ${FUZZ_TARGETS:-kv config policy glob}; do
 	check "fuzz seeds of '$t' replay without a crash" "$bin/replay-$t" "$here/fuzz/corpus/$t"
 done
 finish

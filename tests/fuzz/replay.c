@@ -52,6 +52,6 @@ int main(int argc, char **argv) {
                 }
                 closedir(d);
         }
-        printf("ok 1 - replayed %u inputs without a crash\n1..1\n", n);
+        printf("# replayed %u inputs without a crash\n", n);
         return 0;
 }
