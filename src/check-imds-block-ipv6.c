@@ -3,7 +3,6 @@
  * host forwards IPv6, since only then can a container's packet reach the IPv6 endpoint. */
 #include "check.h"
 
-#define LIST_SIZE 512
 #define FORWARDING "/proc/sys/net/ipv6/conf/all/forwarding"
 
 /* 1 on, 0 off, -ENOENT without IPv6 in this namespace's kernel. */
@@ -16,8 +15,6 @@ static int ipv6_forwarding(void) {
 }
 
 int check_imds_block_ipv6(const struct check_ctx *ctx, struct check_result *ret) {
-        char missing[LIST_SIZE], ineffective[LIST_SIZE];
-        size_t n_missing, n_ineffective;
         const struct fw_status *st;
         _cleanup_free_ char *apply = check_ctx_command(ctx, "apply");
         const char *backend = fw_backend_to_string(ctx->backend);
@@ -58,33 +55,8 @@ int check_imds_block_ipv6(const struct check_ctx *ctx, struct check_result *ret)
                 return r;
         }
 
-        r = check_describe_block(ctx, st, AF_INET6, ret, &n_missing, missing, &n_ineffective, ineffective,
-                                 LIST_SIZE);
-        if (r < 0)
-                return r;
-        if (fwd >= 0) {
-                r = check_result_detail(ret, "%s (" FORWARDING " = %d)", why, fwd);
-                if (r < 0)
-                        return r;
-        }
-
-        if (n_missing == 0 && n_ineffective == 0)
-                return check_result_set(ret, CHECK_PASS, "IPv6 metadata block present and effective (%s, %s)",
-                                        backend, st->where);
-
-        if (n_missing > 0 && n_ineffective > 0)
-                r = check_result_set(ret, bad, "IPv6 metadata block missing for %s and ineffective for %s (%s)",
-                                     missing, ineffective, why);
-        else if (n_missing > 0)
-                r = check_result_set(ret, bad, "IPv6 metadata block missing for %s (%s)", missing, why);
-        else
-                r = check_result_set(ret, bad, "IPv6 metadata block ineffective for %s: an earlier rule can "
-                                               "accept the packet first (%s)", ineffective, why);
-        if (r < 0)
-                return r;
-
-        if (n_ineffective > 0)
-                return check_result_remedy(ret, "run '%s': it puts the block at the head of %s, ahead of the "
-                                                "rules marked above; or remove those rules", apply, st->where);
-        return check_result_remedy(ret, "run '%s' (and 'ecs-harden persist' so that it survives a reboot)", apply);
+        char detail[128];
+        if (fwd >= 0)
+                snprintf(detail, sizeof(detail), "%s (" FORWARDING " = %d)", why, fwd);
+        return check_block_verdict(ctx, st, AF_INET6, bad, why, fwd >= 0 ? detail : NULL, apply, ret);
 }

@@ -293,3 +293,38 @@ int check_describe_block(const struct check_ctx *ctx, const struct fw_status *st
                 *ret_ineffective = n_ineffective;
         return 0;
 }
+
+int check_block_verdict(const struct check_ctx *ctx, const struct fw_status *st, int family,
+                        enum check_status bad, const char *context, const char *extra_detail, const char *apply,
+                        struct check_result *ret) {
+        char missing[512], ineffective[512];
+        size_t n_missing, n_ineffective;
+        int v = family == AF_INET6 ? 6 : 4, r;
+
+        r = check_describe_block(ctx, st, family, ret, &n_missing, missing, &n_ineffective, ineffective,
+                                 sizeof(missing));
+        if (r >= 0 && extra_detail)
+                r = check_result_detail(ret, "%s", extra_detail);
+        if (r < 0)
+                return r;
+
+        if (n_missing == 0 && n_ineffective == 0)
+                return check_result_set(ret, CHECK_PASS, "IPv%d metadata block present and effective (%s, %s)", v,
+                                        fw_backend_to_string(ctx->backend), st->where);
+
+        if (n_missing > 0 && n_ineffective > 0)
+                r = check_result_set(ret, bad, "IPv%d metadata block missing for %s and ineffective for %s (%s)", v,
+                                     missing, ineffective, context);
+        else if (n_missing > 0)
+                r = check_result_set(ret, bad, "IPv%d metadata block missing for %s (%s)", v, missing, context);
+        else
+                r = check_result_set(ret, bad, "IPv%d metadata block ineffective for %s: an earlier rule can accept "
+                                               "the packet first (%s)", v, ineffective, context);
+        if (r < 0)
+                return r;
+
+        if (n_ineffective > 0)
+                return check_result_remedy(ret, "run '%s': it puts the block at the head of %s, ahead of the "
+                                                "rules marked above; or remove those rules", apply, st->where);
+        return check_result_remedy(ret, "run '%s' (and 'ecs-harden persist' so that it survives a reboot)", apply);
+}

@@ -120,3 +120,10 @@ char *check_ctx_command(const struct check_ctx *ctx, const char *verb);
 int check_describe_block(const struct check_ctx *ctx, const struct fw_status *st, int family,
                          struct check_result *ret, size_t *ret_missing, char *missing, size_t *ret_ineffective,
                          char *ineffective, size_t list_size);
+
+/* The verdict of imds-block-ipv4/ipv6 from ST: the details (check_describe_block(), then
+ * EXTRA_DETAIL when not NULL), PASS when every rule of FAMILY is present and effective, else BAD
+ * with a summary ending in "(CONTEXT)" and the remediation (APPLY is the apply command line). */
+int check_block_verdict(const struct check_ctx *ctx, const struct fw_status *st, int family,
+                        enum check_status bad, const char *context, const char *extra_detail, const char *apply,
+                        struct check_result *ret);
