@@ -83,21 +83,41 @@ static void print_dry_run(const struct fw_status *st) {
                 printf("would repair: %s\n", st->drift);
 }
 
+/* From what inspect says remove would take, so that the two agree. */
+static void print_dry_run_remove(const struct fw_status *st) {
+        unsigned total = 0;
+        for (size_t i = 0; i < st->n_rules; i++)
+                if (st->rules[i].removable > 0) {
+                        printf("would delete %u: %s -i %s -d %s drop\n", st->rules[i].removable,
+                               family_name(st->rules[i].family), st->rules[i].pattern,
+                               block_address_string(st->rules[i].family));
+                        total += st->rules[i].removable;
+                }
+        if (st->remove_note)
+                printf("would %s\n", st->remove_note);
+        else if (total == 0)
+                printf("nothing to delete\n");
+}
+
+/* --dry-run: reads the rules and prints what the command would do with PRINT. */
+static int dry_run(const struct options *o, enum fw_backend_kind k, void (*print)(const struct fw_status *st)) {
+        struct fw_status st;
+        int r = fw_inspect(k, &o->block, &st);
+        if (r < 0)
+                return fw_error_exit(r, "read the firewall rules", k);
+        print(&st);
+        fw_status_done(&st);
+        return EXIT_OK;
+}
+
 int cmd_apply(struct options *o, int argc, char **argv) {
         enum fw_backend_kind k = resolve_backend(o, NULL);
         bool changed;
         int r;
 
         (void) argc, (void) argv;
-        if (o->dry_run) {
-                struct fw_status st;
-                r = fw_inspect(k, &o->block, &st);
-                if (r < 0)
-                        return fw_error_exit(r, "read the firewall rules", k);
-                print_dry_run(&st);
-                fw_status_done(&st);
-                return EXIT_OK;
-        }
+        if (o->dry_run)
+                return dry_run(o, k, print_dry_run);
 
         r = fw_apply(k, &o->block, &changed);
         if (r < 0)
@@ -115,27 +135,8 @@ int cmd_remove(struct options *o, int argc, char **argv) {
         int r;
 
         (void) argc, (void) argv;
-        if (o->dry_run) {
-                struct fw_status st;
-                r = fw_inspect(k, &o->block, &st);
-                if (r < 0)
-                        return fw_error_exit(r, "read the firewall rules", k);
-                /* From what inspect says remove would take, so the two agree. */
-                unsigned total = 0;
-                for (size_t i = 0; i < st.n_rules; i++)
-                        if (st.rules[i].removable > 0) {
-                                printf("would delete %u: %s -i %s -d %s drop\n", st.rules[i].removable,
-                                       family_name(st.rules[i].family), st.rules[i].pattern,
-                                       block_address_string(st.rules[i].family));
-                                total += st.rules[i].removable;
-                        }
-                if (st.remove_note)
-                        printf("would %s\n", st.remove_note);
-                else if (total == 0)
-                        printf("nothing to delete\n");
-                fw_status_done(&st);
-                return EXIT_OK;
-        }
+        if (o->dry_run)
+                return dry_run(o, k, print_dry_run_remove);
 
         r = fw_remove(k, &o->block, &removed);
         if (r < 0)
