@@ -279,7 +279,7 @@ if command -v setpriv >/dev/null; then
 fi
 if command -v strace >/dev/null && strace -f -o /dev/null -e inject=getpid:error=EPERM true 2>/dev/null; then
 	# A kernel without nf_tables/nfnetlink: the netlink socket cannot be created.
-	check_exit 3 "without nfnetlink, apply exits 3" ip netns exec "$NS_I" strace -f -o /dev/null \
+	check_exit 3 "without nfnetlink, apply exits 3" ip netns exec "$NS_I" env ASAN_OPTIONS="$ASAN_NO_LEAKS" strace -f -o /dev/null \
 		-e trace=socket -e inject=socket:error=EPROTONOSUPPORT "$ECS_HARDEN" -b $B apply
 	check "... and says nf_tables is missing" grep -q "no nf_tables" "$TMPD/err"
 fi
