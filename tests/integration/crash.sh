@@ -98,7 +98,7 @@ check_tree() {
 occurrences() {
 	local sys=$1 filter=$2
 	reset_tree
-	sc_run strace -f -qq -o "$TMPD/trace" -e trace="$sys" "$EH" >/dev/null 2>&1
+	sc_run strace -f -qq -o "$TMPD/trace" -e trace="$sys,execve" "$EH" >/dev/null 2>&1
 	local main
 	main=$(awk 'NR == 1 { print $1 }' "$TMPD/trace")
 	awk -v pid="$main" -v sys="$sys" -v re="$filter" '
@@ -116,7 +116,7 @@ sweep() {
 	for when in $list; do
 		reset_tree
 		rc=0
-		sc_run strace -f -qq -o "$TMPD/trace" -e trace="$sys" -e inject="$sys:$error:when=$when" "$EH" \
+		sc_run strace -f -qq -o "$TMPD/trace" -e trace="$sys,execve" -e inject="$sys:$error:when=$when" "$EH" \
 			>"$TMPD/out" 2>"$TMPD/err" || rc=$?
 		# A signal injection shows as the process's death, not as INJECTED.
 		fired=$(grep -c -e 'INJECTED' -e '+++ killed by SIG' "$TMPD/trace")
@@ -176,6 +176,78 @@ old_rules() {
 }
 old_conf() { printf 'INTERFACES=docker0\n' >"$1"; }
 
+# kill_loop LABEL: kill -9 at a random moment of persist, KILLS times. `ip netns exec` stays
+# around as a parent (killing it would leave persist running); nsenter execs, and strace -D makes
+# persist itself the process we started ($!), its tracer a detached grandchild. Each fsync and
+# renameat is delayed by 2 ms so that the writes take most of the run
+# rather than a few hundred microseconds of it. The kill comes after a random 0..T ms, T the
+# measured length of an unkilled run (bash's read -t: /bin/sleep alone costs ~5 ms). Then a
+# rerun of persist must finish the job.
+kill_loop() {
+	local label=$1 i pid rc f s bad old_sha new_sha n_old=0 n_new=0 n_mixed=0 n_done=0 n_temps=0 n_bad=0 n_rerun=0 before after
+	declare -A old_sha new_sha
+	local nap t0 t1 span
+	exec {nap}<> <(:)
+	span=1000
+	for i in 1 2 3; do # the shortest of three: the first run pays for cold caches
+		reset_tree
+		t0=$(date +%s%N)
+		nsenter --net="/run/netns/$NS" strace -D -qq -o /dev/null -e trace=fsync,renameat \
+			-e inject=fsync,renameat:delay_enter=2000 "$EH" "${SC_ARGS[@]}" >/dev/null 2>&1
+		t1=$(date +%s%N)
+		[ $(((t1 - t0) / 1000000 + 1)) -ge "$span" ] || span=$(((t1 - t0) / 1000000 + 1))
+	done
+	for f in $SC_FILES; do
+		old_sha[$f]=$(sha "$SC_PRISTINE/$f")
+		new_sha[$f]=$(sha "$SC_NEW/$f")
+	done
+	for i in $(seq 1 "$KILLS"); do
+		reset_tree
+		nsenter --net="/run/netns/$NS" strace -D -qq -o /dev/null -e trace=fsync,renameat \
+			-e inject=fsync,renameat:delay_enter=2000 "$EH" "${SC_ARGS[@]}" >/dev/null 2>&1 &
+		pid=$!
+		read -r -t "$(printf '0.%03d' $((RANDOM % span)))" -u "$nap" || true
+		kill -9 "$pid" 2>/dev/null
+		rc=0
+		wait "$pid" 2>/dev/null || rc=$?
+		[ "$rc" = 0 ] && n_done=$((n_done + 1))
+		bad=""
+		local olds=0 news=0
+		for f in $SC_FILES; do
+			s=$(sha "$SC_DIR/$f")
+			if [ "$s" = "${old_sha[$f]}" ]; then olds=$((olds + 1))
+			elif [ "$s" = "${new_sha[$f]}" ]; then news=$((news + 1))
+			else bad="$bad; $f torn"; fi
+			if [ -e "$SC_DIR/$f.ecs-harden.bak" ] && [ "$(sha "$SC_DIR/$f.ecs-harden.bak")" != "${old_sha[$f]}" ]; then
+				bad="$bad; $f.ecs-harden.bak is not the old file"
+			fi
+		done
+		if [ "$news" = 0 ]; then n_old=$((n_old + 1)); elif [ "$olds" = 0 ]; then n_new=$((n_new + 1)); else n_mixed=$((n_mixed + 1)); fi
+		before=$(temps_in)
+		[ -z "$before" ] || n_temps=$((n_temps + 1))
+		# The rerun ignores what the killed run left (random O_EXCL names) and completes.
+		rc=0
+		sc_run "$EH" >/dev/null 2>&1 || rc=$?
+		after=$(temps_in)
+		[ "$rc" = 0 ] || bad="$bad; the rerun exits $rc"
+		for f in $SC_FILES; do
+			[ "$(sha "$SC_DIR/$f")" = "${new_sha[$f]}" ] || bad="$bad; the rerun did not write $f"
+		done
+		[ "$after" = "$before" ] || bad="$bad; the rerun left temporary files: $(echo $after) (before it: $(echo $before))"
+		[ -n "$after" ] || n_rerun=$((n_rerun + 1))
+		if [ -n "$bad" ]; then
+			n_bad=$((n_bad + 1))
+			diag "kill $i: ${bad#; }"
+		fi
+	done
+	exec {nap}<&-
+	diag "$label: $KILLS kills within 0-$span ms: $n_old before the first rename, $n_mixed between files, $n_new after the last," \
+		"$n_done finished before the kill; $n_temps left a temporary file of their own (the rerun ignored it)"
+	check "$label: kill -9 at a random moment, $KILLS times: every file old or new, backups whole, the rerun completes" \
+		test "$n_bad" = 0
+	check "$label: the kills hit the writes (some runs stopped between old and new)" test "$((n_mixed + n_temps))" -gt 0
+}
+
 # ---------------------------------------------------------------- al2 image (--root)
 SC_DIR="$TMPD/al2"
 SC_PRISTINE="$TMPD/al2.pristine"
@@ -187,7 +259,8 @@ make_root_al2 "$SC_PRISTINE"
 old_rules "$SC_PRISTINE/etc/sysconfig/iptables"
 old_rules "$SC_PRISTINE/etc/sysconfig/ip6tables"
 old_conf "$SC_PRISTINE/etc/ecs-harden.conf"
-sc_run() { local pre=("$@"); ip netns exec "$NS" "${pre[@]}" -b iptables --flavour al2 --root "$SC_DIR" persist; }
+SC_ARGS=(-b iptables --flavour al2 --root "$SC_DIR" persist)
+sc_run() { ip netns exec "$NS" "$@" "${SC_ARGS[@]}"; }
 if make_new "al2 --root"; then
 	sweep_files "al2 --root"
 	# Where hard links are not allowed the backup is a copy: persist goes on and succeeds.
@@ -197,6 +270,7 @@ if make_new "al2 --root"; then
 	check "al2 --root: linkat EPERM (no hard links): exit 0, the backups are copies of the old files" \
 		test "$rc:$(sha "$SC_DIR/etc/sysconfig/iptables.ecs-harden.bak"):$(sha "$SC_DIR/etc/ecs-harden.conf")" = \
 		"0:$(sha "$SC_PRISTINE/etc/sysconfig/iptables"):$(sha "$SC_NEW/etc/ecs-harden.conf")"
+	kill_loop "al2 --root"
 fi
 
 # ---------------------------------------------------------------- debian image (--root)
