@@ -334,4 +334,5 @@ elif make_new "live al2"; then
 	sweep "live al2 (iptables-save)" execve signal=KILL
 fi
 
+diag "$N_INJECT injections, $N_FIRED of them fired"
 finish
