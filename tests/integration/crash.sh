@@ -233,7 +233,7 @@ kill_loop() {
 		for f in $SC_FILES; do
 			[ "$(sha "$SC_DIR/$f")" = "${new_sha[$f]}" ] || bad="$bad; the rerun did not write $f"
 		done
-		[ "$after" = "$before" ] || bad="$bad; the rerun left temporary files: $(echo $after) (before it: $(echo $before))"
+		[ "$after" = "$before" ] || bad="$bad; the rerun left temporary files: ${after//$'\n'/ } (before it: ${before//$'\n'/ })"
 		[ -n "$after" ] || n_rerun=$((n_rerun + 1))
 		if [ -n "$bad" ]; then
 			n_bad=$((n_bad + 1))
