@@ -192,18 +192,24 @@ int atomic_write_at(int dirfd, const char *name, const void *data, size_t size, 
                 mode = st.st_mode & 07777;
         }
 
-        if ((flags & ATOMIC_BACKUP) && exists) {
+        bool backup = (flags & ATOMIC_BACKUP) && exists;
+        if (backup) {
                 struct stat bst;
                 r = check_regular(dirfd, bak, &bst);
                 if (r < 0 && r != -ENOENT)
                         return r;
+                /* Already a link to this very file (a run killed between its two renames): it holds
+                 * the old file, and rename() between two links of one file does nothing, which
+                 * would leave the temporary name behind. */
+                if (r == 0 && bst.st_dev == st.st_dev && bst.st_ino == st.st_ino)
+                        backup = false;
         }
 
         r = temp_write(dirfd, name, data, size, mode, exists ? &st : NULL, &tmp);
         if (r < 0)
                 return r;
 
-        if ((flags & ATOMIC_BACKUP) && exists) {
+        if (backup) {
                 /* A hard link keeps the old file's owner, mode and labels exactly; rename then
                  * replaces an older backup in one step. Copy where links are not allowed. */
                 r = temp_open(dirfd, bak, &tmpbak);

@@ -26,5 +26,12 @@ int main(int argc, char **argv) {
                 return EXIT_USAGE;
         options_finish(&o);
 
-        return cmd->run(&o, argc - first - 1, argv + first + 1);
+        r = cmd->run(&o, argc - first - 1, argv + first + 1);
+        /* A report lost to a full disk or a closed descriptor must not pass for success. */
+        if (fflush(stdout) != 0 || ferror(stdout)) {
+                log_error_errno(errno > 0 ? -errno : -EIO, "Failed to write to standard output: %m");
+                if (r == EXIT_OK)
+                        r = EXIT_REFUSED;
+        }
+        return r;
 }

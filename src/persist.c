@@ -174,6 +174,7 @@ static int capture(const struct block *b, int family, char **ret_text, char **re
         const struct save_program *programs = family == AF_INET6 ? save_v6 : save_v4;
         bool tried[2] = {}; /* legacy, nft */
         char tried_names[256] = "";
+        char failed[256] = ""; /* a program that did not run to a clean exit: the rules are unknown, not missing */
         bool any = false;
 
         for (int pass = 0; pass < 2; pass++)
@@ -195,8 +196,14 @@ static int capture(const struct block *b, int family, char **ret_text, char **re
                         struct spawn_result res;
                         char *argv[] = { (char *) path, NULL };
                         int r = spawn_capture(argv, 1, &res);
-                        if (r < 0)
+                        if (r < 0) {
+                                if (!failed[0])
+                                        snprintf(failed, sizeof(failed), "%s could not be run: %s", path, strerror(-r));
                                 continue;
+                        }
+                        if (res.status != 0 && !failed[0])
+                                snprintf(failed, sizeof(failed), "%s failed with exit status %d%s%.120s", path,
+                                         res.status, res.err && res.err[0] ? ": " : "", res.err ? strstrip(res.err) : "");
                         snprintf(tried_names + strlen(tried_names), sizeof(tried_names) - strlen(tried_names), "%s%s",
                                  tried_names[0] ? ", " : "", strrchr(path, '/') + 1);
                         if (res.status == 0 && save_text_has_block(res.out, b, family)) {
@@ -211,6 +218,10 @@ static int capture(const struct block *b, int family, char **ret_text, char **re
         if (!any)
                 return fail(err, EXIT_REFUSED, "no %s program found in /usr/sbin or /sbin; install iptables",
                             family == AF_INET6 ? "ip6tables-save" : "iptables-save");
+        /* "Run apply first" would send the operator after the wrong problem when the block may well be live. */
+        if (failed[0])
+                return fail(err, EXIT_REFUSED, "cannot read the live %s rules: %s", family == AF_INET6 ? "IPv6" : "IPv4",
+                            failed);
         return fail(err, EXIT_NOT_SO,
                     "the %s block is not in place in the live rules (checked the output of %s), so there is nothing "
                     "to save; run 'ecs-harden apply' first%s",

@@ -91,6 +91,21 @@ TEST(write_new_then_replace_with_backup) {
         teardown();
 }
 
+/* A run killed between its two renames leaves the backup a hard link to the file itself; rename()
+ * between two links of one file does nothing, so the next run must not leave its temporary name. */
+TEST(backup_already_a_link_to_the_file) {
+        setup();
+        ASSERT_INT_EQ(atomic_write_file(root, "/etc/iptables", "one\n", 4, 0600, ATOMIC_MKDIR), 1);
+        ASSERT_INT_EQ(link(at("/etc/iptables"), at("/etc/iptables" ATOMIC_BACKUP_SUFFIX)), 0);
+        ASSERT_INT_EQ(atomic_write_file(root, "/etc/iptables", "two\n", 4, 0600, ATOMIC_BACKUP), 1);
+        _cleanup_free_ char *a = slurp("/etc/iptables");
+        _cleanup_free_ char *bak = slurp("/etc/iptables" ATOMIC_BACKUP_SUFFIX);
+        ASSERT_STR_EQ(a, "two\n");
+        ASSERT_STR_EQ(bak, "one\n");
+        ASSERT_INT_EQ(dot_files("/etc"), 0);
+        teardown();
+}
+
 TEST(refuses_symlinks) {
         setup();
         ASSERT_INT_EQ(mkdir(at("/etc"), 0755), 0);
