@@ -16,6 +16,8 @@ command -v iptables-legacy >/dev/null || skip_all "needs iptables-legacy"
 setup_common
 # Under `make check VALGRIND=1` the wrapper would be traced instead of the tool.
 EH=${ECS_HARDEN_REAL:-$ECS_HARDEN}
+# Everything here runs under strace, where LeakSanitizer cannot work (ASan builds).
+export ASAN_OPTIONS="$ASAN_NO_LEAKS"
 KILLS=${CRASH_KILLS:-50}
 
 NS="ecsh-$$-k"
