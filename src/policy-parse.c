@@ -1190,14 +1190,18 @@ static int cb_string(void *ctx, const unsigned char *s, size_t n) {
         }
 }
 
+/* Inside a value being skipped, a nested map or array only deepens the skip, within bounds. */
+static int skip_deeper(struct parser *p) {
+        if (p->depth + p->skip >= MAX_DEPTH)
+                return fail_here(p, 0, "nesting deeper than %d levels", MAX_DEPTH);
+        p->skip++;
+        return 1;
+}
+
 static int cb_start_map(void *ctx) {
         struct parser *p = ctx;
-        if (p->skip) {
-                if (p->depth + p->skip >= MAX_DEPTH)
-                        return fail_here(p, 0, "nesting deeper than %d levels", MAX_DEPTH);
-                p->skip++;
-                return 1;
-        }
+        if (p->skip)
+                return skip_deeper(p);
         enum val v = next_val(p);
 
         switch (v) {
@@ -1522,12 +1526,8 @@ static int cb_end_map(void *ctx) {
 
 static int cb_start_array(void *ctx) {
         struct parser *p = ctx;
-        if (p->skip) {
-                if (p->depth + p->skip >= MAX_DEPTH)
-                        return fail_here(p, 0, "nesting deeper than %d levels", MAX_DEPTH);
-                p->skip++;
-                return 1;
-        }
+        if (p->skip)
+                return skip_deeper(p);
         enum val v = next_val(p);
 
         switch (v) {
