@@ -612,8 +612,46 @@ finish:
         return r;
 }
 
+/* A sufficient, quadratic test for inclusion: OUTER covers the pattern INNER read as a string in
+ * which INNER's '*' and '?' are symbols of their own (OUTER's '*' absorbs any of them, its '?' any
+ * one but '*'). Equal patterns, "*", and the like need no automaton search then, which matters
+ * because proving inclusion (unlike finding a witness against it) can exhaust the search budget. */
+static bool subsumes(const char *outer, const char *inner, bool icase) {
+        size_t lo = strlen(outer), li = strlen(inner);
+        _cleanup_free_ bool *next = calloc(li + 1, sizeof(bool)), *cur = calloc(li + 1, sizeof(bool));
+
+        if (!next || !cur)
+                return false; /* the full search will answer */
+        next[li] = true; /* the empty rest of OUTER covers only the empty rest of INNER */
+        for (size_t i = lo; i > 0; i--) {
+                unsigned char o = (unsigned char) outer[i - 1];
+                for (size_t j = li + 1; j > 0; j--) {
+                        size_t k = j - 1;
+                        unsigned char c = k < li ? (unsigned char) inner[k] : 0;
+                        if (o == '*')
+                                cur[k] = next[k] || (k < li && cur[k + 1]);
+                        else if (o == '?')
+                                cur[k] = k < li && c != '*' && next[k + 1];
+                        else
+                                cur[k] = k < li && c != '*' && c != '?' && fold(o, icase) == fold(c, icase) &&
+                                         next[k + 1];
+                }
+                bool *t = next;
+                next = cur;
+                cur = t;
+        }
+        return next[0];
+}
+
 int glob_included(const char *pattern, const char *const *set, size_t n_set, bool icase, char **ret_witness) {
         struct glob_query *q = NULL;
+
+        for (size_t i = 0; i < n_set; i++)
+                if (subsumes(set[i], pattern, icase)) {
+                        if (ret_witness)
+                                *ret_witness = NULL;
+                        return 1;
+                }
         _cleanup_free_ int *kids = malloc((n_set + 1) * sizeof(int));
         int r, p, any, none, root;
 

@@ -231,3 +231,18 @@ TEST(budget_reported) {
         ASSERT_INT_EQ(glob_query_solve(q, root, 0, NULL), 1);
         glob_query_free(q);
 }
+
+TEST(self_inclusion_needs_no_search) {
+        /* Found by the glob fuzzer: proving that a pattern with long '?' runs between '*'s is
+         * within itself exhausted the search budget (and so read as excess). */
+        const char *p = "\x97\xff" "ecs*???\xc4\xc0*???\xc4\xc0???????????????????????????????:";
+        ASSERT_INT_EQ(glob_included(p, (const char *[]) { p }, 1, false, NULL), 1);
+        ASSERT_INT_EQ(glob_included(p, (const char *[]) { p }, 1, true, NULL), 1);
+        ASSERT_INT_EQ(glob_included("ecs:Submit*Change", (const char *[]) { "ecs:Submit*" }, 1, true, NULL), 1);
+        ASSERT_INT_EQ(glob_included("ECS:SUBMIT*", (const char *[]) { "ecs:Submit*" }, 1, true, NULL), 1);
+        ASSERT_INT_EQ(glob_included("ECS:SUBMIT*", (const char *[]) { "ecs:Submit*" }, 1, false, NULL), 0);
+        /* A '?' does not cover a '*': the full search must answer these. */
+        ASSERT_INT_EQ(glob_included("ecs:S*", (const char *[]) { "ecs:S?" }, 1, true, NULL), 0);
+        ASSERT_INT_EQ(glob_included("ecs:Pol?", (const char *[]) { "ecs:Poll" }, 1, true, NULL), 0);
+        ASSERT_INT_EQ(glob_included("ecs:Po??", (const char *[]) { "ecs:Po*" }, 1, true, NULL), 1);
+}
