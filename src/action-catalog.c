@@ -14,13 +14,13 @@ size_t action_catalog_match(const char *pattern, bool (*cb)(const char *name, vo
          * literal prefix are one run, found by binary search. */
         while (lo < hi) {
                 size_t mid = lo + (hi - lo) / 2;
-                if (strncasecmp(iam_action_catalog[mid], pattern, plen) < 0)
+                if (strncasecmp(iam_action_name(mid), pattern, plen) < 0)
                         lo = mid + 1;
                 else
                         hi = mid;
         }
         for (size_t i = lo; i < iam_action_catalog_size; i++) {
-                const char *name = iam_action_catalog[i];
+                const char *name = iam_action_name(i);
                 if (strncasecmp(name, pattern, plen) != 0)
                         break;
                 if (!glob_match(pattern, name, true))

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #pragma once
 
+#include <stdint.h>
+
 /* The data shipped in data/ and embedded at build time (scripts/embed-data.sh): the reference
  * policies with their IAM versions, and the catalog of IAM action names. */
 
@@ -17,8 +19,14 @@ extern const struct builtin_policy builtin_policies[];
 extern const size_t builtin_policies_size;
 
 /* Sorted by lower-case form. */
-extern const char *const iam_action_catalog[];
+extern const char iam_action_catalog_text[];
+extern const uint32_t iam_action_catalog_offsets[];
 extern const size_t iam_action_catalog_size;
+
+/* The I-th name of the catalog (sorted, case-insensitively). */
+static inline const char *iam_action_name(size_t i) {
+        return iam_action_catalog_text + iam_action_catalog_offsets[i];
+}
 
 #define DEFAULT_REFERENCE "AmazonEC2ContainerServiceforEC2Role"
 
