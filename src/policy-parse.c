@@ -1277,10 +1277,10 @@ static enum val top_key(struct parser *p, const unsigned char *k, size_t n) {
         if (IS("Statement")) {
                 p->shape |= SHAPE_DOC;
                 if (p->doc_statement_seen)
-                        return (enum val) fail_here(p, n, "duplicate key Statement"), V_SKIP;
+                        return (void) fail_here(p, n, "duplicate key Statement"), V_SKIP;
                 p->doc_statement_seen = true;
                 if (!p->top && policy_new(&p->top) < 0)
-                        return (enum val) oom(p), V_SKIP;
+                        return (void) oom(p), V_SKIP;
                 doc_begin(p, p->top);
                 p->doc_has_statement = true;
                 return V_STATEMENT;
@@ -1292,10 +1292,10 @@ static enum val top_key(struct parser *p, const unsigned char *k, size_t n) {
         if (IS("PolicyDocument")) {
                 p->shape |= SHAPE_ROLE_POLICY;
                 if (p->pversion_doc)
-                        return (enum val) fail_here(p, n, "duplicate key PolicyDocument"), V_SKIP;
+                        return (void) fail_here(p, n, "duplicate key PolicyDocument"), V_SKIP;
                 p->pversion_doc = true;
                 if (!p->top && policy_new(&p->top) < 0)
-                        return (enum val) oom(p), V_SKIP;
+                        return (void) oom(p), V_SKIP;
                 p->doc = p->top;
                 return V_DOC;
         }
