@@ -3,6 +3,8 @@
  * whole-account authorization dumps) with a reference managed policy and prints a verdict per
  * subject, as text or as the JSON document of DESIGN.md. All inputs are read and checked
  * before anything is printed, so that malformed input yields no verdict at all. */
+#include <pthread.h>
+
 #include "commands.h"
 #include "json-out.h"
 #include "log.h"
@@ -216,6 +218,7 @@ static int render_subject(struct report *rep, const struct audit_result *res, st
         return 0;
 }
 
+/* RES as an element of the report's "subjects" array, into rep->line. 0 or -ENOMEM. */
 static int json_subject(struct report *rep, const struct audit_result *res) {
         struct rendered *slot;
         const unsigned char *name;
@@ -258,50 +261,187 @@ static int json_subject(struct report *rep, const struct audit_result *res) {
         if (bytes_append(&rep->line, slot->text.buf, slot->split) < 0 || bytes_append(&rep->line, name, name_len) < 0 ||
             bytes_append(&rep->line, slot->text.buf + slot->split, slot->text.len - slot->split) < 0)
                 return -ENOMEM;
-        /* yajl_gen_number() writes its text as it is, after the separator and indentation. */
-        yajl_gen_number(rep->g, (const char *) rep->line.buf, rep->line.len);
         return 0;
 }
 
-static void print_subject(const struct audit_result *res) {
-        printf("%s  %s\n", verdict_to_string(res->verdict), res->name);
+static void print_subject(FILE *f, const struct audit_result *res) {
+        fprintf(f, "%s  %s\n", verdict_to_string(res->verdict), res->name);
         for (enum finding_kind k = 0; k < _FINDING_KIND_MAX; k++) {
                 if (res->n_kind[k] == 0)
                         continue;
                 if (k == FINDING_NOTE)
-                        printf("  note:\n");
+                        fprintf(f, "  note:\n");
                 else
-                        printf("  %s (%s):\n", finding_kind_to_string(k), k == FINDING_EXCESS ? "FAIL" : "WARN");
+                        fprintf(f, "  %s (%s):\n", finding_kind_to_string(k), k == FINDING_EXCESS ? "FAIL" : "WARN");
                 for (size_t i = 0; i < res->n_findings; i++) {
-                        const struct finding *f = &res->findings[i];
-                        if (f->kind != k)
+                        const struct finding *fi = &res->findings[i];
+                        if (fi->kind != k)
                                 continue;
                         if (k == FINDING_MISSING)
                                 /* The index is the reference's statement: say nothing of it here. */
-                                printf("    - %s\n", f->message);
-                        else if (f->statement >= 0 && f->sid)
-                                printf("    - statement %d (Sid %s): %s\n", f->statement, f->sid, f->message);
-                        else if (f->statement >= 0)
-                                printf("    - statement %d: %s\n", f->statement, f->message);
+                                fprintf(f, "    - %s\n", fi->message);
+                        else if (fi->statement >= 0 && fi->sid)
+                                fprintf(f, "    - statement %d (Sid %s): %s\n", fi->statement, fi->sid, fi->message);
+                        else if (fi->statement >= 0)
+                                fprintf(f, "    - statement %d: %s\n", fi->statement, fi->message);
                         else
-                                printf("    - %s\n", f->message);
+                                fprintf(f, "    - %s\n", fi->message);
                 }
         }
 }
 
-static void print_remediation(const struct audit_result *res, const struct reference *ref) {
+static void print_remediation(FILE *f, const struct audit_result *res, const struct reference *ref) {
         const char *arn = managed_arn(ref);
 
         if (res->n_kind[FINDING_EXCESS])
-                printf("  remediation: remove the excess grants from this role: every container that reaches the "
+                fprintf(f, "  remediation: remove the excess grants from this role: every container that reaches the "
                        "instance metadata service inherits them; give tasks what they need through task roles, and "
                        "keep the instance role at the policy printed below\n");
         else if (res->n_kind[FINDING_MISSING])
-                printf("  remediation: grant the missing actions (the policy printed below)%s%s\n",
+                fprintf(f, "  remediation: grant the missing actions (the policy printed below)%s%s\n",
                        arn ? ", or attach " : "", arn ? arn : "");
         else if (res->n_kind[FINDING_UNKNOWN])
-                printf("  remediation: correct or remove the unknown names; make every attached policy readable "
+                fprintf(f, "  remediation: correct or remove the unknown names; make every attached policy readable "
                        "to the audit\n");
+}
+
+/* Where the subjects go: the report on standard output, or a scratch file that the main
+ * thread copies into it later (a half judged by a thread of its own). */
+struct subjects_out {
+        const struct reference *ref;
+        bool json;
+        struct report rep;      /* --json: caches, and rep.g the report itself (NULL: scratch) */
+        FILE *f;                /* text; or, for the scratch file, each JSON subject as its length
+                                 * (uint32_t) and its bytes */
+        unsigned n, n_verdict[3];
+};
+
+static int put_subject(struct subjects_out *out, const struct audit_result *res) {
+        int r;
+
+        out->n++;
+        out->n_verdict[res->verdict]++;
+        if (!out->json) {
+                print_subject(out->f, res);
+                print_remediation(out->f, res, out->ref);
+                return ferror(out->f) ? -EIO : 0;
+        }
+        r = json_subject(&out->rep, res);
+        if (r < 0)
+                return r;
+        const struct bytes *line = &out->rep.line;
+        if (out->rep.g) {
+                /* yajl_gen_number() writes its text as it is, after the separator and indentation. */
+                yajl_gen_number(out->rep.g, (const char *) line->buf, line->len);
+                return out->n % 256 == 0 ? json_drain(out->rep.g) : 0;
+        }
+        uint32_t len = (uint32_t) line->len;
+        if (line->len > UINT32_MAX)
+                return -E2BIG;
+        if (fwrite(&len, sizeof(len), 1, out->f) != 1 || fwrite(line->buf, 1, len, out->f) != len)
+                return -EIO;
+        return 0;
+}
+
+/* Judges every subject of IN and puts it out. 0 or negative errno. */
+static int audit_subjects(struct auditor *a, struct policy_input *in, struct subjects_out *out) {
+        for (;;) {
+                const struct audit_result *res = NULL;
+                int r = auditor_next(a, in, &res);
+                if (r <= 0)
+                        return r;
+                r = put_subject(out, res);
+                if (r < 0)
+                        return r;
+        }
+}
+
+/* The second half of a large dump (policy_input_take_tail()): judged by a thread of its own,
+ * with an auditor of its own, while the main thread judges the rest; its subjects go to a
+ * scratch file, not memory, so that the memory used stays the same whatever the dump's size. */
+struct tail_job {
+        pthread_t thread;
+        bool running;
+        struct policy_input *in;
+        struct auditor *a;
+        struct subjects_out out;
+        int r;
+};
+
+static void *tail_run(void *userdata) {
+        struct tail_job *j = userdata;
+        j->r = audit_subjects(j->a, j->in, &j->out);
+        if (j->r == 0 && fflush(j->out.f) != 0)
+                j->r = -EIO;
+        return NULL;
+}
+
+static void tail_done(struct tail_job *j) {
+        if (j->running)
+                pthread_join(j->thread, NULL);
+        report_done(&j->out.rep);
+        if (j->out.f)
+                fclose(j->out.f);
+        auditor_free(j->a);
+        policy_input_free(j->in);
+}
+
+/* Starts judging TAIL (taken over). 0 or negative errno; without a thread, tail_finish()
+ * judges it. */
+static int tail_start(struct tail_job *j, struct policy_input *tail, const struct reference *ref, bool json) {
+        int fd, r;
+
+        *j = (struct tail_job) { .in = tail, .out = { .ref = ref, .json = json } };
+        r = auditor_new(ref, &j->a);
+        if (r < 0)
+                return r;
+        fd = open_scratch_file();
+        if (fd < 0)
+                return fd;
+        j->out.f = fdopen(fd, "w+");
+        if (!j->out.f) {
+                r = negative_errno();
+                close(fd);
+                return r;
+        }
+        j->running = pthread_create(&j->thread, NULL, tail_run, j) == 0;
+        return 0;
+}
+
+/* Waits for the tail's subjects and puts them out after the others (OUT). 0 or negative errno. */
+static int tail_finish(struct tail_job *j, struct subjects_out *out) {
+        _cleanup_(bytes_done) struct bytes buf = {};
+        uint32_t len;
+        size_t k;
+
+        if (j->running) {
+                pthread_join(j->thread, NULL);
+                j->running = false;
+        } else
+                tail_run(j);
+        if (j->r < 0)
+                return j->r;
+        out->n += j->out.n;
+        for (size_t i = 0; i < ELEMENTSOF(out->n_verdict); i++)
+                out->n_verdict[i] += j->out.n_verdict[i];
+        rewind(j->out.f);
+        if (!out->json) {
+                char chunk[64 * 1024];
+                while ((k = fread(chunk, 1, sizeof(chunk), j->out.f)) > 0)
+                        if (fwrite(chunk, 1, k, out->f) != k)
+                                return -EIO;
+                return ferror(j->out.f) ? -EIO : 0;
+        }
+        for (unsigned i = 1; fread(&len, sizeof(len), 1, j->out.f) == 1; i++) {
+                if (bytes_reserve(&buf, len) < 0)
+                        return -ENOMEM;
+                if (fread(buf.buf, 1, len, j->out.f) != len)
+                        return -EIO;
+                yajl_gen_number(out->rep.g, (const char *) buf.buf, len);
+                if (i % 256 == 0 && json_drain(out->rep.g) < 0)
+                        return -EIO;
+        }
+        return ferror(j->out.f) ? -EIO : 0;
 }
 
 /* The least-privilege document to use instead: the reference's Allow statements. */
@@ -347,9 +487,11 @@ int cmd_audit_policy(struct options *o, int argc, char **argv) {
         struct auditor *a = NULL;
         struct policy_input *in = NULL;
         _cleanup_free_ char *error = NULL;
-        _cleanup_(report_done) struct report rep = {};
+        _cleanup_(tail_done) struct tail_job tail = {};
+        struct subjects_out out = { .json = o->json, .f = stdout };
+        struct policy_input *tail_in;
         yajl_gen g = NULL;
-        unsigned n = 0, n_verdict[3] = {};
+        unsigned n, *n_verdict = out.n_verdict;
         int r, ret = EXIT_USAGE;
 
         r = reference_load(o->reference, &ref, &error);
@@ -388,7 +530,7 @@ int cmd_audit_policy(struct options *o, int argc, char **argv) {
         }
 
         if (o->json) {
-                g = rep.g = json_new();
+                g = out.rep.g = json_new();
                 if (!g) {
                         log_error_errno(-ENOMEM, "Out of memory");
                         ret = EXIT_REFUSED;
@@ -406,35 +548,30 @@ int cmd_audit_policy(struct options *o, int argc, char **argv) {
                 printf("Reference: %s%s%s (%s)\n\n", ref->name, ref->version ? " " : "", strempty(ref->version),
                        ref->builtin ? "built in" : ref->source);
 
-        for (;;) {
-                const struct audit_result *res = NULL;
-
-                r = auditor_next(a, in, &res);
+        out.ref = ref;
+        tail_in = policy_input_take_tail(in);
+        if (tail_in) {
+                r = tail_start(&tail, tail_in, ref, o->json);
                 if (r < 0) {
-                        log_error_errno(r, "Failed to audit a subject: %m");
+                        log_error_errno(r, "Failed to prepare the second half of %s: %m", argv[argc - 1]);
                         ret = EXIT_REFUSED;
                         goto finish;
                 }
-                if (r == 0)
-                        break;
-                n++;
-                n_verdict[res->verdict]++;
-                if (g) {
-                        if (json_subject(&rep, res) < 0) {
-                                log_error_errno(-ENOMEM, "Out of memory");
-                                ret = EXIT_REFUSED;
-                                goto finish;
-                        }
-                        if (n % 256 == 0 && json_drain(g) < 0) {
-                                log_error("Failed to write the report");
-                                ret = EXIT_REFUSED;
-                                goto finish;
-                        }
-                } else {
-                        print_subject(res);
-                        print_remediation(res, ref);
-                }
         }
+        r = audit_subjects(a, in, &out);
+        if (r >= 0 && tail_in)
+                r = tail_finish(&tail, &out);
+        if (r < 0) {
+                if (r == -ENOMEM)
+                        log_error_errno(r, "Out of memory");
+                else if (r == -EIO)
+                        log_error("Failed to write the report");
+                else
+                        log_error_errno(r, "Failed to audit a subject: %m");
+                ret = EXIT_REFUSED;
+                goto finish;
+        }
+        n = out.n;
 
         if (g) {
                 json_close_array(g);
@@ -468,6 +605,7 @@ int cmd_audit_policy(struct options *o, int argc, char **argv) {
         }
         ret = n_verdict[VERDICT_FAIL] ? EXIT_NOT_SO : EXIT_OK;
 finish:
+        report_done(&out.rep);
         policy_input_free(in);
         auditor_free(a);
         reference_free(ref);

@@ -292,6 +292,13 @@ struct policy_input {
         struct bytes cur_name, cur_content;
 
         struct doc_cache_entry doc_cache[DOC_CACHE_SLOTS];
+
+        /* The second half of the last input read in two halves ("two halves" below): its
+         * subjects come after ours. Judged by a thread of its own (policy_input_take_tail()),
+         * else handed out after ours; joined into ours when another input follows. */
+        struct policy_input *tail;
+        uint32_t tail_file;             /* the input it is part of */
+        bool in_tail;                   /* the subjects handed out now are the tail's */
 };
 
 /* Keys that decide the shape of the input. */
@@ -779,24 +786,13 @@ static void mpolicy_reset(struct mpolicy_state *m) {
 }
 
 static int spool_open(struct policy_input *in) {
-        const char *dir;
         int fd;
 
         if (in->spool)
                 return 0;
-        dir = getenv("TMPDIR");
-        if (!dir || !*dir)
-                dir = "/tmp";
-        fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-        if (fd < 0) {
-                _cleanup_free_ char *t = NULL;
-                if (asprintf(&t, "%s/ecs-harden-spool.XXXXXX", dir) < 0)
-                        return -ENOMEM;
-                fd = mkostemp(t, O_CLOEXEC);
-                if (fd < 0)
-                        return negative_errno();
-                (void) unlink(t);
-        }
+        fd = open_scratch_file();
+        if (fd < 0)
+                return fd;
         in->spool = fdopen(fd, "w+");
         if (!in->spool) {
                 int r = negative_errno();
@@ -1858,6 +1854,7 @@ struct policy_input *policy_input_free(struct policy_input *in) {
                 bytes_done(&in->doc_cache[i].text);
                 policy_free(in->doc_cache[i].parsed);
         }
+        policy_input_free(in->tail);
         free(in);
         return NULL;
 }
@@ -2183,26 +2180,64 @@ static bool split_fits(const struct parser *p, int fd, uint64_t start) {
         return comma;
 }
 
-/* Appends the second half's subjects to those of the first (FIRST). 0 or negative errno. */
-static int split_join(struct policy_input *in, struct parser *first, struct split *sp) {
-        struct policy_input *in2 = sp->in;
-        struct input_file *f2 = in2->files[0];
+/* A copy of SRC (name, version, statements) that lives on its own. 0 or -ENOMEM. */
+static int policy_copy(const struct policy *src, struct policy **ret) {
+        struct policy *p = NULL;
+        int r = policy_new(&p);
+        if (r < 0)
+                return r;
+        if ((src->name && !(p->name = arena_strdup(&p->arena, src->name))) ||
+            (src->version && !(p->version = arena_strdup(&p->arena, src->version))) || policy_append(p, src) < 0) {
+                policy_free(p);
+                return -ENOMEM;
+        }
+        *ret = p;
+        return 0;
+}
+
+/* Gives each half the managed policies of the other, so that both resolve what their roles
+ * attach on their own: those of the second half as if read after those of the first (they
+ * win), those of the first where the second half has none. 0 or -ENOMEM. */
+static int split_share_managed(struct strmap *first, struct strmap *second) {
+        for (size_t i = 0; i < second->size; i++) {
+                struct policy *copy;
+                if (!second->keys[i])
+                        continue;
+                if (policy_copy(second->values[i], &copy) < 0)
+                        return -ENOMEM;
+                void **slot = strmap_put(first, second->keys[i]);
+                if (!slot) {
+                        policy_free(copy);
+                        return -ENOMEM;
+                }
+                policy_free(*slot);
+                *slot = copy;
+        }
+        for (size_t i = 0; i < first->size; i++) {
+                struct policy *copy;
+                if (!first->keys[i] || strmap_get(second, first->keys[i]))
+                        continue;
+                if (policy_copy(first->values[i], &copy) < 0)
+                        return -ENOMEM;
+                void **slot = strmap_put(second, first->keys[i]);
+                if (!slot) {
+                        policy_free(copy);
+                        return -ENOMEM;
+                }
+                *slot = copy;
+        }
+        return 0;
+}
+
+/* Appends the subjects of IN's tail to IN's own, as if one parser had read the whole input:
+ * needed before another input's subjects can follow. 0 or negative errno. */
+static int tail_join(struct policy_input *in) {
+        struct policy_input *in2 = in->tail;
         struct subject_ref ref;
         int r;
 
-        /* The managed policies of the second half, as if read after those of the first. */
-        for (size_t i = 0; i < f2->managed.size; i++) {
-                if (!f2->managed.keys[i])
-                        continue;
-                void **slot = strmap_put(&first->file->managed, f2->managed.keys[i]);
-                if (!slot)
-                        return -ENOMEM;
-                policy_free(*slot);
-                *slot = TAKE_PTR(f2->managed.values[i]);
-        }
-
-        /* Its contents, numbered after those of the first half, and kept in memory as far as
-         * there is room; its records after those of the first half. */
+        /* Its contents, numbered after ours, and kept in memory as far as there is room; its
+         * records after ours. */
         size_t base = in->n_setups;
         if (in2->n_setups > 0) {
                 if (in->n_setups + in2->n_setups > in->a_setups) {
@@ -2214,7 +2249,7 @@ static int split_join(struct policy_input *in, struct parser *first, struct spli
                 }
                 for (size_t i = 0; i < in2->n_setups; i++) {
                         struct setup s2 = in2->setups[i];
-                        s2.file = first->file_index;
+                        s2.file = in->tail_file;
                         if (s2.stored && s2.len <= MAX_SETUP_BYTES - in->store.len) {
                                 uint64_t at = in->store.len;
                                 if (bytes_append(&in->store, in2->store.buf + s2.where, s2.len) < 0)
@@ -2231,12 +2266,21 @@ static int split_join(struct policy_input *in, struct parser *first, struct spli
                 return r;
         while ((r = policy_input_next_ref(in2, &ref)) > 0) {
                 uint32_t id = in2->cur_setup == NO_SETUP ? NO_SETUP : (uint32_t) (base + in2->cur_setup);
-                r = spool_record(in, first->file_index, id, ref.name,
-                                 in2->cur_has_content ? in2->cur_content.buf : NULL, in2->cur_content.len);
+                r = spool_record(in, in->tail_file, id, ref.name, in2->cur_has_content ? in2->cur_content.buf : NULL,
+                                 in2->cur_content.len);
                 if (r < 0)
                         return r;
         }
-        return r;
+        if (r < 0)
+                return r;
+        in->tail = policy_input_free(in->tail);
+        return 0;
+}
+
+struct policy_input *policy_input_take_tail(struct policy_input *in) {
+        if (in->reading)
+                return NULL;
+        return TAKE_PTR(in->tail);
 }
 
 int policy_input_add(struct policy_input *in, const char *path, char **ret_error) {
@@ -2253,6 +2297,15 @@ int policy_input_add(struct policy_input *in, const char *path, char **ret_error
         *ret_error = NULL;
         if (in->reading)
                 return -EBUSY;
+        if (in->tail) {
+                r = tail_join(in);
+                if (r < 0) {
+                        if (asprintf(ret_error, "%s: cannot write the spool file: %s", in->files[in->tail_file]->path,
+                                     strerror(-r)) < 0)
+                                *ret_error = NULL;
+                        return r;
+                }
+        }
         r = input_file_new(in, path, &file);
         if (r < 0)
                 return r;
@@ -2297,7 +2350,11 @@ int policy_input_add(struct policy_input *in, const char *path, char **ret_error
                         p.error = TAKE_PTR(sp->p.error);
                 } else if (fits) {
                         p.shape = sp->p.shape;
-                        r = split_join(in, &p, sp);
+                        r = split_share_managed(&p.file->managed, &sp->in->files[0]->managed);
+                        if (r == 0) {
+                                in->tail = TAKE_PTR(sp->in);
+                                in->tail_file = p.file_index;
+                        }
                 } else if (r == 0 && !p.error)
                         r = parse_fd(&p, fd, UINT64_MAX, true);
                 sp = split_free(sp);
@@ -2355,14 +2412,29 @@ static int spool_read(struct policy_input *in, struct bytes *b, size_t n) {
         return 0;
 }
 
+/* After our own subjects, those of the tail; its contents numbered after ours. */
+static int tail_next_ref(struct policy_input *in, struct subject_ref *ret) {
+        int r;
+
+        if (!in->tail)
+                return 0;
+        in->reading = in->in_tail = true;
+        r = policy_input_next_ref(in->tail, ret);
+        if (r > 0 && ret->content > 0)
+                ret->content += in->n_setups;
+        return r;
+}
+
 int policy_input_next_ref(struct policy_input *in, struct subject_ref *ret) {
         uint32_t hdr[4], len;
         size_t k;
         int r;
 
         in->have_current = false;
+        if (in->in_tail)
+                return tail_next_ref(in, ret);
         if (!in->spool)
-                return 0;
+                return tail_next_ref(in, ret);
         if (!in->reading) {
                 if (fflush(in->spool) != 0 || fseek(in->spool, 0, SEEK_SET) != 0)
                         return -EIO;
@@ -2370,7 +2442,7 @@ int policy_input_next_ref(struct policy_input *in, struct subject_ref *ret) {
         }
         k = fread(hdr, sizeof(uint32_t), 4, in->spool);
         if (k == 0 && feof(in->spool))
-                return 0;       /* end of spool */
+                return tail_next_ref(in, ret);  /* end of spool */
         if (k != 4 || hdr[0] >= in->n_files || (hdr[1] != NO_SETUP && hdr[1] >= in->n_setups) ||
             (hdr[1] == NO_SETUP && !(hdr[2] & RECORD_CONTENT)) || hdr[3] == UINT32_MAX)
                 return -EBADMSG;
@@ -2407,6 +2479,8 @@ int policy_input_current(struct policy_input *in, struct subject **ret) {
         uint32_t n;
         int r;
 
+        if (in->in_tail)
+                return policy_input_current(in->tail, ret);
         if (!in->have_current)
                 return -ESRCH;
         struct input_file *file = in->files[in->cur_file];

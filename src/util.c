@@ -19,6 +19,26 @@ char *path_join_root(const char *root, const char *path) {
         return p;
 }
 
+int open_scratch_file(void) {
+        const char *dir = getenv("TMPDIR");
+        int fd;
+
+        if (!dir || !*dir)
+                dir = "/tmp";
+        fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+        if (fd >= 0)
+                return fd;
+        /* A file system without O_TMPFILE: a named file, unlinked at once. */
+        _cleanup_free_ char *t = NULL;
+        if (asprintf(&t, "%s/ecs-harden-scratch.XXXXXX", dir) < 0)
+                return -ENOMEM;
+        fd = mkostemp(t, O_CLOEXEC);
+        if (fd < 0)
+                return negative_errno();
+        (void) unlink(t);
+        return fd;
+}
+
 int read_full_fd(int fd, char **ret, size_t *ret_size) {
         /* Refuse anything that is not a regular file, and stay bounded: these are config files. */
         const size_t max = 64 * 1024 * 1024;

@@ -83,5 +83,9 @@ char *path_join_root(const char *root, const char *path);
 int read_full_fd(int fd, char **ret, size_t *ret_size);
 int read_full_file(const char *path, char **ret, size_t *ret_size);
 
+/* An unnamed temporary file for scratch data, in $TMPDIR or /tmp: gone when closed. The
+ * descriptor, or negative errno. */
+int open_scratch_file(void);
+
 /* Strips leading and trailing whitespace in place; returns s advanced past the leading part. */
 char *strstrip(char *s);

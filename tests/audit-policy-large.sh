@@ -26,10 +26,23 @@ ok() {
 #   bad_json=N     role N lacks a comma
 #   ip2=1          every role has two instance profiles, and roles start with RoleName (so
 #                  that the only "}, {"Path" in the middle is inside an InstanceProfileList)
+#   policies_first=1  the managed policies come before the roles (the first half holds them)
 gen() {
         roles=$1
         shift
-        awk -v roles="$roles" "$@" 'BEGIN {
+        awk -v roles="$roles" "$@" '
+        function policies(acct,   k, pn, extra) {
+                printf "    \"Policies\": [\n"
+                for (k = 0; k < 15; k++) {
+                        pn = k < 13 ? "shared-" k : (k == 13 ? "first-only" : "last-only")
+                        extra = (k % 3 == 0 || k >= 13) ? ", \"s3:*\"" : ""
+                        printf "        {\"PolicyName\": \"%s\", \"Arn\": \"arn:aws:iam::%s:policy/%s\", \"DefaultVersionId\": \"v2\", \"PolicyVersionList\": [", pn, acct, pn
+                        printf "{\"Document\": {\"Version\": \"2012-10-17\", \"Statement\": [{\"Effect\": \"Allow\", \"Action\": [\"ecs:Poll\"%s], \"Resource\": \"*\"}]}, \"VersionId\": \"v2\", \"IsDefaultVersion\": true}, ", extra
+                        printf "{\"Document\": {\"Version\": \"2012-10-17\", \"Statement\": [{\"Effect\": \"Allow\", \"Action\": \"*\", \"Resource\": \"*\"}]}, \"VersionId\": \"v1\", \"IsDefaultVersion\": false}]}%s\n", (k < 14 ? "," : "")
+                }
+                printf "    ]"
+        }
+        BEGIN {
                 if (bad_effect == "")
                         bad_effect = -1
                 if (bad_json == "")
@@ -38,7 +51,12 @@ gen() {
                 trust = "{\"Version\": \"2012-10-17\", \"Statement\": [{\"Effect\": \"Allow\", \"Principal\": {\"Service\": \"ec2.amazonaws.com\"}, \"Action\": \"sts:AssumeRole\"}]}"
                 v6 = "[\"ec2:DescribeTags\", \"ecs:CreateCluster\", \"ecs:DeregisterContainerInstance\", \"ecs:DiscoverPollEndpoint\", \"ecs:Poll\", \"ecs:RegisterContainerInstance\", \"ecs:StartTelemetrySession\", \"ecs:UpdateContainerInstancesState\", \"ecs:Submit*\", \"ecr:GetAuthorizationToken\", \"ecr:BatchCheckLayerAvailability\", \"ecr:GetDownloadUrlForLayer\", \"ecr:BatchGetImage\", \"logs:CreateLogStream\", \"logs:PutLogEvents\"]"
                 enc = "%7B%22Version%22%3A%20%222012-10-17%22%2C%20%22Statement%22%3A%20%5B%7B%22Effect%22%3A%20%22Allow%22%2C%20%22NotAction%22%3A%20%5B%22iam%3A%2A%22%5D%2C%20%22Resource%22%3A%20%22%2A%22%7D%2C%20%7B%22Effect%22%3A%20%22Deny%22%2C%20%22Action%22%3A%20%22s3%3ADeleteBucket%22%2C%20%22Resource%22%3A%20%22%2A%22%7D%5D%7D"
-                printf "{\n    \"UserDetailList\": [],\n    \"GroupDetailList\": [],\n    \"RoleDetailList\": [\n"
+                printf "{\n    \"UserDetailList\": [],\n    \"GroupDetailList\": [],\n"
+                if (policies_first) {
+                        policies(acct)
+                        printf ",\n"
+                }
+                printf "    \"RoleDetailList\": [\n"
                 for (i = 0; i < roles; i++) {
                         name = sprintf("role-%05d", i)
                         arn = "arn:aws:iam::" acct ":role/" name
@@ -69,15 +87,12 @@ gen() {
                         comma = (i == bad_json) ? "" : ","
                         printf "        {%s, \"Arn\": \"%s\", \"CreateDate\": \"2021-01-01T00:00:00Z\", \"AssumeRolePolicyDocument\": %s, \"InstanceProfileList\": %s, \"RolePolicyList\": %s%s \"AttachedManagedPolicies\": %s, \"RoleLastUsed\": {}}%s\n", head, arn, trust, ips, inl, comma, att, (i + 1 < roles ? "," : "")
                 }
-                printf "    ],\n    \"Policies\": [\n"
-                for (k = 0; k < 15; k++) {
-                        pn = k < 13 ? "shared-" k : (k == 13 ? "first-only" : "last-only")
-                        extra = (k % 3 == 0 || k >= 13) ? ", \"s3:*\"" : ""
-                        printf "        {\"PolicyName\": \"%s\", \"Arn\": \"arn:aws:iam::%s:policy/%s\", \"DefaultVersionId\": \"v2\", \"PolicyVersionList\": [", pn, acct, pn
-                        printf "{\"Document\": {\"Version\": \"2012-10-17\", \"Statement\": [{\"Effect\": \"Allow\", \"Action\": [\"ecs:Poll\"%s], \"Resource\": \"*\"}]}, \"VersionId\": \"v2\", \"IsDefaultVersion\": true}, ", extra
-                        printf "{\"Document\": {\"Version\": \"2012-10-17\", \"Statement\": [{\"Effect\": \"Allow\", \"Action\": \"*\", \"Resource\": \"*\"}]}, \"VersionId\": \"v1\", \"IsDefaultVersion\": false}]}%s\n", (k < 14 ? "," : "")
+                printf "    ]"
+                if (!policies_first) {
+                        printf ",\n"
+                        policies(acct)
                 }
-                printf "    ]\n}\n"
+                printf "\n}\n"
         }'
 }
 
@@ -120,6 +135,51 @@ if grep -q 'only is neither in the input' "$tmp/out" ||
 else
         ok "managed policies attached in one half only"
 fi
+
+# Managed policies before the roles: the second half's roles resolve them too.
+gen 5000 -v policies_first=1 >"$tmp/policies-first.json"
+same "managed policies before the roles, JSON report" "$tmp/policies-first.json" --json
+same "managed policies before the roles, text report" "$tmp/policies-first.json"
+
+# The second half's subjects are judged by a thread of their own: with other inputs before
+# and after a large dump, the subjects still come in input order. Expected: the same inputs
+# with each large one read in one piece, through a FIFO.
+printf '{"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Action": "s3:*", "Resource": "*"}}\n' >"$tmp/small.json"
+for args in "small.json dump.json" "dump.json small.json" "dump.json policies-first.json" "small.json dump.json dump.json"; do
+        for fmt in --json --text; do
+                n=$((n + 1))
+                files="" piped="" k=0
+                for a in $args; do
+                        files="$files $tmp/$a"
+                        case $a in
+                        small.json) piped="$piped $tmp/$a" ;;
+                        *)
+                                k=$((k + 1))
+                                rm -f "$tmp/fifo$k" && mkfifo "$tmp/fifo$k" || exit 99
+                                cat "$tmp/$a" >"$tmp/fifo$k" &
+                                piped="$piped $tmp/fifo$k"
+                                ;;
+                        esac
+                done
+                [ "$fmt" = --json ] && opt=--json || opt=
+                # shellcheck disable=SC2086 # word splitting wanted: lists of inputs
+                "$ECS_HARDEN" audit-policy $opt $piped >"$tmp/out-piped" 2>&1
+                rc_piped=$?
+                wait
+                # shellcheck disable=SC2086
+                "$ECS_HARDEN" audit-policy $opt $files >"$tmp/out-files" 2>&1
+                rc_files=$?
+                if [ "$rc_files" != "$rc_piped" ] || [ "$rc_files" -gt 1 ]; then
+                        fail "inputs $args $fmt: exit $rc_files from files, $rc_piped read in one piece"
+                        head -5 "$tmp/out-files"
+                elif ! cmp -s "$tmp/out-files" "$tmp/out-piped"; then
+                        fail "inputs $args $fmt: the reports differ"
+                        diff "$tmp/out-files" "$tmp/out-piped" | head -10
+                else
+                        ok "inputs $args $fmt: same report (exit $rc_files)"
+                fi
+        done
+done
 
 gen 5000 -v bad_effect=3201 >"$tmp/bad-effect-late.json"
 same "bad Effect in the second half" "$tmp/bad-effect-late.json" --json
