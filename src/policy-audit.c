@@ -609,6 +609,15 @@ static int within_reference(struct auditor *a, const char *pattern, const struct
         struct glob_query *q = NULL;
         int r, subj, cover, root;
 
+        /* A name without wildcards needs no search: the one word it stands for is matched. */
+        if (!not_action && !glob_has_wildcard(pattern)) {
+                bool within = !glob_match("?*:?*", pattern, true) || ref_grants_name(a, pattern) ||
+                              statements_grant(deny, n_deny, pattern);
+                if (!within && ret_witness && !(*ret_witness = strdup(pattern)))
+                        return -ENOMEM;
+                return within;
+        }
+
         r = glob_query_new(true, &q);
         if (r < 0)
                 return r;
