@@ -4,6 +4,8 @@
  * subject, as text or as the JSON document of DESIGN.md. All inputs are read and checked
  * before anything is printed, so that malformed input yields no verdict at all. */
 #include <pthread.h>
+#include <stddef.h>
+#include <sys/sendfile.h>
 
 #include "commands.h"
 #include "json-out.h"
@@ -305,15 +307,18 @@ static void print_remediation(FILE *f, const struct audit_result *res, const str
                        "to the audit\n");
 }
 
-/* Where the subjects go: the report on standard output, or a scratch file that the main
- * thread copies into it later (a half judged by a thread of its own). */
+/* Where the subjects go: the report on standard output, or the scratch file of a half judged
+ * by a thread of its own, in the bytes the report will have (tail_job below). */
 struct subjects_out {
         const struct reference *ref;
         bool json;
         struct report rep;      /* --json: caches, and rep.g the report itself (NULL: scratch) */
-        FILE *f;                /* text; or, for the scratch file, each JSON subject as its length
-                                 * (uint32_t) and its bytes */
+        FILE *f;
+        struct bytes separator; /* scratch, --json: what yajl puts between two subjects */
+        uint64_t first_len;     /* scratch, --json: the bytes of the first subject, separator included */
         unsigned n, n_verdict[3];
+        /* scratch: every so many subjects, the bytes written so far are handed over */
+        void (*publish)(struct subjects_out *out, bool last);
 };
 
 static int put_subject(struct subjects_out *out, const struct audit_result *res) {
@@ -324,23 +329,23 @@ static int put_subject(struct subjects_out *out, const struct audit_result *res)
         if (!out->json) {
                 print_subject(out->f, res);
                 print_remediation(out->f, res, out->ref);
-                return ferror(out->f) ? -EIO : 0;
-        }
-        r = json_subject(&out->rep, res);
-        if (r < 0)
+                r = ferror(out->f) ? -EIO : 0;
+        } else if ((r = json_subject(&out->rep, res)) < 0)
                 return r;
-        const struct bytes *line = &out->rep.line;
-        if (out->rep.g) {
+        else if (out->rep.g) {
                 /* yajl_gen_number() writes its text as it is, after the separator and indentation. */
-                yajl_gen_number(out->rep.g, (const char *) line->buf, line->len);
-                return out->n % 256 == 0 ? json_drain(out->rep.g) : 0;
+                yajl_gen_number(out->rep.g, (const char *) out->rep.line.buf, out->rep.line.len);
+                r = out->n % 256 == 0 ? json_drain(out->rep.g) : 0;
+        } else {
+                const struct bytes *sep = &out->separator, *line = &out->rep.line;
+                if (fwrite(sep->buf, 1, sep->len, out->f) != sep->len || fwrite(line->buf, 1, line->len, out->f) != line->len)
+                        return -EIO;
+                if (out->n == 1)
+                        out->first_len = sep->len + line->len;
         }
-        uint32_t len = (uint32_t) line->len;
-        if (line->len > UINT32_MAX)
-                return -E2BIG;
-        if (fwrite(&len, sizeof(len), 1, out->f) != 1 || fwrite(line->buf, 1, len, out->f) != len)
-                return -EIO;
-        return 0;
+        if (r == 0 && out->publish && out->n % 256 == 0)
+                out->publish(out, false);
+        return r;
 }
 
 /* Judges every subject of IN and puts it out. 0 or negative errno. */
@@ -356,32 +361,77 @@ static int audit_subjects(struct auditor *a, struct policy_input *in, struct sub
         }
 }
 
+/* What yajl writes between two elements of the report's "subjects" array. 0 or -ENOMEM. */
+static int subjects_separator(struct bytes *ret) {
+        _cleanup_yajl_gen_ yajl_gen g = json_new();
+        const unsigned char *buf;
+        size_t one, len;
+
+        if (!g)
+                return -ENOMEM;
+        json_open_object(g, NULL);
+        json_open_array(g, "subjects");
+        yajl_gen_number(g, "1", 1);
+        one = gen_len(g);
+        yajl_gen_number(g, "2", 1);
+        if (yajl_gen_get_buf(g, &buf, &len) != yajl_gen_status_ok || len < one + 1)
+                return -ENOMEM;
+        ret->len = 0;
+        return bytes_append(ret, buf + one, len - one - 1);
+}
+
 /* The second half of a large dump (policy_input_take_tail()): judged by a thread of its own,
- * with an auditor of its own, while the main thread judges the rest; its subjects go to a
- * scratch file, not memory, so that the memory used stays the same whatever the dump's size. */
+ * with an auditor of its own, while the main thread judges the rest. Its subjects go to a
+ * scratch file, not to memory, so that the memory used stays the same whatever the dump's size,
+ * already in the bytes of the report (JSON: each with the separator before it); the main thread
+ * copies them to standard output as they come (sendfile()), once it is done with its own. */
 struct tail_job {
         pthread_t thread;
         bool running;
         struct policy_input *in;
         struct auditor *a;
         struct subjects_out out;
+
+        pthread_mutex_t lock;
+        pthread_cond_t cond;
+        uint64_t published;     /* bytes of the scratch file ready to copy */
+        bool finished;          /* all of them, or failed with R */
         int r;
 };
+
+static void tail_publish(struct subjects_out *out, bool last) {
+        struct tail_job *j = (struct tail_job *) ((char *) out - offsetof(struct tail_job, out));
+        off_t end;
+
+        /* Once the bytes are in the file, a copy may start. */
+        if (fflush(out->f) != 0 && last && j->r == 0)
+                j->r = -EIO;
+        end = ftello(out->f);
+        pthread_mutex_lock(&j->lock);
+        if (end > 0)
+                j->published = (uint64_t) end;
+        j->finished = last;
+        pthread_cond_signal(&j->cond);
+        pthread_mutex_unlock(&j->lock);
+}
 
 static void *tail_run(void *userdata) {
         struct tail_job *j = userdata;
         j->r = audit_subjects(j->a, j->in, &j->out);
-        if (j->r == 0 && fflush(j->out.f) != 0)
-                j->r = -EIO;
+        tail_publish(&j->out, true);
         return NULL;
 }
 
 static void tail_done(struct tail_job *j) {
         if (j->running)
                 pthread_join(j->thread, NULL);
-        report_done(&j->out.rep);
-        if (j->out.f)
+        if (j->out.f) {
                 fclose(j->out.f);
+                pthread_mutex_destroy(&j->lock);
+                pthread_cond_destroy(&j->cond);
+        }
+        report_done(&j->out.rep);
+        bytes_done(&j->out.separator);
         auditor_free(j->a);
         policy_input_free(j->in);
 }
@@ -391,9 +441,11 @@ static void tail_done(struct tail_job *j) {
 static int tail_start(struct tail_job *j, struct policy_input *tail, const struct reference *ref, bool json) {
         int fd, r;
 
-        *j = (struct tail_job) { .in = tail, .out = { .ref = ref, .json = json } };
+        *j = (struct tail_job) { .in = tail, .out = { .ref = ref, .json = json, .publish = tail_publish } };
         r = auditor_new(ref, &j->a);
         if (r < 0)
+                return r;
+        if (json && (r = subjects_separator(&j->out.separator)) < 0)
                 return r;
         fd = open_scratch_file();
         if (fd < 0)
@@ -404,44 +456,86 @@ static int tail_start(struct tail_job *j, struct policy_input *tail, const struc
                 close(fd);
                 return r;
         }
+        pthread_mutex_init(&j->lock, NULL);
+        pthread_cond_init(&j->cond, NULL);
         j->running = pthread_create(&j->thread, NULL, tail_run, j) == 0;
         return 0;
 }
 
-/* Waits for the tail's subjects and puts them out after the others (OUT). 0 or negative errno. */
-static int tail_finish(struct tail_job *j, struct subjects_out *out) {
-        _cleanup_(bytes_done) struct bytes buf = {};
-        uint32_t len;
-        size_t k;
+/* Copies [*OFF, END) of FD to standard output. 0 or -EIO. */
+static int copy_to_stdout(int fd, uint64_t *off, uint64_t end) {
+        while (*off < end) {
+                size_t want = end - *off > (1u << 30) ? (1u << 30) : (size_t) (end - *off);
+                off_t o = (off_t) *off;
+                ssize_t k = sendfile(STDOUT_FILENO, fd, &o, want);
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k < 0 && (errno == EINVAL || errno == ENOSYS)) {
+                        /* Standard output that sendfile() cannot write to. */
+                        char buf[64 * 1024];
+                        k = pread(fd, buf, want < sizeof(buf) ? want : sizeof(buf), (off_t) *off);
+                        if (k > 0 && fwrite(buf, 1, (size_t) k, stdout) != (size_t) k)
+                                return -EIO;
+                        if (k > 0 && fflush(stdout) != 0)
+                                return -EIO;
+                }
+                if (k <= 0)
+                        return -EIO;
+                *off += (uint64_t) k;
+        }
+        return 0;
+}
 
+/* Puts the tail's subjects out after the others (OUT), as they come. 0 or negative errno. */
+static int tail_finish(struct tail_job *j, struct subjects_out *out) {
+        int fd = fileno(j->out.f);
+        uint64_t copied = 0, ready;
+        bool finished, first = true;
+        int r;
+
+        if (!j->running)
+                tail_run(j);
+        /* What is buffered goes first. */
+        if ((out->rep.g && json_drain(out->rep.g) < 0) || fflush(stdout) != 0)
+                return -EIO;
+        do {
+                pthread_mutex_lock(&j->lock);
+                while (!j->finished && j->published == copied)
+                        pthread_cond_wait(&j->cond, &j->lock);
+                ready = j->published;
+                finished = j->finished;
+                r = j->r;
+                pthread_mutex_unlock(&j->lock);
+                if (r < 0)
+                        return r;
+                if (first && ready > 0 && out->json && out->n == 0) {
+                        /* None before: yajl writes the first one, so that it knows the array is not
+                         * empty (and what to put before the next value). */
+                        _cleanup_free_ char *buf = malloc(j->out.first_len);
+                        size_t sep = j->out.separator.len;
+                        if (!buf)
+                                return -ENOMEM;
+                        if (j->out.first_len < sep ||
+                            pread(fd, buf, j->out.first_len, 0) != (ssize_t) j->out.first_len)
+                                return -EIO;
+                        yajl_gen_number(out->rep.g, buf + sep, j->out.first_len - sep);
+                        if (json_drain(out->rep.g) < 0 || fflush(stdout) != 0)
+                                return -EIO;
+                        copied = j->out.first_len;
+                }
+                if (ready > 0)
+                        first = false;
+                if (copy_to_stdout(fd, &copied, ready) < 0)
+                        return -EIO;
+        } while (!finished);
         if (j->running) {
                 pthread_join(j->thread, NULL);
                 j->running = false;
-        } else
-                tail_run(j);
-        if (j->r < 0)
-                return j->r;
+        }
         out->n += j->out.n;
         for (size_t i = 0; i < ELEMENTSOF(out->n_verdict); i++)
                 out->n_verdict[i] += j->out.n_verdict[i];
-        rewind(j->out.f);
-        if (!out->json) {
-                char chunk[64 * 1024];
-                while ((k = fread(chunk, 1, sizeof(chunk), j->out.f)) > 0)
-                        if (fwrite(chunk, 1, k, out->f) != k)
-                                return -EIO;
-                return ferror(j->out.f) ? -EIO : 0;
-        }
-        for (unsigned i = 1; fread(&len, sizeof(len), 1, j->out.f) == 1; i++) {
-                if (bytes_reserve(&buf, len) < 0)
-                        return -ENOMEM;
-                if (fread(buf.buf, 1, len, j->out.f) != len)
-                        return -EIO;
-                yajl_gen_number(out->rep.g, (const char *) buf.buf, len);
-                if (i % 256 == 0 && json_drain(out->rep.g) < 0)
-                        return -EIO;
-        }
-        return ferror(j->out.f) ? -EIO : 0;
+        return 0;
 }
 
 /* The least-privilege document to use instead: the reference's Allow statements. */

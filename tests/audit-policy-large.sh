@@ -27,6 +27,7 @@ ok() {
 #   ip2=1          every role has two instance profiles, and roles start with RoleName (so
 #                  that the only "}, {"Path" in the middle is inside an InstanceProfileList)
 #   policies_first=1  the managed policies come before the roles (the first half holds them)
+#   no_ip_before=N  roles before the Nth have no instance profile (no subject in the first half)
 gen() {
         roles=$1
         shift
@@ -78,6 +79,8 @@ gen() {
                         else if (kind == 3)
                                 att = sprintf("[{\"PolicyName\": \"shared-%d\", \"PolicyArn\": \"arn:aws:iam::%s:policy/shared-%d\"}]", i % 13, acct, i % 13)
                         else if (kind == 4)
+                                ips = "[]"
+                        if (i < no_ip_before + 0)
                                 ips = "[]"
                         else if (kind == 5)
                                 inl = sprintf("[{\"PolicyName\": \"app\", \"PolicyDocument\": {\"Version\": \"2012-10-17\", \"Statement\": [{\"Sid\": \"App\", \"Effect\": \"" effect "\", \"Action\": [\"s3:GetObject\", \"ecs:ListTagsForResource\"], \"Resource\": \"arn:aws:s3:::bucket-%d/*\"}]}}]", i)
@@ -140,6 +143,14 @@ fi
 gen 5000 -v policies_first=1 >"$tmp/policies-first.json"
 same "managed policies before the roles, JSON report" "$tmp/policies-first.json" --json
 same "managed policies before the roles, text report" "$tmp/policies-first.json"
+
+# No subject in the first half: the second half's come first, and the report is the same.
+gen 7000 -v no_ip_before=5500 >"$tmp/late-subjects.json"
+same "subjects only in the second half, JSON report" "$tmp/late-subjects.json" --json
+same "subjects only in the second half, text report" "$tmp/late-subjects.json"
+gen 9000 -v no_ip_before=9000 >"$tmp/no-subjects.json"
+same "no subject at all, JSON report" "$tmp/no-subjects.json" --json
+same "no subject at all, text report" "$tmp/no-subjects.json"
 
 # The second half's subjects are judged by a thread of their own: with other inputs before
 # and after a large dump, the subjects still come in input order. Expected: the same inputs
