@@ -317,8 +317,8 @@ struct subjects_out {
         struct bytes separator; /* scratch, --json: what yajl puts between two subjects */
         uint64_t first_len;     /* scratch, --json: the bytes of the first subject, separator included */
         unsigned n, n_verdict[3];
-        /* scratch: every so many subjects, the bytes written so far are handed over */
-        void (*publish)(struct subjects_out *out, bool last);
+        /* scratch: every so many subjects, hands the bytes written so far over (0 or -EIO) */
+        int (*publish)(struct subjects_out *out);
 };
 
 static int put_subject(struct subjects_out *out, const struct audit_result *res) {
@@ -344,7 +344,7 @@ static int put_subject(struct subjects_out *out, const struct audit_result *res)
                         out->first_len = sep->len + line->len;
         }
         if (r == 0 && out->publish && out->n % 256 == 0)
-                out->publish(out, false);
+                r = out->publish(out);
         return r;
 }
 
@@ -398,30 +398,34 @@ struct tail_job {
         pthread_mutex_t lock;
         pthread_cond_t cond;
         uint64_t published;     /* bytes of the scratch file ready to copy */
-        bool finished;          /* all of them, or failed with R */
+        bool finished;          /* all there are, or failed with R */
         int r;
 };
 
-static void tail_publish(struct subjects_out *out, bool last) {
+static int tail_publish(struct subjects_out *out) {
         struct tail_job *j = (struct tail_job *) ((char *) out - offsetof(struct tail_job, out));
         off_t end;
 
-        /* Once the bytes are in the file, a copy may start. */
-        if (fflush(out->f) != 0 && last && j->r == 0)
-                j->r = -EIO;
-        end = ftello(out->f);
+        /* Once the bytes are in the file, they may be copied. */
+        if (fflush(out->f) != 0 || (end = ftello(out->f)) < 0)
+                return -EIO;
         pthread_mutex_lock(&j->lock);
-        if (end > 0)
-                j->published = (uint64_t) end;
-        j->finished = last;
+        j->published = (uint64_t) end;
         pthread_cond_signal(&j->cond);
         pthread_mutex_unlock(&j->lock);
+        return 0;
 }
 
 static void *tail_run(void *userdata) {
         struct tail_job *j = userdata;
-        j->r = audit_subjects(j->a, j->in, &j->out);
-        tail_publish(&j->out, true);
+        int r = audit_subjects(j->a, j->in, &j->out);
+        if (r == 0)
+                r = tail_publish(&j->out);
+        pthread_mutex_lock(&j->lock);
+        j->r = r;
+        j->finished = true;
+        pthread_cond_signal(&j->cond);
+        pthread_mutex_unlock(&j->lock);
         return NULL;
 }
 
