@@ -637,7 +637,9 @@ int cmd_audit_policy(struct options *o, int argc, char **argv) {
                                 log_error("%s", error);
                         else
                                 log_error_errno(r, "Failed to read %s: %m", argv[i]);
-                        ret = r == -ENOMEM ? EXIT_REFUSED : EXIT_USAGE;
+                        /* Malformed or unreadable input is the user's; no memory or no room
+                         * for the temporary file is the machine's. */
+                        ret = r == -ENOMEM || r == -EIO ? EXIT_REFUSED : EXIT_USAGE;
                         goto finish;
                 }
         }

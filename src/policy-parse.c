@@ -393,6 +393,7 @@ struct parser {
         /* A regular file: lines are counted from it when an error needs them, not on the way. */
         int lines_fd;                   /* valid when LINES_FROM_FILE */
         bool lines_from_file;
+        bool spool_failed;              /* the error is the temporary file's, not the input's */
 
         /* A large file is read in two halves at once (see "two halves" below). */
         struct split *split;            /* set in the second half's parser */
@@ -785,6 +786,15 @@ static void mpolicy_reset(struct mpolicy_state *m) {
         *m = (struct mpolicy_state) {};
 }
 
+/* The message for a spool that cannot be written: the machine's problem, not the input's. */
+static char *spool_error(const char *path, int r) {
+        char *m;
+        if (asprintf(&m, "%s: cannot write the temporary file that holds the subjects (in $TMPDIR, else /tmp): %s",
+                     path, strerror(-r)) < 0)
+                return NULL;
+        return m;
+}
+
 static int spool_open(struct policy_input *in) {
         int fd;
 
@@ -996,9 +1006,9 @@ static int role_end(struct parser *p) {
                 if (k == -ENOMEM)
                         return oom(p);
                 if (k < 0) {
-                        if (!p->error && asprintf(&p->error, "%s: cannot write the spool file: %s", p->path,
-                                                  strerror(-k)) < 0)
-                                p->error = NULL;
+                        if (!p->error)
+                                p->error = spool_error(p->path, k);
+                        p->spool_failed = true;
                         return 0;
                 }
                 /* A content seen before has put its ARNs already. */
@@ -2301,10 +2311,10 @@ int policy_input_add(struct policy_input *in, const char *path, char **ret_error
         if (in->tail) {
                 r = tail_join(in);
                 if (r < 0) {
-                        if (asprintf(ret_error, "%s: cannot write the spool file: %s", in->files[in->tail_file]->path,
-                                     strerror(-r)) < 0)
-                                *ret_error = NULL;
-                        return r;
+                        if (r == -ENOMEM)
+                                return r;
+                        *ret_error = spool_error(in->files[in->tail_file]->path, r);
+                        return -EIO;
                 }
         }
         r = input_file_new(in, path, &file);
@@ -2349,6 +2359,7 @@ int policy_input_add(struct policy_input *in, const char *path, char **ret_error
                         /* The first half is good: the second half's error is the input's. */
                         r = sp->r < 0 ? sp->r : -EBADMSG;
                         p.error = TAKE_PTR(sp->p.error);
+                        p.spool_failed = sp->p.spool_failed;
                 } else if (fits) {
                         p.shape = sp->p.shape;
                         r = split_share_managed(&p.file->managed, &sp->in->files[0]->managed);
@@ -2362,16 +2373,17 @@ int policy_input_add(struct policy_input *in, const char *path, char **ret_error
         }
         if (r == 0 && p.shape != SHAPE_DUMP) {
                 r = spool_single(&p);
-                if (r < 0 && r != -ENOMEM && asprintf(&p.error, "%s: cannot write the spool file: %s", path,
-                                                      strerror(-r)) < 0)
-                        p.error = NULL;
+                if (r < 0 && r != -ENOMEM) {
+                        p.error = spool_error(path, r);
+                        p.spool_failed = true;
+                }
         }
         if (r < 0 && r != -ENOMEM && !p.error && asprintf(&p.error, "%s: %s", path, strerror(-r)) < 0)
                 p.error = NULL;
         if (r < 0 || p.error) {
                 *ret_error = TAKE_PTR(p.error);
                 parser_done(&p);
-                return r < 0 ? r : -EBADMSG;
+                return r == -ENOMEM ? r : p.spool_failed ? -EIO : r < 0 ? r : -EBADMSG;
         }
         parser_done(&p);
         return 0;

@@ -23,8 +23,9 @@ int policy_input_new(struct policy_input **ret);
 struct policy_input *policy_input_free(struct policy_input *in);
 
 /* Parses PATH ("-" = standard input). Returns 0; -EBADMSG for malformed input with *ret_error
- * set to "PATH:LINE:COLUMN: what" (or "PATH: statement N: what"); another negative errno when
- * PATH cannot be read. Nothing about the input is judged yet. */
+ * set to "PATH:LINE:COLUMN: what" (or "PATH: statement N: what"); -EIO (with *ret_error) when
+ * the temporary file that holds the subjects cannot be written, -ENOMEM; another negative errno
+ * when PATH cannot be read. Nothing about the input is judged yet. */
 int policy_input_add(struct policy_input *in, const char *path, char **ret_error);
 
 /* Hands out the subjects of all inputs in order, attached managed policies resolved from

@@ -86,6 +86,25 @@ else
         fail "standard input, malformed: $(cat "$tmp/err")"
 fi
 
+# No room for the temporary file of subjects: the machine's fault (exit 3, saying where), not
+# the input's; a missing input is the user's (exit 2).
+n=$((n + 1))
+TMPDIR=$tmp/no-such-dir "$ECS_HARDEN" audit-policy "$dir/input/doc-page-v6.json" >"$tmp/out" 2>"$tmp/err"
+rc=$?
+if [ "$rc" = 3 ] && [ ! -s "$tmp/out" ] && grep -q 'temporary file.*TMPDIR' "$tmp/err"; then
+        ok "temporary file not writable: exit 3"
+else
+        fail "temporary file not writable: exit $rc: $(cat "$tmp/err")"
+fi
+n=$((n + 1))
+"$ECS_HARDEN" audit-policy "$tmp/no-such-input.json" >"$tmp/out" 2>"$tmp/err"
+rc=$?
+if [ "$rc" = 2 ] && grep -q 'no-such-input.json: No such file' "$tmp/err"; then
+        ok "missing input: exit 2"
+else
+        fail "missing input: exit $rc: $(cat "$tmp/err")"
+fi
+
 # Bad references: exit 2.
 for ref in NoSuchPolicy AmazonEC2ContainerServiceforEC2Role@v7 "$dir/malformed/bad-effect.json"; do
         n=$((n + 1))
