@@ -16,6 +16,9 @@ bin=${1:-./ecs-harden}
 roles=${ROLES:-30000}
 runs=${RUNS:-5}
 python=${PYTHON:-python3}
+# The interpreter itself: a launcher in front of it (pyenv's shim is a shell script) would add
+# its own start-up time, 50-150 ms here, to Python's side.
+python=$("$python" -c 'import sys; print(sys.executable)')
 [ -x /usr/bin/time ] || { echo "needs /usr/bin/time (GNU time) for peak RSS" >&2; exit 77; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -37,7 +40,7 @@ median() {
         cut -d' ' -f"$2" "$1" | sort -n | sed -n "$(((runs + 1) / 2))p"
 }
 
-echo "$(nproc) CPUs; medians of $runs runs"
+echo "$(nproc) CPUs; medians of $runs runs; $python ($("$python" -c 'import platform; print(platform.python_version())'))"
 printf '%-8s %-8s %-26s %9s %9s %10s\n' roles size command wall_s cpu_s peak_rss
 for n in "$roles" $((roles * 2)); do
         f=$tmp/dump-$n.json
