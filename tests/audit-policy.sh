@@ -89,7 +89,8 @@ fi
 # No room for the temporary file of subjects: the machine's fault (exit 3, saying where), not
 # the input's; a missing input is the user's (exit 2).
 n=$((n + 1))
-TMPDIR=$tmp/no-such-dir "$ECS_HARDEN" audit-policy "$dir/input/doc-page-v6.json" >"$tmp/out" 2>"$tmp/err"
+# (Run directly under valgrind, which needs a $TMPDIR of its own.)
+TMPDIR=$tmp/no-such-dir "${ECS_HARDEN_REAL:-$ECS_HARDEN}" audit-policy "$dir/input/doc-page-v6.json" >"$tmp/out" 2>"$tmp/err"
 rc=$?
 if [ "$rc" = 3 ] && [ ! -s "$tmp/out" ] && grep -q 'temporary file.*TMPDIR' "$tmp/err"; then
         ok "temporary file not writable: exit 3"
