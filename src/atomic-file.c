@@ -141,6 +141,54 @@ fail:
         return r;
 }
 
+/* The same data in a file without a name yet (O_TMPFILE): a process killed before the end leaves
+ * nothing behind. The descriptor, -EOPNOTSUPP where the file system cannot, or negative errno. */
+static int unnamed_write(int dirfd, const void *data, size_t size, mode_t mode, const struct stat *owner) {
+        _cleanup_close_ int fd = openat(dirfd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+        int r;
+
+        if (fd < 0)
+                /* Older kernels and some file systems: EISDIR, EOPNOTSUPP or EINVAL. */
+                return errno == EISDIR || errno == EOPNOTSUPP || errno == EINVAL ? -EOPNOTSUPP : negative_errno();
+        r = write_all(fd, data, size);
+        if (r < 0)
+                return r;
+        if (owner && (owner->st_uid != geteuid() || owner->st_gid != getegid()) &&
+            fchown(fd, owner->st_uid, owner->st_gid) < 0)
+                return negative_errno();
+        if (fchmod(fd, mode & 07777) < 0 || fsync(fd) < 0)
+                return negative_errno();
+        return TAKE_FD(fd);
+}
+
+/* Gives the unnamed file FD a temporary name beside NAME, just before it replaces NAME.
+ * -EOPNOTSUPP when no way of linking it is allowed here. */
+static int unnamed_link(int fd, int dirfd, const char *name, struct temp_name *t) {
+        char proc[64];
+
+        if (strlen(name) + 9 > NAME_MAX)
+                return -ENAMETOOLONG;
+        snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+        t->dirfd = dirfd;
+        for (unsigned attempt = 0; attempt < 64; attempt++) {
+                uint32_t rnd;
+                if (getrandom(&rnd, sizeof(rnd), GRND_NONBLOCK) != sizeof(rnd))
+                        rnd = (uint32_t) getpid() * 2654435761u + attempt;
+                snprintf(t->name, sizeof(t->name), ".%s.%06x", name, (unsigned) (rnd & 0xffffff));
+                /* AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH; /proc/self/fd needs /proc. */
+                if (linkat(fd, "", dirfd, t->name, AT_EMPTY_PATH) == 0 ||
+                    ((errno == ENOENT || errno == EPERM) && linkat(AT_FDCWD, proc, dirfd, t->name, AT_SYMLINK_FOLLOW) == 0))
+                        return 0;
+                if (errno != EEXIST) {
+                        int r = errno == ENOENT || errno == EPERM ? -EOPNOTSUPP : negative_errno();
+                        t->name[0] = '\0';
+                        return r;
+                }
+        }
+        t->name[0] = '\0';
+        return -EEXIST;
+}
+
 static int read_at_nofollow(int dirfd, const char *name, char **ret, size_t *ret_size) {
         /* O_NONBLOCK: a FIFO planted in the file's place must not hang the open. */
         _cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
@@ -205,9 +253,15 @@ int atomic_write_at(int dirfd, const char *name, const void *data, size_t size, 
                         backup = false;
         }
 
-        r = temp_write(dirfd, name, data, size, mode, exists ? &st : NULL, &tmp);
-        if (r < 0)
-                return r;
+        /* The new file is written first, without a name where possible, so that a process killed
+         * at any point leaves at most one temporary name, for the instant before the rename. */
+        _cleanup_close_ int unnamed = unnamed_write(dirfd, data, size, mode, exists ? &st : NULL);
+        if (unnamed == -EOPNOTSUPP) {
+                r = temp_write(dirfd, name, data, size, mode, exists ? &st : NULL, &tmp);
+                if (r < 0)
+                        return r;
+        } else if (unnamed < 0)
+                return unnamed;
 
         if (backup) {
                 /* A hard link keeps the old file's owner, mode and labels exactly; rename then
@@ -235,6 +289,13 @@ int atomic_write_at(int dirfd, const char *name, const void *data, size_t size, 
                 tmpbak.name[0] = '\0';
         }
 
+        if (unnamed >= 0) {
+                r = unnamed_link(unnamed, dirfd, name, &tmp);
+                if (r == -EOPNOTSUPP)
+                        r = temp_write(dirfd, name, data, size, mode, exists ? &st : NULL, &tmp);
+                if (r < 0)
+                        return r;
+        }
         if (renameat(dirfd, tmp.name, dirfd, name) < 0)
                 return negative_errno();
         tmp.name[0] = '\0';

@@ -152,6 +152,7 @@ sweep_files() {
 	sweep "$label" renameat2 error=EIO
 	sweep "$label" write error=ENOSPC
 	sweep "$label" openat error=ENOSPC 'O_CREAT'
+	sweep "$label" openat error=ENOSPC 'O_TMPFILE'
 	sweep "$label" linkat error=EIO
 	sweep "$label" symlinkat error=ENOSPC
 }
