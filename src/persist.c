@@ -580,6 +580,25 @@ int persist_plan(const struct options *o, enum flavour f, enum fw_backend_kind b
         if (r < 0)
                 return r;
 
+        /* Legacy iptables with no iptables service: libiptc, unlike the iptables command, loads no
+         * module, and the hardened boot unit may not (no CAP_SYS_MODULE). Without a legacy
+         * iptables command run since boot, ip_tables is not there and the boot unit fails:
+         * systemd-modules-load.service loads it early in the boot. Never on other hosts: a
+         * hardening tool does not load legacy netfilter code that nothing uses. */
+        if (backend == FW_BACKEND_IPTABLES &&
+            (p->method == PERSIST_BOOT_UNIT || p->method == PERSIST_RULES_FILES)) {
+                bool v6 = false;
+                for (size_t i = 0; i < nfam; i++)
+                        v6 = v6 || block_family(&o->block, i) == AF_INET6;
+                char *modules = strdup(v6 ? PERSIST_MODULES_HEADER "ip_tables\nip6_tables\n"
+                                          : PERSIST_MODULES_HEADER "ip_tables\n");
+                if (!modules)
+                        return -ENOMEM;
+                r = plan_file(p, o->root, PERSIST_MODULES_LOAD, modules, 0644, 0, err);
+                if (r < 0)
+                        return r;
+        }
+
         if (p->method == PERSIST_SYSCONFIG_SYSV) {
                 /* The Amazon Linux AMI boots with upstart and SysV scripts, not systemd: the
                  * iptables init script is what restores the block there. */

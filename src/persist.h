@@ -25,6 +25,10 @@ enum persist_method {
 #define ECS_HARDEN_UNIT "ecs-harden.service"
 #define ECS_HARDEN_TIMER "ecs-harden-repair.timer"
 #define ECS_HARDEN_CONF "/etc/ecs-harden.conf"
+/* Loads the legacy iptables modules at boot where no iptables service does (modules-load.d(5)). */
+#define PERSIST_MODULES_LOAD "/etc/modules-load.d/ecs-harden.conf"
+#define PERSIST_MODULES_HEADER \
+        "# Written by ecs-harden persist: the block is legacy iptables, and no iptables service loads these\n"
 
 enum persist_method persist_method_for(enum flavour f, enum fw_backend_kind backend);
 
@@ -61,7 +65,7 @@ struct persist_file {
 
 /* The most each list of a plan can hold, from what the flavours put there. */
 enum {
-        PERSIST_MAX_FILES = 2 + 1,      /* a rules file per family, ecs-harden.conf */
+        PERSIST_MAX_FILES = 2 + 1 + 1,  /* a rules file per family, ecs-harden.conf, modules-load.d */
         PERSIST_MAX_UNITS = 2 + 2,      /* iptables/ip6tables.service, ecs-harden.service, the repair timer */
         PERSIST_MAX_RUN = 2 * 2,        /* al1: service IPT save, chkconfig IPT on; per family */
 };

@@ -51,6 +51,7 @@ check "al2: --dry-run names the links" has_text "$TMPD/out" "would create symlin
 check "al2: --dry-run changes nothing" test "$before" = "$(snapshot "$R")"
 
 check_exit 0 "al2: persist exits 0" eh --root "$R" persist
+check "al2: no modules-load.d file (iptables.service loads the modules)" test ! -e "$R/etc/modules-load.d"
 F="$R/etc/sysconfig/iptables"
 check "al2: sysconfig/iptables holds the block" has_line "$F" "$BLOCK4"
 # The namespace's live rules (an operator's INPUT rule, DOCKER-USER, Docker's chains) belong to
@@ -388,10 +389,15 @@ check "debian: rules.v4 holds the block" has_line "$R/etc/iptables/rules.v4" "$B
 check "debian: rules.v6 holds the block" has_line "$R/etc/iptables/rules.v6" "$BLOCK6"
 check "debian: rules.v4 is mode 0640" mode_is "$R/etc/iptables/rules.v4" 640
 check "debian: ecs-harden.service enabled" link_is "$R/etc/systemd/system/multi-user.target.wants/ecs-harden.service" /usr/lib/systemd/system/ecs-harden.service
+# The boot unit's libiptc loads no module: systemd-modules-load does, early in the boot.
+check "debian: modules-load.d loads ip_tables and ip6_tables" \
+	test "$(grep -v '^#' "$R/etc/modules-load.d/ecs-harden.conf" | tr '\n' ' ')" = "ip_tables ip6_tables "
+check "debian: the modules-load.d file is 0644" mode_is "$R/etc/modules-load.d/ecs-harden.conf" 644
 R="$TMPD/debian-nft"
 make_root_debian "$R"
 check_exit 0 "debian with nftables: persist exits 0" eh --root "$R" -b nftables persist
 check "debian with nftables: no rules.v4" test ! -e "$R/etc/iptables"
+check "debian with nftables: no legacy iptables module loaded at boot" test ! -e "$R/etc/modules-load.d"
 check "debian with nftables: ecs-harden.service enabled" test -L "$R/etc/systemd/system/multi-user.target.wants/ecs-harden.service"
 
 # ---------------------------------------------------------------- none, garbage, override
@@ -399,6 +405,8 @@ R="$TMPD/none"
 make_root_none "$R"
 check_exit 0 "none: persist exits 0" eh --root "$R" -b iptables persist
 check "none: boot unit only" sh -c "test -L '$R/etc/systemd/system/multi-user.target.wants/ecs-harden.service' && test ! -e '$R/etc/sysconfig' && test ! -e '$R/etc/iptables'"
+check "none with iptables: modules-load.d loads ip_tables and ip6_tables" \
+	test "$(grep -v '^#' "$R/etc/modules-load.d/ecs-harden.conf" | tr '\n' ' ')" = "ip_tables ip6_tables "
 R="$TMPD/garbage"
 make_root_none "$R"
 printf '\001\002 not an os-release\n{"json": true}\n' >"$R/etc/os-release"
