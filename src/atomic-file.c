@@ -72,7 +72,11 @@ static void temp_name_unlink(struct temp_name *t) {
         }
 }
 
-static int temp_open(int dirfd, const char *name, struct temp_name *t) {
+/* Tries random temporary names beside NAME (".NAME.XXXXXX") until CREATE, which makes a file
+ * under the name it is given, does not fail with -EEXIST. CREATE's result (>= 0; T then holds
+ * the name) or negative errno. */
+static int temp_name_create(int dirfd, const char *name, struct temp_name *t,
+                            int (*create)(int dirfd, const char *temp, void *userdata), void *userdata) {
         if (strlen(name) + 9 > NAME_MAX)
                 return -ENAMETOOLONG;
         t->dirfd = dirfd;
@@ -81,18 +85,27 @@ static int temp_open(int dirfd, const char *name, struct temp_name *t) {
                 if (getrandom(&rnd, sizeof(rnd), GRND_NONBLOCK) != sizeof(rnd))
                         rnd = (uint32_t) getpid() * 2654435761u + attempt;
                 snprintf(t->name, sizeof(t->name), ".%s.%06x", name, (unsigned) (rnd & 0xffffff));
-                /* 0600 until the data is complete: nobody reads a half-written or too open file. */
-                int fd = openat(dirfd, t->name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-                if (fd >= 0)
-                        return fd;
-                if (errno != EEXIST) {
-                        int r = negative_errno();
+                int r = create(dirfd, t->name, userdata);
+                if (r >= 0)
+                        return r;
+                if (r != -EEXIST) {
                         t->name[0] = '\0';
                         return r;
                 }
         }
         t->name[0] = '\0';
         return -EEXIST;
+}
+
+static int create_exclusive(int dirfd, const char *temp, void *userdata) {
+        (void) userdata;
+        /* 0600 until the data is complete: nobody reads a half-written or too open file. */
+        int fd = openat(dirfd, temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        return fd >= 0 ? fd : negative_errno();
+}
+
+static int temp_open(int dirfd, const char *name, struct temp_name *t) {
+        return temp_name_create(dirfd, name, t, create_exclusive, NULL);
 }
 
 static int write_all(int fd, const void *data, size_t size) {
@@ -161,32 +174,25 @@ static int unnamed_write(int dirfd, const void *data, size_t size, mode_t mode, 
         return TAKE_FD(fd);
 }
 
+static int create_link(int dirfd, const char *temp, void *userdata) {
+        int fd = *(const int *) userdata;
+        char proc[64];
+
+        /* AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH; /proc/self/fd needs /proc. */
+        if (linkat(fd, "", dirfd, temp, AT_EMPTY_PATH) == 0)
+                return 0;
+        if (errno != ENOENT && errno != EPERM)
+                return negative_errno();
+        snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+        if (linkat(AT_FDCWD, proc, dirfd, temp, AT_SYMLINK_FOLLOW) == 0)
+                return 0;
+        return errno == ENOENT || errno == EPERM ? -EOPNOTSUPP : negative_errno();
+}
+
 /* Gives the unnamed file FD a temporary name beside NAME, just before it replaces NAME.
  * -EOPNOTSUPP when no way of linking it is allowed here. */
 static int unnamed_link(int fd, int dirfd, const char *name, struct temp_name *t) {
-        char proc[64];
-
-        if (strlen(name) + 9 > NAME_MAX)
-                return -ENAMETOOLONG;
-        snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
-        t->dirfd = dirfd;
-        for (unsigned attempt = 0; attempt < 64; attempt++) {
-                uint32_t rnd;
-                if (getrandom(&rnd, sizeof(rnd), GRND_NONBLOCK) != sizeof(rnd))
-                        rnd = (uint32_t) getpid() * 2654435761u + attempt;
-                snprintf(t->name, sizeof(t->name), ".%s.%06x", name, (unsigned) (rnd & 0xffffff));
-                /* AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH; /proc/self/fd needs /proc. */
-                if (linkat(fd, "", dirfd, t->name, AT_EMPTY_PATH) == 0 ||
-                    ((errno == ENOENT || errno == EPERM) && linkat(AT_FDCWD, proc, dirfd, t->name, AT_SYMLINK_FOLLOW) == 0))
-                        return 0;
-                if (errno != EEXIST) {
-                        int r = errno == ENOENT || errno == EPERM ? -EOPNOTSUPP : negative_errno();
-                        t->name[0] = '\0';
-                        return r;
-                }
-        }
-        t->name[0] = '\0';
-        return -EEXIST;
+        return temp_name_create(dirfd, name, t, create_link, &fd);
 }
 
 static int read_at_nofollow(int dirfd, const char *name, char **ret, size_t *ret_size) {

@@ -2206,17 +2206,15 @@ static int policy_copy(const struct policy *src, struct policy **ret) {
         return 0;
 }
 
-/* Gives each half the managed policies of the other, so that both resolve what their roles
- * attach on their own: those of the second half as if read after those of the first (they
- * win), those of the first where the second half has none. 0 or -ENOMEM. */
-static int split_share_managed(struct strmap *first, struct strmap *second) {
-        for (size_t i = 0; i < second->size; i++) {
+/* Puts copies of SRC's policies into DST: all of them (REPLACE), or those DST lacks. 0 or -ENOMEM. */
+static int copy_policies(struct strmap *dst, const struct strmap *src, bool replace) {
+        for (size_t i = 0; i < src->size; i++) {
                 struct policy *copy;
-                if (!second->keys[i])
+                if (!src->keys[i] || (!replace && strmap_get(dst, src->keys[i])))
                         continue;
-                if (policy_copy(second->values[i], &copy) < 0)
+                if (policy_copy(src->values[i], &copy) < 0)
                         return -ENOMEM;
-                void **slot = strmap_put(first, second->keys[i]);
+                void **slot = strmap_put(dst, src->keys[i]);
                 if (!slot) {
                         policy_free(copy);
                         return -ENOMEM;
@@ -2224,20 +2222,15 @@ static int split_share_managed(struct strmap *first, struct strmap *second) {
                 policy_free(*slot);
                 *slot = copy;
         }
-        for (size_t i = 0; i < first->size; i++) {
-                struct policy *copy;
-                if (!first->keys[i] || strmap_get(second, first->keys[i]))
-                        continue;
-                if (policy_copy(first->values[i], &copy) < 0)
-                        return -ENOMEM;
-                void **slot = strmap_put(second, first->keys[i]);
-                if (!slot) {
-                        policy_free(copy);
-                        return -ENOMEM;
-                }
-                *slot = copy;
-        }
         return 0;
+}
+
+/* Gives each half the managed policies of the other, so that both resolve what their roles
+ * attach on their own: those of the second half as if read after those of the first (they
+ * win), those of the first where the second half has none. 0 or -ENOMEM. */
+static int split_share_managed(struct strmap *first, struct strmap *second) {
+        int r = copy_policies(first, second, true);
+        return r < 0 ? r : copy_policies(second, first, false);
 }
 
 /* Appends the subjects of IN's tail to IN's own, as if one parser had read the whole input:
