@@ -18,6 +18,7 @@ packages=(
 	systemd systemd-container debootstrap dbus
 	# test tooling: fault injection, sanitizers, fuzzing, benchmarks, signatures, packaging
 	strace valgrind clang libclang-rt-14-dev hyperfine python3-botocore shellcheck rpm
+	debhelper dpkg-dev bash-completion
 )
 
 missing=()

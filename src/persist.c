@@ -458,7 +458,8 @@ static int plan_sysv(struct persist_plan *p, const struct options *o, const char
                 r = install_link_state(o->root, &links.links[i]);
                 if (r == -ELOOP || r == -ENOTDIR || r == -EEXIST) {
                         _cleanup_free_ char *full = NULL;
-                        (void) asprintf(&full, "%s/%s", links.links[i].dir, links.links[i].name);
+                        if (asprintf(&full, "%s/%s", links.links[i].dir, links.links[i].name) < 0)
+                                full = NULL;
                         install_plan_done(&links);
                         return fail(err, EXIT_REFUSED, "refusing to touch %s under %s: %s", strempty(full), o->root,
                                     r == -EEXIST ? "something other than a symbolic link is in its place" :
