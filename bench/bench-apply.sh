@@ -5,29 +5,13 @@
 # shell in between: -N). Prints a Markdown table of medians and ratios.
 #   sudo bench/bench-apply.sh [RUNS]
 set -euo pipefail
-cd "$(dirname "$0")/.."
-EH=${ECS_HARDEN:-$PWD/ecs-harden}
 RUNS=${1:-50}
-NS="ecsh-bench-$$"
-OUT=$(mktemp -d)
-trap 'exit 1' INT TERM
-trap 'ip netns del "$NS" 2>/dev/null; rm -rf "$OUT"' EXIT
-ip netns add "$NS"
-inns() { ip netns exec "$NS" "$@"; }
+WARMUP=5
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
 
 IPT4=$(command -v iptables-legacy)
 IPT6=$(command -v ip6tables-legacy)
-RULE4="-I FORWARD 1 -i docker+ -d 169.254.169.254/32 -j DROP"
-RULE6="-I FORWARD 1 -i docker+ -d fd00:ec2::254/128 -j DROP"
-
-# median in ms of one command; $1 = prepare command or "", rest = the command
-median() {
-	local prepare=$1; shift
-	local args=(-N --warmup 5 --runs "$RUNS" --export-json "$OUT/r.json")
-	[ -n "$prepare" ] && args+=(--prepare "$prepare")
-	inns hyperfine "${args[@]}" "$*" >/dev/null 2>&1
-	python3 -c 'import json,sys; print("%.2f" % (json.load(open(sys.argv[1]))["results"][0]["median"]*1000))' "$OUT/r.json"
-}
 
 foreign_rules() {
 	local n=$1

@@ -7,31 +7,15 @@
 # Markdown tables of medians and ratios.
 #   sudo bench/bench-nft.sh [RUNS]
 set -euo pipefail
-cd "$(dirname "$0")/.."
-EH=${ECS_HARDEN:-$PWD/ecs-harden}
 RUNS=${1:-200}
-NS="ecsh-bench-$$"
-OUT=$(mktemp -d)
-trap 'exit 1' INT TERM
-trap 'ip netns del "$NS" 2>/dev/null; rm -rf "$OUT"' EXIT
-ip netns add "$NS"
-inns() { ip netns exec "$NS" "$@"; }
+WARMUP=10
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
 
 NFT=$(command -v nft)
 IPT4=$(command -v iptables-nft)
 IPT6=$(command -v ip6tables-nft)
-RULE4="-I FORWARD 1 -i docker+ -d 169.254.169.254/32 -j DROP"
-RULE6="-I FORWARD 1 -i docker+ -d fd00:ec2::254/128 -j DROP"
 "$EH" rules --format nft >"$OUT/block.nft"
-
-# median in ms of one command; $1 = prepare (shell) or "", rest = the command
-median() {
-	local prepare=$1; shift
-	local args=(-N --warmup 10 --runs "$RUNS" --export-json "$OUT/r.json")
-	[ -n "$prepare" ] && args+=(--prepare "$prepare")
-	inns hyperfine "${args[@]}" "$*" >/dev/null 2>&1
-	python3 -c 'import json,sys; print("%.2f" % (json.load(open(sys.argv[1]))["results"][0]["median"]*1000))' "$OUT/r.json"
-}
 
 # N rules in Docker's place on an nf_tables host: iptables-nft's table ip filter, chain FORWARD.
 foreign_rules() {
