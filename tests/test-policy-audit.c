@@ -361,3 +361,53 @@ TEST(status_api) {
         ASSERT_INT_EQ(res[0]->verdict, VERDICT_PASS);
         audit_results_free(res, n);
 }
+
+TEST(status_api_large_dump) {
+        /* A dump large enough to be read in two halves (4 MiB or more, on two CPUs): the one-call
+         * API hands out the second half's subjects after the first half's, in input order. */
+        static const char role_fmt[] =
+                "{\"Path\":\"/\",\"RoleName\":\"role-%05u\",\"Arn\":\"arn:aws:iam::111122223333:role/role-%05u\","
+                "\"AssumeRolePolicyDocument\":{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\","
+                "\"Principal\":{\"Service\":\"ec2.amazonaws.com\"},\"Action\":\"sts:AssumeRole\"}]},"
+                "\"InstanceProfileList\":[{\"InstanceProfileName\":\"role-%05u\",\"Roles\":[]}],"
+                "\"RolePolicyList\":[%s],\"AttachedManagedPolicies\":[{\"PolicyName\":"
+                "\"AmazonEC2ContainerServiceforEC2Role\",\"PolicyArn\":\"arn:aws:iam::aws:policy/service-role/"
+                "AmazonEC2ContainerServiceforEC2Role\"}],\"RoleLastUsed\":{}}";
+        static const char extra[] = "{\"PolicyName\":\"extra\",\"PolicyDocument\":" DOC(
+                "{\"Effect\":\"Allow\",\"Action\":\"s3:*\",\"Resource\":\"*\"}") "}";
+        char tmpl[] = "/tmp/test-policy-audit-XXXXXX";
+        _cleanup_free_ char *err = NULL;
+        struct audit_result **res = NULL;
+        size_t n = 0, roles = 0;
+        FILE *f;
+        int fd = mkstemp(tmpl);
+
+        ASSERT_TRUE(fd >= 0);
+        f = fdopen(fd, "w");
+        ASSERT_TRUE(f != NULL);
+        fputs("{\"UserDetailList\":[],\"GroupDetailList\":[],\"RoleDetailList\":[\n", f);
+        /* Every third role adds s3:* (FAIL); the others hold the managed policy alone (PASS). */
+        for (; ftell(f) < 5L * 1024 * 1024; roles++)
+                fprintf(f, "%s", roles ? ",\n" : ""), fprintf(f, role_fmt, (unsigned) roles, (unsigned) roles,
+                                                               (unsigned) roles, roles % 3 == 0 ? extra : "");
+        fputs("],\"Policies\":[]}\n", f);
+        ASSERT_TRUE(fclose(f) == 0);
+
+        int r = policy_audit_path(tmpl, NULL, &res, &n, &err);
+        unlink(tmpl);
+        ASSERT_INT_EQ(r, 0);
+        ASSERT_INT_EQ(n, roles);
+        size_t bad = n;
+        for (size_t i = 0; i < n && bad == n; i++) {
+                char name[16];
+                snprintf(name, sizeof(name), "role-%05zu", i);
+                if (strcmp(res[i]->name, name) != 0 || res[i]->verdict != (i % 3 == 0 ? VERDICT_FAIL : VERDICT_PASS))
+                        bad = i;
+        }
+        char what[64] = "";
+        if (bad < n)
+                snprintf(what, sizeof(what), "%s %s", res[bad]->name, verdict_to_string(res[bad]->verdict));
+        audit_results_free(res, n);
+        if (bad < n)
+                FAIL_AT("subject %zu is %s", bad, what);
+}
