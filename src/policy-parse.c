@@ -1954,9 +1954,10 @@ static int parse_fd(struct parser *p, int fd, uint64_t limit, bool complete) {
  * after the other. A large regular file is therefore read in two halves at once, the second in
  * a thread, from a role object near the middle of RoleDetailList on, as if the input began with
  * {"RoleDetailList":[ there. Whether the first half really ends between two roles of
- * RoleDetailList is known once it has been read: if so, the halves are joined (the subjects of
- * the first half, then those of the second; an error of the first half before one of the
- * second), else the second half is dropped and the first half's parser goes on alone. What
+ * RoleDetailList is known once it has been read: if so, the second half becomes the input's
+ * tail (its subjects after the first half's, judged by a thread of their own or handed out
+ * after them; an error of the first half before one of the second), else the second half is
+ * dropped and the first half's parser goes on alone. What
  * follows the roles (which managed policies to keep, the shape of the input) depends on the
  * first half too: the second half waits for it there. Like every parser of a regular file, the
  * second half counts lines only when it reports an error, from the file (it could not count
