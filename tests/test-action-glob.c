@@ -246,3 +246,20 @@ TEST(self_inclusion_needs_no_search) {
         ASSERT_INT_EQ(glob_included("ecs:Pol?", (const char *[]) { "ecs:Poll" }, 1, true, NULL), 0);
         ASSERT_INT_EQ(glob_included("ecs:Po??", (const char *[]) { "ecs:Po*" }, 1, true, NULL), 1);
 }
+
+TEST(search_time_is_bounded) {
+        /* Found by the glob fuzzer (7 s under ASan): a '*' followed by a run of 30 '?' makes
+         * product states of dozens of positions; the state budget alone let one search step
+         * through 37 M of them. The work budget answers within a fraction of a second: the
+         * pattern is included (every name it matches has 5 letters or more), so the answer may be
+         * 1 or "undecided", never "no". */
+        const char *p = "\x97\xff" "ecs*\x19??\xc4\xc0*???\xc4\xc0??????????????????????cs:?*";
+        struct timespec a, b;
+
+        clock_gettime(CLOCK_MONOTONIC, &a);
+        int r = glob_included(p, (const char *[]) { "*??*???" }, 1, true, NULL);
+        clock_gettime(CLOCK_MONOTONIC, &b);
+        ASSERT_TRUE(r == 1 || r == -E2BIG);
+        /* 0.06 s here; sanitizers and valgrind make it 10-50 times slower. */
+        ASSERT_TRUE((b.tv_sec - a.tv_sec) + (b.tv_nsec - a.tv_nsec) / 1e9 < 5.0);
+}
