@@ -179,11 +179,11 @@ enum { V_FALSE = 0, V_TRUE = 1, V_UNKNOWN = 2 };
 
 /* Bounds the memory of one search (16 MiB of states), whatever the state budget. */
 #define MAX_WORDS (4u * 1024 * 1024)
-/* Bounds its time: the positions the successors step through (each state, each letter), ~70 ms
+/* Bounds its time: the positions the successors step through (each state, each letter), ~35 ms
  * here. A state budget alone does not: a pattern with a long run of '?' after a '*' makes states
  * of dozens of positions (the fuzzer's "*??...?" pair took 37 M steps, 0.6 s, 7 s under ASan).
  * No search of the test suite, adversarial policies included, takes 200 000. */
-#define MAX_WORK (4u * 1024 * 1024)
+#define MAX_WORK (2u * 1024 * 1024)
 
 struct search {
         const struct glob_query *q;

@@ -45,8 +45,8 @@ int glob_query_node(struct glob_query *q, enum glob_op op, const int *children, 
 
 /* Looks for a word that satisfies node ROOT. Returns 1 and sets *ret_witness (may be NULL) to
  * the shortest such word, 0 when no word does, -E2BIG when the search exceeded MAX_STATES
- * product states (0 = a default of 200000), 16 MiB of them, or 4 M steps through their
- * positions (~70 ms) without an answer, -ENOMEM. */
+ * product states (0 = a default of 200000), 16 MiB of them, or 2 M steps through their
+ * positions (~35 ms) without an answer, -ENOMEM. */
 int glob_query_solve(struct glob_query *q, int root, size_t max_states, char **ret_witness);
 
 /* Convenience: is every name matched by PATTERN matched by some pattern of SET?
