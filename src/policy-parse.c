@@ -2438,9 +2438,7 @@ int policy_input_next_ref(struct policy_input *in, struct subject_ref *ret) {
         int r;
 
         in->have_current = false;
-        if (in->in_tail)
-                return tail_next_ref(in, ret);
-        if (!in->spool)
+        if (in->in_tail || !in->spool)
                 return tail_next_ref(in, ret);
         if (!in->reading) {
                 if (fflush(in->spool) != 0 || fseek(in->spool, 0, SEEK_SET) != 0)
