@@ -123,6 +123,19 @@ static int write_all(int fd, const void *data, size_t size) {
         return 0;
 }
 
+/* Writes DATA to FD, gives it its final mode and owner (OWNER's, when given) and syncs it. */
+static int write_synced(int fd, const void *data, size_t size, mode_t mode, const struct stat *owner) {
+        int r = write_all(fd, data, size);
+        if (r < 0)
+                return r;
+        if (owner && (owner->st_uid != geteuid() || owner->st_gid != getegid()) &&
+            fchown(fd, owner->st_uid, owner->st_gid) < 0)
+                return negative_errno();
+        if (fchmod(fd, mode & 07777) < 0 || fsync(fd) < 0)
+                return negative_errno();
+        return 0;
+}
+
 /* Writes DATA to a new temporary file beside NAME with its final mode and owner and syncs it. */
 static int temp_write(int dirfd, const char *name, const void *data, size_t size, mode_t mode, const struct stat *owner,
                       struct temp_name *t) {
@@ -131,18 +144,9 @@ static int temp_write(int dirfd, const char *name, const void *data, size_t size
 
         if (fd < 0)
                 return fd;
-        r = write_all(fd, data, size);
+        r = write_synced(fd, data, size, mode, owner);
         if (r < 0)
                 goto fail;
-        if (owner && (owner->st_uid != geteuid() || owner->st_gid != getegid()) &&
-            fchown(fd, owner->st_uid, owner->st_gid) < 0) {
-                r = negative_errno();
-                goto fail;
-        }
-        if (fchmod(fd, mode & 07777) < 0 || fsync(fd) < 0) {
-                r = negative_errno();
-                goto fail;
-        }
         r = close(TAKE_FD(fd));
         if (r < 0) {
                 r = negative_errno();
@@ -163,15 +167,8 @@ static int unnamed_write(int dirfd, const void *data, size_t size, mode_t mode, 
         if (fd < 0)
                 /* Older kernels and some file systems: EISDIR, EOPNOTSUPP or EINVAL. */
                 return errno == EISDIR || errno == EOPNOTSUPP || errno == EINVAL ? -EOPNOTSUPP : negative_errno();
-        r = write_all(fd, data, size);
-        if (r < 0)
-                return r;
-        if (owner && (owner->st_uid != geteuid() || owner->st_gid != getegid()) &&
-            fchown(fd, owner->st_uid, owner->st_gid) < 0)
-                return negative_errno();
-        if (fchmod(fd, mode & 07777) < 0 || fsync(fd) < 0)
-                return negative_errno();
-        return TAKE_FD(fd);
+        r = write_synced(fd, data, size, mode, owner);
+        return r < 0 ? r : TAKE_FD(fd);
 }
 
 static int create_link(int dirfd, const char *temp, void *userdata) {
