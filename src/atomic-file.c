@@ -321,32 +321,30 @@ static int split_path(const char *path, char **ret_dir, const char **ret_name) {
         return 0;
 }
 
-int atomic_write_file(const char *root, const char *path, const void *data, size_t size, mode_t mode,
-                      unsigned flags) {
+/* Opens the folder of PATH below ROOT as open_dir_beneath() does; *RET_NAME points into PATH.
+ * The descriptor, or negative errno. */
+static int open_parent_beneath(const char *root, const char *path, unsigned flags, const char **ret_name) {
         _cleanup_free_ char *dir = NULL;
-        _cleanup_close_ int dirfd = -1;
-        const char *name;
-        int r;
-
-        r = split_path(path, &dir, &name);
+        int r = split_path(path, &dir, ret_name);
         if (r < 0)
                 return r;
-        dirfd = open_dir_beneath(root, dir, flags);
+        return open_dir_beneath(root, dir, flags);
+}
+
+int atomic_write_file(const char *root, const char *path, const void *data, size_t size, mode_t mode,
+                      unsigned flags) {
+        const char *name;
+        _cleanup_close_ int dirfd = open_parent_beneath(root, path, flags, &name);
+
         if (dirfd < 0)
                 return dirfd;
         return atomic_write_at(dirfd, name, data, size, mode, flags);
 }
 
 int read_file_nofollow(const char *root, const char *path, char **ret, size_t *ret_size) {
-        _cleanup_free_ char *dir = NULL;
-        _cleanup_close_ int dirfd = -1;
         const char *name;
-        int r;
+        _cleanup_close_ int dirfd = open_parent_beneath(root, path, 0, &name);
 
-        r = split_path(path, &dir, &name);
-        if (r < 0)
-                return r;
-        dirfd = open_dir_beneath(root, dir, 0);
         if (dirfd < 0)
                 return dirfd;
         return read_at_nofollow(dirfd, name, ret, ret_size);
