@@ -243,6 +243,13 @@ int check_describe_block(const struct check_ctx *ctx, const struct fw_status *st
                         continue;
                 block_rule_text(st->backend, family, rs->pattern, rule, sizeof(rule));
 
+                if (!rs->configured) {
+                        r = check_result_detail(ret, "%s: installed but not configured: part of the block, kept "
+                                                     "by repairs (only 'ecs-harden remove' takes it away)",
+                                                rs->pattern);
+                        if (r < 0)
+                                return r;
+                }
                 if (rs->copies == 0) {
                         n_missing++;
                         if (missing)

@@ -168,6 +168,8 @@ static void verify_print_text(const struct fw_status *st, bool complete, bool fi
                 if (rs->copies > 0)
                         printf(" (%s, position %u%s)", st->where, rs->position,
                                rs->copies > 1 ? ", more than one copy" : "");
+                if (!rs->configured)
+                        printf(" [installed, not configured: kept]");
                 putchar('\n');
                 for (size_t j = 0; j < rs->n_ahead; j++)
                         if (rs->ahead[j].harmful || log_max_level >= LOG_LEVEL_INFO)
@@ -201,6 +203,7 @@ static void verify_print_json(const struct fw_status *st, const char *reason, bo
                 json_str(g, "family", family_name(rs->family));
                 json_str(g, "interface", rs->pattern);
                 json_str(g, "address", block_address_string(rs->family));
+                json_bool(g, "configured", rs->configured);
                 json_bool(g, "present", rs->copies > 0);
                 json_int(g, "copies", rs->copies);
                 json_int(g, "position", rs->position);

@@ -5,11 +5,13 @@
 #include <arpa/inet.h>
 #include <libiptc/libip6tc.h>
 #include <libiptc/libiptc.h>
+#include <linux/capability.h>
 #include <linux/netfilter/x_tables.h>
 
 #include "fw-iptables.h"
 #include "fw-private.h"
 #include "util.h"
+#include "rtnl-route.h"
 #include "xtables-lock.h"
 
 #define CHAIN "FORWARD"
@@ -217,15 +219,24 @@ static bool all_bytes(const uint8_t *p, size_t n, uint8_t v) {
         return true;
 }
 
-bool xt_rule_is_block(const struct xt_rule *r, const char *pattern) {
+bool xt_rule_block_pattern(const struct xt_rule *r, char ret[IFNAMSIZ + 1]) {
         uint8_t imds[16] = {};
         size_t n = addr_len(r->family);
 
         block_address(r->family, imds);
-        return memcmp(r->dst, imds, n) == 0 && all_bytes(r->dmsk, n, 0xff) && all_bytes(r->src, n, 0) &&
-               all_bytes(r->smsk, n, 0) && streq(r->iniface, pattern) && r->outiface[0] == '\0' &&
-               !r->inv_src && !r->inv_dst && !r->inv_in && !r->inv_out && !r->inv_proto && r->proto == 0 &&
-               !r->go_to && !r->has_other_ip_flags && r->matches[0] == '\0' && streq(r->target, IPTC_LABEL_DROP);
+        if (!(memcmp(r->dst, imds, n) == 0 && all_bytes(r->dmsk, n, 0xff) && all_bytes(r->src, n, 0) &&
+              all_bytes(r->smsk, n, 0) && r->outiface[0] == '\0' && !r->inv_src && !r->inv_dst && !r->inv_in &&
+              !r->inv_out && !r->inv_proto && r->proto == 0 && !r->go_to && !r->has_other_ip_flags &&
+              r->matches[0] == '\0' && streq(r->target, IPTC_LABEL_DROP)))
+                return false;
+        /* No input interface at all is what `-i +` installs (an empty mask): every interface. */
+        snprintf(ret, IFNAMSIZ + 1, "%s", r->iniface[0] ? r->iniface : "+");
+        return true;
+}
+
+bool xt_rule_is_block(const struct xt_rule *r, const char *pattern) {
+        char p[IFNAMSIZ + 1];
+        return xt_rule_block_pattern(r, p) && streq(p, pattern);
 }
 
 static unsigned mask_prefixlen(const uint8_t *m, size_t n) {
@@ -274,8 +285,10 @@ void xt_rule_format(const struct xt_rule *r, char *buf, size_t size) {
 /* ---- effectiveness ---- */
 
 /* Can RULE match a packet that enters on an interface matched by PATTERN and goes to the
- * metadata address? Conservative: "yes" unless provably not. Sets *why when it cannot. */
-static bool rule_can_match(const struct xt_rule *r, const char *pattern, const struct block *b, const char **why) {
+ * metadata address, leaving through UPLINK (the route's output device; "" when unknown)?
+ * Conservative: "yes" unless provably not. Sets *why when it cannot. */
+static bool rule_can_match(const struct xt_rule *r, const char *pattern, const struct block *b, const char *uplink,
+                           char *whybuf, size_t whysize, const char **why) {
         uint8_t imds[16] = {};
         size_t n = addr_len(r->family);
         bool dst_match = true;
@@ -302,11 +315,20 @@ static bool rule_can_match(const struct xt_rule *r, const char *pattern, const s
                         return false;
                 }
         }
-        if (r->outiface[0] && !r->inv_out)
+        if (r->outiface[0] && uplink[0]) {
+                /* The packet leaves where the kernel routes the metadata address. */
+                if (iface_pattern_matches(r->outiface, uplink) == r->inv_out) {
+                        snprintf(whybuf, whysize, "it matches only traffic leaving through %s%s, and the kernel "
+                                 "routes the metadata address out of %s", r->inv_out ? "anything but " : "",
+                                 r->outiface, uplink);
+                        *why = whybuf;
+                        return false;
+                }
+        } else if (r->outiface[0] && !r->inv_out)
                 for (size_t i = 0; i < b->n_patterns; i++)
                         if (iface_pattern_covers(b->patterns[i], r->outiface)) {
-                                /* Metadata traffic is routed out of the instance's uplink, never
-                                 * back into a container bridge. */
+                                /* No route known: metadata traffic still never goes back into a
+                                 * container bridge. */
                                 *why = "it matches only traffic leaving into a container bridge";
                                 return false;
                         }
@@ -383,6 +405,7 @@ struct walk {
         struct xtc_handle *h;
         const struct block *b;
         const char *pattern;
+        const char *uplink;
         bool policy_accept;
         struct chain_verdict cache[MAX_CACHED_CHAINS];
         size_t n_cache;
@@ -396,7 +419,7 @@ static bool rule_is_harmful(struct walk *w, const struct xt_rule *r, unsigned de
                             const char **why) {
         const char *t = r->target;
 
-        if (!rule_can_match(r, w->pattern, w->b, why))
+        if (!rule_can_match(r, w->pattern, w->b, w->uplink, whybuf, whysize, why))
                 return false;
 
         if (streq(t, IPTC_LABEL_DROP) || streq(t, "REJECT")) {
@@ -492,14 +515,17 @@ static bool chain_can_accept(struct walk *w, const char *chain, unsigned depth, 
         return accept;
 }
 
-/* Fills RS for PATTERN from the snapshot; with NOTES false it only decides "effective". */
+/* Fills RS for PATTERN from the snapshot; with NOTES false it only decides "effective". UPLINK is
+ * the device the metadata address is routed through ("" when unknown). */
 static int judge_pattern(const struct family_ops *ops, struct xtc_handle *h, const struct snapshot *s,
-                         const struct block *b, const char *pattern, bool notes, struct fw_rule_status *rs) {
+                         const struct block *b, const char *pattern, const char *uplink, bool notes,
+                         struct fw_rule_status *rs) {
         _cleanup_free_ struct walk *w = calloc(1, sizeof(*w));
 
         if (!w)
                 return -ENOMEM;
-        *w = (struct walk) { .ops = ops, .h = h, .b = b, .pattern = pattern, .policy_accept = s->policy_accept };
+        *w = (struct walk) { .ops = ops, .h = h, .b = b, .pattern = pattern, .uplink = uplink,
+                             .policy_accept = s->policy_accept };
 
         rs->family = ops->family;
         snprintf(rs->pattern, sizeof(rs->pattern), "%s", pattern);
@@ -531,6 +557,25 @@ static int judge_pattern(const struct family_ops *ops, struct xtc_handle *h, con
         return 0;
 }
 
+/* Is the filter table of this family there at all? Asked of /proc/net/ip{,6}_tables_names,
+ * because libiptc's first read of a missing table makes the kernel create it (an empty legacy
+ * table is then what `auto` would see): reading must not change state. */
+static bool table_present(const struct family_ops *ops) {
+        _cleanup_free_ char *names = NULL;
+
+        if (read_full_file(ops->family == AF_INET6 ? "/proc/net/ip6_tables_names" : "/proc/net/ip_tables_names",
+                           &names, NULL) < 0)
+                return false;
+        for (char *line = names, *next; line && *line; line = next) {
+                next = strchr(line, '\n');
+                if (next)
+                        *next++ = '\0';
+                if (streq(line, "filter"))
+                        return true;
+        }
+        return false;
+}
+
 static int table_open(const struct family_ops *ops, struct xtc_handle **ret) {
         struct xtc_handle *h = ops->init("filter");
         if (!h) {
@@ -544,143 +589,250 @@ static int table_open(const struct family_ops *ops, struct xtc_handle **ret) {
         return 0;
 }
 
+/* One family's FORWARD as read: the handle (NULL when the table is not there and was not to be
+ * made), the snapshot, and the device the metadata address is routed through. */
+struct family_read {
+        const struct family_ops *ops;
+        struct xtc_handle *h;
+        struct snapshot s;
+        char uplink[IFNAMSIZ];
+};
+
+static void family_read_done(struct family_read *fr) {
+        snapshot_done(&fr->s);
+        if (fr->h)
+                fr->ops->free(fr->h);
+        fr->h = NULL;
+}
+
+/* Reads FORWARD of OPS's family. With CREATE the table is opened even when absent (the kernel
+ * then makes it); without, an absent table reads as empty. 0 or negative errno. */
+static int family_read(const struct family_ops *ops, bool create, struct family_read *ret) {
+        uint8_t imds[16];
+        int r;
+
+        *ret = (struct family_read) { .ops = ops };
+        if (!create && !table_present(ops))
+                /* Nothing to read; but an unprivileged caller could not have read it either, and
+                 * is told so as when the table is there. */
+                return have_effective_capability(CAP_NET_ADMIN) ? 0 : -EPERM;
+        block_address(ops->family, imds);
+        if (rtnl_route_oif(ops->family, imds, ret->uplink) < 0)
+                ret->uplink[0] = '\0'; /* no route: judged without one, conservatively */
+        r = table_open(ops, &ret->h);
+        if (r < 0)
+                return r;
+        r = snapshot_take(ops, ret->h, CHAIN, &ret->s);
+        if (r < 0)
+                family_read_done(ret);
+        return r;
+}
+
+/* The block on this host: the configured one B, plus every block rule installed in FORWARD of
+ * either family, whatever its pattern (and IPv6 when IPv6 block rules are installed). */
+static void block_union(const struct block *b, const struct family_read *frs, size_t n, struct block *ret) {
+        *ret = *b;
+        for (size_t f = 0; f < n; f++)
+                for (size_t i = 0; i < frs[f].s.n; i++) {
+                        char p[IFNAMSIZ + 1];
+                        if (!xt_rule_block_pattern(&frs[f].s.rules[i], p))
+                                continue;
+                        /* A pattern that this tool would not accept stays untouched by apply;
+                         * remove still takes it. */
+                        (void) block_add_pattern(ret, p, NULL);
+                        if (frs[f].ops->family == AF_INET6)
+                                ret->ipv6 = true;
+                }
+}
+
+static bool block_configures(const struct block *b, int family, const char *pattern) {
+        if (family == AF_INET6 && !b->ipv6)
+                return false;
+        for (size_t i = 0; i < b->n_patterns; i++)
+                if (streq(b->patterns[i], pattern))
+                        return true;
+        return false;
+}
+
+/* The families read: IPv4 always, IPv6 when the host has it. */
+static size_t families_read(const struct block *b, bool create_v6, struct family_read frs[2], int *ret) {
+        size_t n = 0;
+
+        *ret = family_read(&ops_v4, false, &frs[n]);
+        if (*ret < 0)
+                return 0;
+        n++;
+        if (fw_host_has_ipv6()) {
+                *ret = family_read(&ops_v6, create_v6 && b->ipv6, &frs[n]);
+                if (*ret < 0) {
+                        family_read_done(&frs[0]);
+                        return 0;
+                }
+                n++;
+        }
+        return n;
+}
+
 static int iptables_inspect(const struct block *b, struct fw_status *st) {
+        struct family_read frs[2] = {};
+        struct block u;
+        size_t n;
+        int r;
+
         st->where = strdup("filter FORWARD");
         if (!st->where)
                 return -ENOMEM;
 
-        for (size_t f = 0; f < block_n_families(b); f++) {
-                const struct family_ops *ops = family_ops(block_family(b, f));
-                struct xtc_handle *h = NULL;
-                struct snapshot s;
-                int r;
-
-                r = table_open(ops, &h);
-                if (r < 0)
-                        return r;
-                r = snapshot_take(ops, h, CHAIN, &s);
-                for (size_t i = 0; r >= 0 && i < b->n_patterns; i++)
-                        r = judge_pattern(ops, h, &s, b, b->patterns[i], true, &st->rules[st->n_rules++]);
-                snapshot_done(&s);
-                ops->free(h);
-                if (r < 0)
-                        return r;
+        n = families_read(b, false, frs, &r);
+        if (r < 0)
+                return r;
+        block_union(b, frs, n, &u);
+        for (size_t f = 0; r >= 0 && f < n; f++) {
+                const struct family_ops *ops = frs[f].ops;
+                if (ops->family == AF_INET6 && !u.ipv6)
+                        continue;
+                for (size_t i = 0; r >= 0 && i < u.n_patterns; i++) {
+                        struct fw_rule_status *rs = &st->rules[st->n_rules++];
+                        r = judge_pattern(ops, frs[f].h, &frs[f].s, &u, u.patterns[i], frs[f].uplink, true, rs);
+                        rs->configured = block_configures(b, ops->family, u.patterns[i]);
+                }
         }
-        return 0;
+        for (size_t f = 0; f < n; f++)
+                family_read_done(&frs[f]);
+        return r;
 }
 
-/* One read-modify-commit of one family on the open handle H, which it frees. Returns 0, -EAGAIN
- * when another writer committed in between (retry), or another negative errno. */
-static int change_family(const struct family_ops *ops, struct xtc_handle *h, const struct block *b, bool apply,
-                         unsigned *ret_changes) {
+/* Plans on the open handle of FR the changes that make every rule of U present, effective and
+ * unique in FORWARD (APPLY), or that delete every block rule of any pattern (remove). Nothing is
+ * committed. A block rule is never deleted unless an equal one stays at or ahead of it or goes to
+ * the head: repairs add and reorder, only remove takes rules away. *ret_changes counts. */
+static int plan_family(struct family_read *fr, const struct block *u, bool apply, unsigned *ret_changes) {
+        const struct family_ops *ops = fr->ops;
+        const struct snapshot *s = &fr->s;
         _cleanup_free_ bool *doomed = NULL;
         const char *inserts[BLOCK_MAX_PATTERNS];
         size_t n_inserts = 0, n_deletes = 0;
-        struct snapshot s;
         xt_chainlabel chain = CHAIN;
         int r;
 
         *ret_changes = 0;
-        r = snapshot_take(ops, h, CHAIN, &s);
-        if (r < 0)
-                goto out;
-        doomed = calloc(s.n ? s.n : 1, sizeof(bool));
-        if (!doomed) {
-                r = -ENOMEM;
-                goto out;
-        }
+        doomed = calloc(s->n ? s->n : 1, sizeof(bool));
+        if (!doomed)
+                return -ENOMEM;
 
-        for (size_t p = 0; p < b->n_patterns; p++) {
-                struct fw_rule_status rs = {};
-                bool keep_first;
+        if (apply)
+                for (size_t p = 0; p < u->n_patterns; p++) {
+                        struct fw_rule_status rs = {};
 
-                r = judge_pattern(ops, h, &s, b, b->patterns[p], false, &rs);
-                if (r < 0)
-                        goto out;
-                /* Keep one effective copy where it stands; anything else goes to the head. */
-                keep_first = apply && rs.copies > 0 && rs.effective;
-                if (apply && !keep_first)
-                        inserts[n_inserts++] = b->patterns[p];
-                for (size_t i = 0; i < s.n; i++)
-                        if (xt_rule_is_block(&s.rules[i], b->patterns[p]) && !(keep_first && i + 1 == rs.position)) {
+                        r = judge_pattern(ops, fr->h, s, u, u->patterns[p], fr->uplink, false, &rs);
+                        if (r < 0)
+                                return r;
+                        /* Keep one effective copy where it stands; anything else goes to the head. */
+                        bool keep_first = rs.copies > 0 && rs.effective;
+                        if (!keep_first)
+                                inserts[n_inserts++] = u->patterns[p];
+                        for (size_t i = 0; i < s->n; i++)
+                                if (xt_rule_is_block(&s->rules[i], u->patterns[p]) &&
+                                    !(keep_first && i + 1 == rs.position)) {
+                                        doomed[i] = true;
+                                        n_deletes++;
+                                }
+                }
+        else
+                for (size_t i = 0; i < s->n; i++) {
+                        char p[IFNAMSIZ + 1];
+                        if (xt_rule_block_pattern(&s->rules[i], p)) {
                                 doomed[i] = true;
                                 n_deletes++;
                         }
-        }
-
-        if (n_deletes == 0 && n_inserts == 0)
-                goto out;
+                }
 
         /* From the end, so that the positions of the rules still to delete do not move. */
-        for (size_t i = s.n; i > 0; i--)
-                if (doomed[i - 1] && !ops->delete_num(chain, (unsigned) (i - 1), h)) {
-                        r = negative_errno();
-                        goto out;
-                }
+        for (size_t i = s->n; i > 0; i--)
+                if (doomed[i - 1] && !ops->delete_num(chain, (unsigned) (i - 1), fr->h))
+                        return negative_errno();
         for (size_t i = n_inserts; i > 0; i--) {
                 unsigned char buf[XT_BLOCK_ENTRY_MAX] __attribute__((aligned(8)));
                 iptables_block_entry(ops->family, inserts[i - 1], buf);
-                if (!ops->insert(chain, buf, 0, h)) {
-                        r = negative_errno();
-                        goto out;
-                }
-        }
-        if (!ops->commit(h)) {
-                r = negative_errno();
-                goto out;
+                if (!ops->insert(chain, buf, 0, fr->h))
+                        return negative_errno();
         }
         *ret_changes = (unsigned) (n_deletes + n_inserts);
+        return 0;
+}
 
-out:
-        snapshot_done(&s);
-        ops->free(h);
+static int commit_family(struct family_read *fr) {
+        int r = fr->ops->commit(fr->h) ? 0 : negative_errno();
+        /* libiptc frees nothing on commit; the handle is done either way. */
+        family_read_done(fr);
         return r;
 }
 
+/* One locked read-modify-commit of every family. Both families are read and planned before
+ * either commits, so that a crash or kill between the two commits is as short as the kernel
+ * allows (legacy x_tables cannot commit two families at once); a half-committed block is what
+ * the next verify --fix completes. */
 static int change(const struct block *b, bool apply, unsigned *ret_changes) {
-        struct xtc_handle *handles[2] = {};
+        struct family_read frs[2] = {};
+        unsigned changes[2] = {};
         _cleanup_close_ int lock_fd = -1;
-        size_t n_families = block_n_families(b);
-        unsigned total = 0;
-        int r = 0;
+        struct block u;
+        size_t n;
+        int r;
 
+        *ret_changes = 0;
         lock_fd = xtables_lock(LOCK_TIMEOUT_MS);
         if (lock_fd < 0)
                 return lock_fd;
 
-        /* Open every family before committing any, so that a missing ip6_tables does not leave
-         * the IPv4 half changed and the command failed. */
-        for (size_t f = 0; f < n_families; f++) {
-                r = table_open(family_ops(block_family(b, f)), &handles[f]);
-                if (r < 0) {
-                        for (size_t g = 0; g < f; g++)
-                                family_ops(block_family(b, g))->free(handles[g]);
-                        return r;
+        /* apply makes IPv4's table (and IPv6's when configured); remove only reads what is there. */
+        if (apply) {
+                r = family_read(&ops_v4, true, &frs[0]);
+                n = r < 0 ? 0 : 1;
+                if (r >= 0 && fw_host_has_ipv6()) {
+                        r = family_read(&ops_v6, b->ipv6, &frs[1]);
+                        n = r < 0 ? 1 : 2;
                 }
+        } else
+                n = families_read(b, false, frs, &r);
+        if (r < 0)
+                goto out;
+        block_union(b, frs, n, &u);
+
+        for (size_t f = 0; f < n; f++) {
+                if (!frs[f].h || (apply && frs[f].ops->family == AF_INET6 && !u.ipv6))
+                        continue;
+                r = plan_family(&frs[f], &u, apply, &changes[f]);
+                if (r < 0)
+                        goto out;
         }
+        for (size_t f = 0; f < n; f++) {
+                const struct family_ops *ops = frs[f].ops;
 
-        for (size_t f = 0; f < n_families; f++) {
-                const struct family_ops *ops = family_ops(block_family(b, f));
-                unsigned changes = 0;
-
-                r = change_family(ops, TAKE_PTR(handles[f]), b, apply, &changes);
+                if (!frs[f].h)
+                        continue;
+                if (changes[f] == 0) {
+                        family_read_done(&frs[f]);
+                        continue;
+                }
+                r = commit_family(&frs[f]);
                 /* Writers that ignore the lock can still change the table under us: libiptc
                  * notices when the rule count changed and the commit fails with EAGAIN. */
                 for (unsigned attempt = 1; r == -EAGAIN && attempt < COMMIT_ATTEMPTS; attempt++) {
-                        struct xtc_handle *h = NULL;
-                        r = table_open(ops, &h);
+                        r = family_read(ops, true, &frs[f]);
                         if (r >= 0)
-                                r = change_family(ops, h, b, apply, &changes);
+                                r = plan_family(&frs[f], &u, apply, &changes[f]);
+                        if (r >= 0)
+                                r = changes[f] > 0 ? commit_family(&frs[f]) : (family_read_done(&frs[f]), 0);
                 }
-                if (r < 0) {
-                        for (size_t g = f + 1; g < n_families; g++)
-                                family_ops(block_family(b, g))->free(handles[g]);
-                        return r;
-                }
-                total += changes;
+                if (r < 0)
+                        goto out;
+                *ret_changes += changes[f];
         }
-        *ret_changes = total;
-        return 0;
+out:
+        for (size_t f = 0; f < 2; f++)
+                family_read_done(&frs[f]);
+        return r;
 }
 
 static int iptables_apply(const struct block *b, bool *ret_changed) {
@@ -694,6 +846,38 @@ static int iptables_apply(const struct block *b, bool *ret_changed) {
 
 static int iptables_remove(const struct block *b, unsigned *ret_removed) {
         return change(b, false, ret_removed);
+}
+
+/* ---- what `auto` asks ---- */
+
+/* Only tables that are there are opened: a probe creates nothing. */
+static int iptables_probe(enum fw_probe what) {
+        const struct family_ops *const all[] = { &ops_v4, &ops_v6 };
+        bool found = false;
+
+        for (size_t f = 0; f < ELEMENTSOF(all) && !found; f++) {
+                const struct family_ops *ops = all[f];
+                struct family_read fr;
+
+                if (what == FW_PROBE_IN_USE && ops->family == AF_INET6)
+                        break; /* Docker writes both; IPv4 tells */
+                if (family_read(ops, false, &fr) < 0 || !fr.h)
+                        continue;
+                if (what == FW_PROBE_BLOCK) {
+                        for (size_t i = 0; i < fr.s.n && !found; i++) {
+                                char p[IFNAMSIZ + 1];
+                                found = xt_rule_block_pattern(&fr.s.rules[i], p);
+                        }
+                } else {
+                        /* Rules in FORWARD, or chains of its own (DOCKER, DOCKER-USER). */
+                        found = fr.s.n > 0;
+                        for (const char *c = iptc_first_chain(fr.h); ops->family == AF_INET && c && !found;
+                             c = iptc_next_chain(fr.h))
+                                found = !iptc_builtin(c, fr.h);
+                }
+                family_read_done(&fr);
+        }
+        return found;
 }
 
 static int iptables_print_rules(const struct block *b, FILE *f) {
@@ -725,4 +909,5 @@ const struct fw_backend fw_backend_iptables = {
         .apply = iptables_apply,
         .remove = iptables_remove,
         .print_rules = iptables_print_rules,
+        .probe = iptables_probe,
 };

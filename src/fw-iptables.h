@@ -31,6 +31,11 @@ size_t iptables_block_entry(int family, const char *pattern, void *buf);
  * reports for it. */
 void iptables_entry_to_rule(int family, const void *entry, const char *target, struct xt_rule *ret);
 
+/* True when RULE has exactly the block's shape (destination the metadata address, an input
+ * interface pattern or none, no other match, DROP), whatever its pattern, which goes to RET
+ * ("+" for a rule without input interface). */
+bool xt_rule_block_pattern(const struct xt_rule *rule, char ret[IFNAMSIZ + 1]);
+
 /* True when RULE is exactly the block rule for PATTERN in its family. */
 bool xt_rule_is_block(const struct xt_rule *rule, const char *pattern);
 

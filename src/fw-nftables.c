@@ -215,6 +215,46 @@ bool nft_rule_same(const struct nftnl_rule *a, const struct nftnl_rule *b) {
         }
 }
 
+bool nft_rule_block_pattern(const struct nftnl_rule *r, int *ret_family, char ret_pattern[IFNAMSIZ + 1]) {
+        _cleanup_(nftnl_expr_iter_destroyp) struct nftnl_expr_iter *it = nftnl_expr_iter_create(r);
+        char pattern[IFNAMSIZ + 1] = "+";
+
+        if (!it)
+                return false;
+        /* The pattern is read from the rule's first two expressions (meta iifname, cmp); the
+         * rule is the block's when it is then exactly what apply would build for that pattern. */
+        struct nftnl_expr *e = nftnl_expr_iter_next(it);
+        if (e && streq(nftnl_expr_get_str(e, NFTNL_EXPR_NAME), "meta") &&
+            nftnl_expr_is_set(e, NFTNL_EXPR_META_KEY) && nftnl_expr_get_u32(e, NFTNL_EXPR_META_KEY) == NFT_META_IIFNAME) {
+                struct nftnl_expr *c = nftnl_expr_iter_next(it);
+                uint32_t len = 0;
+                const char *data;
+
+                if (!c || !streq(nftnl_expr_get_str(c, NFTNL_EXPR_NAME), "cmp") ||
+                    !(data = nftnl_expr_get(c, NFTNL_EXPR_CMP_DATA, &len)) || len == 0 || len > IFNAMSIZ)
+                        return false;
+                size_t n = strnlen(data, len);
+                if (n == 0 || n >= IFNAMSIZ)
+                        return false;
+                if (len == IFNAMSIZ) /* an exact name, NUL-padded */
+                        snprintf(pattern, sizeof(pattern), "%.*s", (int) n, data);
+                else if (n == len)   /* a prefix */
+                        snprintf(pattern, sizeof(pattern), "%.*s+", (int) n, data);
+                else
+                        return false;
+        }
+        for (int family = AF_INET; ; family = AF_INET6) {
+                _cleanup_(nftnl_rule_freep) struct nftnl_rule *want = nft_block_rule(family, pattern);
+                if (want && nft_rule_same(want, r)) {
+                        *ret_family = family;
+                        snprintf(ret_pattern, IFNAMSIZ + 1, "%s", pattern);
+                        return true;
+                }
+                if (family == AF_INET6)
+                        return false;
+        }
+}
+
 void nft_rule_format(const struct nftnl_rule *r, char *buf, size_t size) {
         _cleanup_(nftnl_expr_iter_destroyp) struct nftnl_expr_iter *it = nftnl_expr_iter_create(r);
         size_t used = 0;
@@ -891,61 +931,45 @@ bool nft_rule_can_pass(const struct nftnl_rule *r, char *whybuf, size_t size, co
         return false;
 }
 
-/* What remove does with the table read as S, for the block E: decided here for remove itself and
- * for its dry run (inspect), so that the two cannot disagree. The rules of our chain equal to a rule
- * of E go, by handle. The whole table goes instead (one DELTABLE) when that would leave nothing
- * in it but our empty chain: no other chain, named set or map, object or flowtable (the table's
- * use count counts those; measured: a rule's anonymous sets are not counted, they go with the rule),
- * no rule the options do not cover, no comment, and the chain exactly the block's base chain.
- * Anything else an operator put there stays. */
-struct removal {
-        bool table;             /* DELTABLE */
-        size_t n_rules;         /* block rules deleted (with the table or one by one) */
-        char why_kept[256];     /* the table exists and stays: why */
-};
+/* The block on this host: the configured one B, plus every block rule installed in our chain,
+ * whatever its pattern (and IPv6 when an IPv6 block rule is installed), in the order the chain
+ * holds them first, so that a chain this tool wrote reads back as exactly the block. */
+static void block_union(const struct state *s, const struct block *b, struct block *ret) {
+        *ret = (struct block) { .ipv6 = b->ipv6 };
+        for (size_t i = 0; i < s->n_rules; i++) {
+                char pattern[IFNAMSIZ + 1];
+                int family;
 
-static void why_add(char *buf, size_t size, const char *text) {
-        size_t used = strlen(buf);
-        snprintf(buf + used, size - used, "%s%s", used ? "; " : "", text);
+                if (!nft_rule_block_pattern(s->rules[i], &family, pattern))
+                        continue;
+                (void) block_add_pattern(ret, pattern, NULL);
+                if (family == AF_INET6)
+                        ret->ipv6 = true;
+        }
+        for (size_t i = 0; i < b->n_patterns; i++)
+                (void) block_add_pattern(ret, b->patterns[i], NULL);
 }
 
-static void removal_plan(const struct state *s, const struct expected *e, struct removal *ret) {
-        size_t others = 0;
-        char text[160];
+static bool block_configures(const struct block *b, int family, const char *pattern) {
+        if (family == AF_INET6 && !b->ipv6)
+                return false;
+        for (size_t i = 0; i < b->n_patterns; i++)
+                if (streq(b->patterns[i], pattern))
+                        return true;
+        return false;
+}
 
-        *ret = (struct removal) {};
-        if (!s->table)
-                return;
-        for (size_t i = 0; i < s->n_rules; i++)
-                if (is_block_rule(e, s->rules[i]))
-                        ret->n_rules++;
-                else
-                        others++;
-
-        char *why = ret->why_kept;
-        size_t size = sizeof(ret->why_kept);
-        if (!s->chain)
-                why_add(why, size, "it holds no chain " NFT_CHAIN);
-        if (others > 0) {
-                snprintf(text, sizeof(text), "chain " NFT_CHAIN " holds %zu other rule%s (not the block's, or not named "
-                         "by -i/--no-ipv6)", others, others == 1 ? "" : "s");
-                why_add(why, size, text);
+/* remove takes the whole table (every rule of the block, both families, and the table itself),
+ * in one DELTABLE: what it counts are the block's rules in it. */
+static size_t removal_count(const struct state *s) {
+        size_t n = 0;
+        for (size_t i = 0; i < s->n_rules; i++) {
+                char pattern[IFNAMSIZ + 1];
+                int family;
+                if (nft_rule_block_pattern(s->rules[i], &family, pattern))
+                        n++;
         }
-        if (!s->use_known)
-                why_add(why, size, "the kernel did not say what else it holds");
-        else if (s->use > (s->chain ? 1u : 0u)) {
-                uint32_t n = s->use - (s->chain ? 1u : 0u);
-                snprintf(text, sizeof(text), "it holds %" PRIu32 " other chain%s, set%s or object%s", n,
-                         n == 1 ? "" : "s", n == 1 ? "" : "s", n == 1 ? "" : "s");
-                why_add(why, size, text);
-        }
-        if (s->chain && (!s->chain_hook_ok || !s->chain_policy_ok)) {
-                snprintf(text, sizeof(text), "chain " NFT_CHAIN " is %s, not the block's", s->chain_desc);
-                why_add(why, size, text);
-        }
-        if (s->table_comment || s->chain_comment)
-                why_add(why, size, "it carries a comment");
-        ret->table = why[0] == '\0';
+        return n;
 }
 
 static int drift_add(char **drift, const char *text) {
@@ -957,7 +981,8 @@ static int drift_add(char **drift, const char *text) {
         return 0;
 }
 
-static int judge(const struct state *s, const struct expected *e, const struct block *b, struct fw_status *st) {
+static int judge(const struct state *s, const struct expected *e, const struct block *b, const struct block *configured,
+                 struct fw_status *st) {
         bool runs = state_chain_runs(s);
         size_t foreign = 0;
         int r;
@@ -987,10 +1012,11 @@ static int judge(const struct state *s, const struct expected *e, const struct b
         }
 
         if (s->table) {
-                struct removal plan;
-                removal_plan(s, e, &plan);
-                if ((plan.table ? asprintf(&st->remove_note, "delete table inet " NFT_TABLE ": it holds nothing else")
-                                : asprintf(&st->remove_note, "keep table inet " NFT_TABLE ": %s", plan.why_kept)) < 0) {
+                size_t others = s->n_rules - removal_count(s);
+                int k = others > 0 ? asprintf(&st->remove_note, "delete table inet " NFT_TABLE " with %zu other rule%s",
+                                              others, others == 1 ? "" : "s")
+                                   : asprintf(&st->remove_note, "delete table inet " NFT_TABLE);
+                if (k < 0) {
                         st->remove_note = NULL;
                         return -ENOMEM;
                 }
@@ -1005,6 +1031,7 @@ static int judge(const struct state *s, const struct expected *e, const struct b
 
                         rs->family = family;
                         snprintf(rs->pattern, sizeof(rs->pattern), "%s", b->patterns[p]);
+                        rs->configured = block_configures(configured, family, b->patterns[p]);
                         /* remove takes them whether the chain runs or not. */
                         for (size_t i = 0; i < s->n_rules; i++)
                                 if (nft_rule_same(want, s->rules[i]))
@@ -1044,6 +1071,7 @@ static int nftables_inspect(const struct block *b, struct fw_status *st) {
         struct conn c;
         struct state s;
         struct expected e;
+        struct block u;
         int r;
 
         st->where = strdup(NFT_WHERE);
@@ -1051,19 +1079,20 @@ static int nftables_inspect(const struct block *b, struct fw_status *st) {
         if (!st->where || !st->note)
                 return -ENOMEM;
 
-        r = expected_build(b, &e);
+        r = conn_open(&c);
         if (r < 0)
                 return r;
-        r = conn_open(&c);
+        r = state_read(&c, &s);
+        conn_close(&c);
+        if (r < 0)
+                return r;
+        block_union(&s, b, &u);
+        r = expected_build(&u, &e);
         if (r >= 0) {
-                r = state_read(&c, &s);
-                conn_close(&c);
+                r = judge(&s, &e, &u, b, st);
+                expected_done(&e);
         }
-        if (r >= 0) {
-                r = judge(&s, &e, b, st);
-                state_done(&s);
-        }
-        expected_done(&e);
+        state_done(&s);
         return r;
 }
 
@@ -1081,24 +1110,16 @@ static int batch_error(int r, const struct state *s) {
 
 int nftables_apply_hooked(const struct block *b, bool *ret_changed, unsigned *ret_attempts,
                           void (*race)(unsigned attempt, void *userdata), void *userdata) {
-        _cleanup_free_ char *buf = NULL;
-        size_t size = nft_block_batch_size(b);
-        struct expected e;
         unsigned attempt;
-        int r;
+        int r = -ERESTART;
 
         *ret_changed = false;
-        buf = malloc(size);
-        if (!buf)
-                return -ENOMEM;
-        r = expected_build(b, &e);
-        if (r < 0)
-                return r;
-
-        r = -ERESTART;
         for (attempt = 0; retry_batch(r) && attempt < APPLY_ATTEMPTS; attempt++) {
+                _cleanup_free_ char *buf = NULL;
+                struct expected e;
                 struct conn c;
                 struct state s;
+                struct block u;
                 unsigned n_msgs;
                 ssize_t len;
 
@@ -1110,8 +1131,17 @@ int nftables_apply_hooked(const struct block *b, bool *ret_changed, unsigned *re
                         conn_close(&c);
                         break;
                 }
+                /* What is installed stays: the chain is rewritten with it, never without it. */
+                block_union(&s, b, &u);
+                r = expected_build(&u, &e);
+                if (r < 0) {
+                        state_done(&s);
+                        conn_close(&c);
+                        break;
+                }
                 if (state_is_block(&s, &e)) {
                         /* Exactly the block already: nothing is sent. */
+                        expected_done(&e);
                         state_done(&s);
                         conn_close(&c);
                         r = 0;
@@ -1120,8 +1150,11 @@ int nftables_apply_hooked(const struct block *b, bool *ret_changed, unsigned *re
                 }
 
                 struct nft_batch_plan plan;
+                size_t size = nft_block_batch_size(&u);
                 state_plan(&s, &e, &plan);
-                len = nft_block_batch(b, &plan, c.genid, c.seq + 1, buf, size, &n_msgs);
+                expected_done(&e);
+                buf = malloc(size);
+                len = buf ? nft_block_batch(&u, &plan, c.genid, c.seq + 1, buf, size, &n_msgs) : -ENOMEM;
                 if (len < 0) {
                         state_done(&s);
                         conn_close(&c);
@@ -1137,7 +1170,6 @@ int nftables_apply_hooked(const struct block *b, bool *ret_changed, unsigned *re
                 if (r >= 0)
                         *ret_changed = true;
         }
-        expected_done(&e);
         if (ret_attempts)
                 *ret_attempts = attempt;
         if (r == -EAFNOSUPPORT)
@@ -1149,50 +1181,16 @@ static int nftables_apply(const struct block *b, bool *ret_changed) {
         return nftables_apply_hooked(b, ret_changed, NULL, NULL, NULL);
 }
 
-/* Sends the batch that carries out PLAN for the state S read on C. 0 or negative errno. */
-static int removal_send(struct conn *c, const struct state *s, const struct expected *e, const struct removal *plan,
-                        void (*race)(unsigned attempt, void *userdata), unsigned attempt, void *userdata) {
-        _cleanup_free_ uint64_t *handles = NULL;
-        _cleanup_free_ char *buf = NULL;
-        unsigned n_msgs;
-        size_t n = 0;
-
-        if (!plan->table) {
-                handles = calloc(plan->n_rules, sizeof(uint64_t));
-                if (!handles)
-                        return -ENOMEM;
-                for (size_t i = 0; i < s->n_rules; i++)
-                        if (is_block_rule(e, s->rules[i]))
-                                handles[n++] = nftnl_rule_get_u64(s->rules[i], NFTNL_RULE_HANDLE);
-        }
-        size_t size = nft_remove_batch_size(n);
-        buf = malloc(size);
-        if (!buf)
-                return -ENOMEM;
-        ssize_t len = nft_remove_batch(plan->table, handles, n, c->genid, c->seq + 1, buf, size, &n_msgs);
-        if (len < 0)
-                return (int) len;
-        c->seq += n_msgs + 2;
-        if (race)
-                race(attempt, userdata);
-        return batch_error(conn_batch(c, buf, (size_t) len, c->seq - n_msgs - 1, n_msgs, NULL), s);
-}
-
 int nftables_remove_hooked(const struct block *b, unsigned *ret_removed, unsigned *ret_attempts,
                            void (*race)(unsigned attempt, void *userdata), void *userdata) {
-        struct expected e;
         unsigned attempt;
-        int r;
+        int r = -ERESTART;
 
+        (void) b; /* remove takes the whole block, whatever is configured */
         *ret_removed = 0;
-        r = expected_build(b, &e);
-        if (r < 0)
-                return r;
-
-        /* ENOENT too: a rule to delete by handle that is gone means the picture was stale. */
-        r = -ERESTART;
-        for (attempt = 0; (retry_batch(r) || r == -ENOENT) && attempt < APPLY_ATTEMPTS; attempt++) {
-                struct removal plan;
+        for (attempt = 0; retry_batch(r) && attempt < APPLY_ATTEMPTS; attempt++) {
+                char buf[3 * MSG_MAX];
+                unsigned n_msgs;
                 struct conn c;
                 struct state s;
 
@@ -1200,21 +1198,23 @@ int nftables_remove_hooked(const struct block *b, unsigned *ret_removed, unsigne
                 if (r < 0)
                         break;
                 r = state_read(&c, &s);
-                if (r < 0) {
-                        conn_close(&c);
-                        break;
-                }
-                removal_plan(&s, &e, &plan);
-                if (plan.table || plan.n_rules > 0) {
-                        r = removal_send(&c, &s, &e, &plan, race, attempt, userdata);
-                        if (r >= 0)
-                                *ret_removed = (unsigned) plan.n_rules;
+                if (r >= 0 && s.table) {
+                        ssize_t len = nft_remove_batch(true, NULL, 0, c.genid, c.seq + 1, buf, sizeof(buf), &n_msgs);
+                        if (len < 0)
+                                r = (int) len;
+                        else {
+                                c.seq += n_msgs + 2;
+                                if (race)
+                                        race(attempt, userdata);
+                                r = batch_error(conn_batch(&c, buf, (size_t) len, c.seq - n_msgs - 1, n_msgs, NULL), &s);
+                                if (r >= 0)
+                                        *ret_removed = (unsigned) removal_count(&s);
+                        }
                 }
                 /* else nothing of the block is there: nothing is sent. */
                 state_done(&s);
                 conn_close(&c);
         }
-        expected_done(&e);
         if (ret_attempts)
                 *ret_attempts = attempt;
         if (r == -EAFNOSUPPORT)
@@ -1224,6 +1224,42 @@ int nftables_remove_hooked(const struct block *b, unsigned *ret_removed, unsigne
 
 static int nftables_remove(const struct block *b, unsigned *ret_removed) {
         return nftables_remove_hooked(b, ret_removed, NULL, NULL, NULL);
+}
+
+/* ---- what `auto` asks ---- */
+
+static int count_cb(const struct nlmsghdr *nlh, void *data) {
+        (void) nlh;
+        (*(size_t *) data)++;
+        return MNL_CB_OK;
+}
+
+/* How many objects a GET request (a dump, or one object by name) returns: 0 when the kernel says
+ * there is none (ENOENT) or has no nf_tables at all. */
+static size_t count_objects(uint16_t type, uint16_t family, uint16_t flags, const char *table) {
+        char buf[MSG_MAX] = {};
+        struct conn c;
+        size_t n = 0;
+
+        if (conn_open(&c) < 0)
+                return 0;
+        struct nlmsghdr *nlh = nftnl_nlmsg_build_hdr(buf, type, family, flags, ++c.seq);
+        mnl_attr_put_strz(nlh, type == NFT_MSG_GETRULE ? NFTA_RULE_TABLE : NFTA_TABLE_NAME, table);
+        if (conn_request(&c, nlh, count_cb, &n) < 0)
+                n = 0;
+        conn_close(&c);
+        return n;
+}
+
+static int nftables_probe(enum fw_probe what) {
+        switch (what) {
+        case FW_PROBE_BLOCK:
+                return count_objects(NFT_MSG_GETTABLE, NFPROTO_INET, NLM_F_ACK, NFT_TABLE) > 0;
+        case FW_PROBE_IN_USE:
+                /* iptables-nft (Docker's rules included) writes to `table ip filter`. */
+                return count_objects(NFT_MSG_GETRULE, NFPROTO_IPV4, NLM_F_DUMP, "filter") > 0;
+        }
+        return 0;
 }
 
 static int nftables_print_rules(const struct block *b, FILE *f) {
@@ -1261,4 +1297,5 @@ const struct fw_backend fw_backend_nftables = {
         .apply = nftables_apply,
         .remove = nftables_remove,
         .print_rules = nftables_print_rules,
+        .probe = nftables_probe,
 };

@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include <net/if.h>
+
 #include "block.h"
 
 /* The internals of the nftables backend, exposed for the unit tests (message build and parse
@@ -34,6 +36,10 @@ struct nftnl_rule *nft_block_rule(int family, const char *pattern);
 /* True when the two rules have the same expressions (and neither carries user data): the kernel
  * runs them alike. Handles, table and chain are not compared. */
 bool nft_rule_same(const struct nftnl_rule *a, const struct nftnl_rule *b);
+
+/* True when R is a block rule (exactly what nft_block_rule() builds) for some pattern, whatever
+ * it is: *ret_family and RET_PATTERN ("+" for no iifname) say which. */
+bool nft_rule_block_pattern(const struct nftnl_rule *r, int *ret_family, char ret_pattern[IFNAMSIZ + 1]);
 
 /* Can the rule R, standing ahead of a block rule in our chain, end the chain before the drop (an
  * accept, a jump, a verdict map, a statement not known to be harmless)? Conservative: true unless

@@ -90,21 +90,6 @@ enum fw_backend_kind fw_system_iptables_variant(void) {
         return FW_BACKEND_AUTO;
 }
 
-static bool legacy_filter_in_use(void) {
-        _cleanup_free_ char *names = NULL;
-
-        if (read_full_file("/proc/net/ip_tables_names", &names, NULL) < 0)
-                return false;
-        for (char *line = names, *next; line && *line; line = next) {
-                next = strchr(line, '\n');
-                if (next)
-                        *next++ = '\0';
-                if (streq(line, "filter"))
-                        return true;
-        }
-        return false;
-}
-
 /* Can this kernel run legacy x_tables at all? Kernels since 6.17 may be built without them
  * (CONFIG_IP_NF_IPTABLES_LEGACY=n); then even a legacy iptables command cannot work. */
 static bool legacy_xtables_available(void) {
@@ -132,13 +117,24 @@ static bool legacy_xtables_available(void) {
         return !read_all;
 }
 
+/* Decided by the kernel's state only, never by creating any (DESIGN, "auto backend"): an empty
+ * legacy table, as a read-only `iptables-legacy -L` leaves behind, decides nothing. */
 enum fw_backend_kind fw_backend_detect(const char **ret_reason) {
         const char *reason;
         enum fw_backend_kind k;
 
-        if (legacy_filter_in_use()) {
+        if (fw_backend_nftables.probe(FW_PROBE_BLOCK) > 0) {
+                k = FW_BACKEND_NFTABLES;
+                reason = "table inet ecs_harden (the block) is there";
+        } else if (fw_backend_iptables.probe(FW_PROBE_BLOCK) > 0) {
                 k = FW_BACKEND_IPTABLES;
-                reason = "the legacy x_tables filter table is in use (/proc/net/ip_tables_names lists filter)";
+                reason = "legacy FORWARD holds the block";
+        } else if (fw_backend_iptables.probe(FW_PROBE_IN_USE) > 0) {
+                k = FW_BACKEND_IPTABLES;
+                reason = "legacy x_tables hold rules (Docker's, typically)";
+        } else if (fw_backend_nftables.probe(FW_PROBE_IN_USE) > 0) {
+                k = FW_BACKEND_NFTABLES;
+                reason = "iptables-nft rules (Docker's, typically) are in nftables";
         } else if (!legacy_xtables_available()) {
                 k = FW_BACKEND_NFTABLES;
                 reason = "this kernel has no legacy x_tables (ip_tables)";
@@ -146,15 +142,15 @@ enum fw_backend_kind fw_backend_detect(const char **ret_reason) {
                 switch (fw_system_iptables_variant()) {
                 case FW_BACKEND_NFTABLES:
                         k = FW_BACKEND_NFTABLES;
-                        reason = "the system's iptables is the nf_tables variant";
+                        reason = "no rules anywhere yet; the system's iptables is the nf_tables variant";
                         break;
                 case FW_BACKEND_IPTABLES:
                         k = FW_BACKEND_IPTABLES;
-                        reason = "the system's iptables is the legacy variant";
+                        reason = "no rules anywhere yet; the system's iptables is the legacy variant";
                         break;
                 default:
                         k = FW_BACKEND_NFTABLES;
-                        reason = "no iptables command and no legacy filter table in use";
+                        reason = "no rules anywhere yet and no iptables command";
                 }
 
         if (ret_reason)
@@ -173,13 +169,13 @@ enum fw_backend_kind fw_backend_resolve(enum fw_backend_kind requested, const ch
 
 /* A kernel booted with ipv6.disable=1 has no IPv6 at all: there is nothing to block over IPv6,
  * and ip6tables cannot even be opened. The block then covers IPv4 only, and says so. */
-static bool host_has_ipv6(void) {
+bool fw_host_has_ipv6(void) {
         return access("/proc/sys/net/ipv6", F_OK) == 0;
 }
 
 static struct block effective_block(const struct block *b) {
         struct block e = *b;
-        if (e.ipv6 && !host_has_ipv6())
+        if (e.ipv6 && !fw_host_has_ipv6())
                 e.ipv6 = false;
         return e;
 }

@@ -32,6 +32,8 @@ struct fw_rule_status {
         unsigned copies;        /* rules equal to this block rule */
         unsigned position;      /* 1-based position of the first copy in its chain; 0 = absent */
         bool effective;         /* present and nothing ahead can accept the packet first */
+        bool configured;        /* the pattern (and family) is configured; false for a rule only
+                                 * installed, which is kept and judged the same */
         unsigned removable;     /* rules that remove would delete for this one: the copies, and for
                                  * nftables also those in a chain that does not run */
         struct fw_ahead *ahead;

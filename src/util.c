@@ -3,6 +3,9 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
+#include <linux/capability.h>
+#include <sys/syscall.h>
+
 #include "util.h"
 
 char *path_join_root(const char *root, const char *path) {
@@ -99,4 +102,13 @@ char *strstrip(char *s) {
         while (n > 0 && isspace((unsigned char) s[n - 1]))
                 s[--n] = '\0';
         return s;
+}
+
+bool have_effective_capability(int cap) {
+        struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+        struct __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3] = {};
+
+        if (syscall(SYS_capget, &h, d) < 0)
+                return false;
+        return d[cap / 32].effective & (1u << (cap % 32));
 }

@@ -89,3 +89,6 @@ int open_scratch_file(void);
 
 /* Strips leading and trailing whitespace in place; returns s advanced past the leading part. */
 char *strstrip(char *s);
+
+/* True when the process holds capability CAP (CAP_NET_ADMIN, ...) in its effective set. */
+bool have_effective_capability(int cap);

@@ -223,13 +223,18 @@ run_iptables_ordering() {
 	check "remove deletes all 301 copies" test "$(iptables_forward | grep -cxF -- "$rule4")" = 0
 	eh -b iptables apply >/dev/null 2>&1
 
-	# remove takes only the block's rules.
+	# remove takes every rule of the block's shape, whatever its pattern (a hand-added -i docker0
+	# and an any-interface rule included), and only those: a look-alike with -p tcp stays.
 	in_i iptables-legacy -A FORWARD -d 169.254.169.254/32 -i docker0 -j DROP
+	in_i iptables-legacy -A FORWARD -d 169.254.169.254/32 -j DROP
 	in_i iptables-legacy -A FORWARD -d 169.254.169.254/32 -i docker+ -p tcp -j DROP
-	in_i iptables-legacy-save -t filter | grep '^-A' | grep -vF -- "$rule4" >"$TMPD/foreign-before"
+	in_i iptables-legacy-save -t filter | grep '^-A' | grep -vF -- "$rule4" |
+		grep -vxF -e '-A FORWARD -d 169.254.169.254/32 -i docker0 -j DROP' \
+			-e '-A FORWARD -d 169.254.169.254/32 -j DROP' >"$TMPD/foreign-before"
 	check_exit 0 "remove exits 0" eh -b iptables remove
 	in_i iptables-legacy-save -t filter | grep '^-A' >"$TMPD/foreign-after"
-	check "remove deletes the block and leaves look-alike foreign rules" diff -u "$TMPD/foreign-before" "$TMPD/foreign-after"
+	check "remove deletes the block of every pattern and leaves look-alike foreign rules" \
+		diff -u "$TMPD/foreign-before" "$TMPD/foreign-after"
 	check "no IPv6 block rule is left" test -z "$(ip6tables_forward | grep -F fd00:ec2::254/128 | grep -F 'docker+ -j DROP$' || true)"
 
 	cleanup_world

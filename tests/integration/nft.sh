@@ -77,9 +77,18 @@ check "a second apply sends no batch (nft monitor sees no event)" no_events
 watch_changes eh -b $B verify --fix
 check "verify --fix with the block in place sends nothing" no_events
 watch_changes eh -b $B apply -i eth9
-check "a different block rewrites the chain in place" grep -q 'add rule inet ecs_harden forward iifname "eth9"' "$TMPD/events"
+check "a different block adds its rules in place" grep -q 'add rule inet ecs_harden forward iifname "eth9"' "$TMPD/events"
 check "... without deleting the table or the chain" sh -c "! grep -q -e 'delete table' -e 'delete chain' $TMPD/events"
-check_exit 0 "apply with the defaults again" eh -b $B apply
+check "... and keeps the installed docker+ rules (the block is a ratchet)" \
+	sh -c "ip netns exec $NS_I nft list table inet ecs_harden | grep -q 'iifname \"docker\\*\" ip daddr'"
+watch_changes eh -b $B apply
+check "apply with the defaults again keeps the eth9 rules: a repair never deletes the block" \
+	sh -c "ip netns exec $NS_I nft list table inet ecs_harden | grep -c 'iifname \"eth9\"' | grep -qx 2"
+check "... and sends nothing" no_events
+check_exit 0 "verify with the defaults exits 0 (eth9 installed too)" eh -b $B verify
+check "verify reports eth9 as installed, not configured" grep -q '^OK .*-i eth9 .*installed, not configured: kept' "$TMPD/out"
+check_exit 0 "remove" eh -b $B remove
+check_exit 0 "then apply with the defaults" eh -b $B apply
 check "... restores the golden table" matches_golden
 
 # ---- drift in the tool's own table ----
@@ -156,48 +165,40 @@ check "verify names the policy" grep -q "policy drop" "$TMPD/out"
 check_exit 0 "apply puts the policy back to accept" eh -b $B apply
 check "... golden table" matches_golden
 
-# ---- remove: only the block's rules that the options name; the table only when nothing else is in it ----
+# ---- remove: the whole block, every pattern, both families, and the table itself ----
 no_table() { ! in_i nft list tables | grep -q ecs_harden; }
-no_drop_rule() { ! our_table | grep -q ' drop$'; }
 in_i nft add set inet ecs_harden mine '{ type ipv4_addr; }'
 in_i nft add chain inet ecs_harden other
 in_i nft add rule inet ecs_harden other ip daddr @mine counter
 our_table >"$TMPD/table-before"
 check_exit 0 "remove --dry-run with an operator's set and chain in our table" eh -b $B remove --dry-run
 check "... names the two rules it would delete" test "$(grep -c '^would delete 1: ipv[46] -i docker+ -d ' "$TMPD/out")" = 2
-check "... says the table stays, and why" \
-	grep -qx "would keep table inet ecs_harden: it holds 2 other chains, sets or objects" "$TMPD/out"
+check "... says the table goes" grep -qx "would delete table inet ecs_harden" "$TMPD/out"
 check "... and changes nothing" diff -u "$TMPD/table-before" <(our_table)
 check_exit 0 "remove with an operator's set and chain in our table" eh -b $B remove
 check "... removed the block's 2 rules" grep -q "removed 2 rules" "$TMPD/err"
-check "... and no drop rule is left" no_drop_rule
-check "... the operator's set is still there" sh -c "ip netns exec $NS_I nft list set inet ecs_harden mine >/dev/null"
-check "... and so are the chain and its rule" sh -c "ip netns exec $NS_I nft list chain inet ecs_harden other | grep -q 'ip daddr @mine counter'"
+check "... and the table (the tool's own)" no_table
 check "the container reaches the metadata address" can_tcp 169.254.169.254
-check_exit 0 "apply next to the operator's objects" eh -b $B apply
-check "... blocks again" cannot_tcp 169.254.169.254
-check "... and leaves them alone" diff -u "$TMPD/table-before" <(our_table)
-in_i nft delete chain inet ecs_harden other
-in_i nft delete set inet ecs_harden mine
 
+# Issue 11, item 1: a repair with no configuration keeps what apply installed.
 check_exit 0 "apply -i docker+ -i br-+" eh -b $B apply -i docker+ -i br-+
+watch_changes eh -b $B verify --fix
+check "plain verify --fix (the drop-in's, the timer's, the boot unit's) sends nothing" no_events
+check "... and the br-+ rules are still there, both families" \
+	sh -c "ip netns exec $NS_I nft list table inet ecs_harden | grep -c 'iifname \"br-\\*\"' | grep -qx 2"
+check_exit 0 "plain verify passes with br-+ installed" eh -b $B verify
+check_exit 0 "remove -i br-+ --dry-run" eh -b $B remove -i br-+ --dry-run
+check "... names all four rules, whatever -i says" test "$(grep -c '^would delete 1: ' "$TMPD/out")" = 4
 check_exit 0 "remove -i br-+" eh -b $B remove -i br-+
-check "... removed the 2 br-+ rules" grep -q "removed 2 rules" "$TMPD/err"
-check "... and left the docker+ rules as they were (golden table)" matches_golden
-check "the docker0 container is still blocked" cannot_tcp 169.254.169.254
-check_exit 0 "remove --no-ipv6 --dry-run" eh -b $B remove --no-ipv6 --dry-run
-check "... names only the IPv4 rule" sh -c "grep '^would delete [0-9]' $TMPD/out | tr '\n' '|' | grep -qx 'would delete 1: ipv4 -i docker+ -d 169.254.169.254 drop|'"
-check "... and says the table stays for the IPv6 rule" \
-	grep -q "^would keep table inet ecs_harden: chain forward holds 1 other rule" "$TMPD/out"
-check_exit 0 "remove --no-ipv6" eh -b $B remove --no-ipv6
-check "... removed 1 rule" grep -qE "removed 1 rule( |$)" "$TMPD/err"
-check "... the IPv4 one: the container reaches 169.254.169.254" can_tcp 169.254.169.254
-check "... and IPv6 stays blocked" cannot_tcp fd00:ec2::254
-check_exit 0 "remove --dry-run of the rest" eh -b $B remove --dry-run
-check "... says the table goes: nothing else is in it" \
-	grep -qx "would delete table inet ecs_harden: it holds nothing else" "$TMPD/out"
-check_exit 0 "remove" eh -b $B remove
-check "... removed the last rule" grep -qE "removed 1 rule( |$)" "$TMPD/err"
+check "... removed all 4 rules" grep -q "removed 4 rules" "$TMPD/err"
+check "... and the table" no_table
+check "the docker0 container reaches the metadata address again" can_tcp 169.254.169.254
+check_exit 0 "apply -i + (every interface)" eh -b $B apply -i +
+watch_changes eh -b $B apply -i +
+check "a second apply -i + sends nothing" no_events
+check_exit 0 "verify -i + exits 0 right after apply" eh -b $B verify -i +
+check_exit 0 "remove --no-ipv6 removes both families all the same" eh -b $B remove --no-ipv6
+check "... removed 2 rules" grep -qE "removed 2 rules( |$)" "$TMPD/err"
 check "... and the table" no_table
 check_exit 0 "remove --dry-run with nothing there" eh -b $B remove --dry-run
 check "... says so" grep -qx "nothing to delete" "$TMPD/out"
@@ -314,15 +315,32 @@ eh -b $B remove >/dev/null 2>&1
 sys_ipt=$(readlink -f /usr/sbin/iptables 2>/dev/null || true)
 case "$sys_ipt" in
 *nft*)
-	check_exit 1 "auto picks nftables where iptables is iptables-nft and no legacy table is in use" eh -v verify
-	check "... and says why" grep -q "backend: nftables (the system's iptables is the nf_tables variant)" "$TMPD/err"
-	if command -v iptables-legacy >/dev/null; then
-		in_i iptables-legacy -A FORWARD -i eth9 -j ACCEPT
-		check_exit 1 "auto picks iptables once the legacy filter table is in use" eh -v verify
-		check "... and says why" grep -q "backend: iptables (the legacy x_tables filter table is in use" "$TMPD/err"
-	fi
+	check_exit 1 "auto picks nftables where iptables is iptables-nft and no rules are anywhere" eh -v verify
+	check "... and says why" grep -q "backend: nftables (no rules anywhere yet; the system's iptables is the nf_tables variant)" "$TMPD/err"
 	;;
-*) diag "the system's iptables is $sys_ipt: auto detection cases skipped" ;;
+*) diag "the system's iptables is $sys_ipt: the tie-break case skipped" ;;
 esac
+# Issue 11, item 3: auto follows the block and never flips on an empty legacy table; reading
+# creates none.
+tables_names() { in_i cat /proc/net/ip_tables_names /proc/net/ip6_tables_names 2>/dev/null | sort | tr '\n' ' '; }
+check_exit 0 "auto apply" eh -v -b auto apply
+names_before=$(tables_names)
+check_exit 1 "verify -b iptables (read-only) exits 1: no legacy block" eh -b iptables verify
+eh -b iptables rules >/dev/null
+eh -b iptables status >/dev/null
+check "... and neither it nor status nor rules created a legacy table" test "$(tables_names)" = "$names_before"
+if command -v iptables-legacy >/dev/null; then
+	in_i iptables-legacy -L >/dev/null
+	check_exit 0 "after iptables-legacy -L (an empty legacy table), auto verify still judges nftables" eh -v verify
+	check "... because the block is there" grep -q "backend: nftables (table inet ecs_harden (the block) is there)" "$TMPD/err"
+	check_exit 0 "auto remove" eh remove
+	check "... takes the table" no_table
+	check_exit 1 "with only an empty legacy table, auto verify" eh -v verify
+	check "... is not decided by it" sh -c "! grep -q 'backend: iptables' $TMPD/err || grep -q 'legacy variant' $TMPD/err"
+	in_i iptables-legacy -A FORWARD -i eth9 -j ACCEPT
+	check_exit 1 "auto picks iptables once legacy FORWARD holds rules" eh -v verify
+	check "... and says why" grep -q "backend: iptables (legacy x_tables hold rules" "$TMPD/err"
+	in_i iptables-legacy -D FORWARD -i eth9 -j ACCEPT
+fi
 
 finish
