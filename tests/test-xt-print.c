@@ -2,7 +2,8 @@
 /* xt_entry_format() against iptables itself: in a network namespace of its own, rules are added
  * with iptables-legacy / ip6tables-legacy, read back with libiptc, formatted, and compared line
  * by line with iptables-legacy-save / ip6tables-legacy-save. The built-in fallback (no
- * libxtables) is checked to print only what the real rule says. Root only; exits 77 otherwise. */
+ * libxtables) is checked to print only what the real rule says. Root only; exits 77 otherwise.
+ * XT_PRINT_SHOW=1 prints what was formatted. */
 #include <errno.h>
 #include <libiptc/libip6tc.h>
 #include <libiptc/libiptc.h>
