@@ -13,6 +13,7 @@ packages=(
 	# build
 	build-essential autoconf automake libtool pkg-config
 	libiptc-dev libnftnl-dev libmnl-dev libsystemd-dev libyajl-dev libcurl4-openssl-dev
+	libxtables-dev libnftables-dev
 	# run and test: real netfilter, namespaces, packets, systemd tools
 	iptables nftables iproute2 iputils-ping netcat-openbsd python3 curl util-linux
 	systemd systemd-container debootstrap dbus
