@@ -12,6 +12,7 @@
 #include "fw-private.h"
 #include "util.h"
 #include "rtnl-route.h"
+#include "xt-print.h"
 #include "xtables-lock.h"
 
 #define CHAIN "FORWARD"
@@ -352,13 +353,16 @@ static bool target_is_non_terminal(const char *t) {
  * must be read whole before another chain is walked (a jump inside a walk would end it). */
 struct snapshot {
         struct xt_rule *rules;
+        const void **entries;   /* libiptc's entries, valid while the handle is unchanged */
         size_t n;
         bool policy_accept;
 };
 
 static void snapshot_done(struct snapshot *s) {
         free(s->rules);
+        free(s->entries);
         s->rules = NULL;
+        s->entries = NULL;
         s->n = 0;
 }
 
@@ -376,16 +380,34 @@ static int snapshot_take(const struct family_ops *ops, struct xtc_handle *h, con
                 if (ret->n == alloc) {
                         size_t na = alloc ? alloc * 2 : 64;
                         struct xt_rule *nr = realloc(ret->rules, na * sizeof(*nr));
-                        if (!nr) {
+                        if (nr)
+                                ret->rules = nr;
+                        const void **ne = nr ? realloc(ret->entries, na * sizeof(*ne)) : NULL;
+                        if (!ne) {
                                 snapshot_done(ret);
                                 return -ENOMEM;
                         }
-                        ret->rules = nr;
+                        ret->entries = ne;
                         alloc = na;
                 }
+                ret->entries[ret->n] = e;
                 iptables_entry_to_rule(ops->family, e, ops->get_target(e, h), &ret->rules[ret->n++]);
         }
         return 0;
+}
+
+/* The rule at I of S in iptables-save syntax, "-A CHAIN ...", complete (xt-print.c, with the
+ * extensions' own printers) or, should that fail, as far as it is decoded here. */
+static void snapshot_rule_text(const struct snapshot *s, size_t i, const char *chain, char *buf, size_t size) {
+        _cleanup_free_ char *text = NULL;
+
+        if (xt_entry_format(s->rules[i].family, s->entries[i], chain, s->rules[i].target, &text) >= 0) {
+                snprintf(buf, size, "%s", text);
+                return;
+        }
+        int k = snprintf(buf, size, "-A %s ", chain);
+        if (k > 0 && (size_t) k < size)
+                xt_rule_format(&s->rules[i], buf + k, size - (size_t) k);
 }
 
 /* ---- effectiveness of what stands ahead ---- */
@@ -397,7 +419,7 @@ static int snapshot_take(const struct family_ops *ops, struct xtc_handle *h, con
 struct chain_verdict {
         char name[sizeof(xt_chainlabel)];
         enum { CHAIN_COMPUTING, CHAIN_CAN_ACCEPT, CHAIN_CANNOT_ACCEPT } state;
-        char culprit[256];
+        char culprit[512];
 };
 
 struct walk {
@@ -448,7 +470,7 @@ static bool rule_is_harmful(struct walk *w, const struct xt_rule *r, unsigned de
                 return true;
         }
         if (w->ops->is_chain(t, w->h)) {
-                char culprit[256] = "";
+                char culprit[512] = "";
                 if (r->go_to && w->policy_accept) {
                         *why = "it goes (-g) to a chain whose end returns to the ACCEPT policy";
                         return true;
@@ -499,13 +521,11 @@ static bool chain_can_accept(struct walk *w, const char *chain, unsigned depth, 
                 return true;
         }
         for (size_t i = 0; i < s.n && !accept; i++) {
-                char whybuf[512];
+                char whybuf[1024];
                 const char *why;
 
                 if (rule_is_harmful(w, &s.rules[i], depth, whybuf, sizeof(whybuf), &why)) {
-                        char text[200];
-                        xt_rule_format(&s.rules[i], text, sizeof(text));
-                        snprintf(v->culprit, sizeof(v->culprit), "-A %s %s", chain, text);
+                        snapshot_rule_text(&s, i, chain, v->culprit, sizeof(v->culprit));
                         accept = true;
                 }
         }
@@ -540,7 +560,7 @@ static int judge_pattern(const struct family_ops *ops, struct xtc_handle *h, con
 
         rs->effective = true;
         for (size_t i = 0; i + 1 < rs->position; i++) {
-                char whybuf[512], text[256];
+                char whybuf[1024], text[1024];
                 const char *why;
                 bool harmful = rule_is_harmful(w, &s->rules[i], 0, whybuf, sizeof(whybuf), &why);
 
@@ -548,8 +568,7 @@ static int judge_pattern(const struct family_ops *ops, struct xtc_handle *h, con
                         rs->effective = false;
                 if (!notes || (rs->n_ahead >= MAX_AHEAD_NOTES && !harmful))
                         continue;
-                snprintf(text, sizeof(text), "-A " CHAIN " ");
-                xt_rule_format(&s->rules[i], text + strlen(text), sizeof(text) - strlen(text));
+                snapshot_rule_text(s, i, CHAIN, text, sizeof(text));
                 int r = fw_rule_status_add_ahead(rs, text, harmful, why);
                 if (r < 0)
                         return r;

@@ -33,6 +33,7 @@
 
 #include "fw-nftables.h"
 #include "fw-private.h"
+#include "nft-print.h"
 #include "util.h"
 
 #define APPLY_ATTEMPTS 10
@@ -983,7 +984,8 @@ static int drift_add(char **drift, const char *text) {
 
 static int judge(const struct state *s, const struct expected *e, const struct block *b, const struct block *configured,
                  struct fw_status *st) {
-        bool runs = state_chain_runs(s);
+        _cleanup_(nft_rules_text_freep) struct nft_rules_text *listing = NULL;
+        bool runs = state_chain_runs(s), listing_failed = false;
         size_t foreign = 0;
         int r;
 
@@ -1047,16 +1049,26 @@ static int judge(const struct state *s, const struct expected *e, const struct b
                         rs->effective = true;
                         for (size_t i = 0; i + 1 < rs->position; i++) {
                                 char whybuf[256], text[1024], bytecode[900];
-                                const char *why;
+                                const char *why, *nft = NULL;
 
                                 if (is_block_rule(e, s->rules[i]))
                                         continue;
                                 bool harmful = nft_rule_can_pass(s->rules[i], whybuf, sizeof(whybuf), &why);
                                 if (harmful)
                                         rs->effective = false;
-                                nft_rule_format(s->rules[i], bytecode, sizeof(bytecode));
-                                snprintf(text, sizeof(text), NFT_WHERE " handle %" PRIu64 ": %s",
-                                         nftnl_rule_get_u64(s->rules[i], NFTNL_RULE_HANDLE), bytecode);
+                                uint64_t handle = nftnl_rule_get_u64(s->rules[i], NFTNL_RULE_HANDLE);
+                                /* In nft syntax, as `nft -a list chain` shows it (libnftables, loaded
+                                 * only now); libnftnl's expression dump when that cannot be had. */
+                                if (!listing && !listing_failed)
+                                        listing_failed = nft_chain_rules_text("inet", NFT_TABLE, NFT_CHAIN, &listing,
+                                                                              NULL) < 0;
+                                if (listing)
+                                        nft = nft_rules_text_find(listing, handle);
+                                if (!nft) {
+                                        nft_rule_format(s->rules[i], bytecode, sizeof(bytecode));
+                                        nft = bytecode;
+                                }
+                                snprintf(text, sizeof(text), NFT_WHERE " handle %" PRIu64 ": %s", handle, nft);
                                 r = fw_rule_status_add_ahead(rs, text, harmful, why);
                                 if (r < 0)
                                         return r;

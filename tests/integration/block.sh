@@ -80,8 +80,46 @@ assert {r["address"] for r in d["rules"]} == {"169.254.169.254", "fd00:ec2::254"
 	check "$B: -i br-+ blocks the user-defined bridge's container (IPv6)" cannot_tcp fd00:ec2::254 "$NS_PREFIX-c2"
 	check "$B: docker0's container stays blocked" cannot_tcp 169.254.169.254
 	check_exit 0 "$B: verify -i docker+ -i br-+ exits 0" eh -b "$B" verify -i docker+ -i br-+
-	check_exit 0 "$B: remove -i docker+ -i br-+" eh -b "$B" remove -i docker+ -i br-+
-	check "$B: after remove the br-* container reaches the metadata address" can_tcp 169.254.169.254 "$NS_PREFIX-c2"
+	# Issue 11, item 1: the repair that the drop-in, the timer and the boot unit run, with no
+	# configuration file, keeps what apply installed.
+	check_exit 0 "$B: plain verify --fix after apply -i docker+ -i br-+ exits 0" eh -b "$B" verify --fix
+	check_exit 0 "$B: ... twice" eh -b "$B" verify --fix
+	check "$B: ... and changes nothing (second run)" grep -q "block in place and effective" "$TMPD/out"
+	check "$B: the br-* container stays blocked (IPv4)" cannot_tcp 169.254.169.254 "$NS_PREFIX-c2"
+	check "$B: the br-* container stays blocked (IPv6)" cannot_tcp fd00:ec2::254 "$NS_PREFIX-c2"
+	check_exit 0 "$B: plain verify exits 0" eh -b "$B" verify
+	check "$B: ... and reports br-+ as installed, not configured" grep -q -- "-i br-+ .*installed, not configured" "$TMPD/out"
+	# Issue 11, item 5: status judges the installed block: the br- bridge is covered.
+	eh -b "$B" status --json >"$TMPD/status.json" 2>/dev/null # exit 1: nothing is persisted here
+	check "$B: plain status: bridge-coverage PASS with br-+ installed, not configured" python3 -c '
+import json, sys
+c = {x["id"]: x for x in json.load(open(sys.argv[1]))["checks"]}
+assert c["bridge-coverage"]["status"] == "PASS", c["bridge-coverage"]
+assert c["imds-block-ipv4"]["status"] == "PASS", c["imds-block-ipv4"]
+' "$TMPD/status.json"
+	check_exit 0 "$B: plain remove (docker+ configured)" eh -b "$B" remove
+	check "$B: ... takes the br-+ rules too: the br-* container reaches the metadata address" \
+		can_tcp 169.254.169.254 "$NS_PREFIX-c2"
+	check_exit 1 "$B: verify -i br-+ after remove exits 1" eh -b "$B" verify -i br-+
+
+	# Issue 11, item 2: -i + (every interface) is recognised: idempotent, verified, removed.
+	check_exit 0 "$B: apply -i +" eh -b "$B" apply -i +
+	check "$B: -i + blocks docker0's container" cannot_tcp 169.254.169.254
+	check "$B: -i + blocks the br-* container" cannot_tcp 169.254.169.254 "$NS_PREFIX-c2"
+	check_exit 0 "$B: verify -i + right after apply exits 0" eh -b "$B" verify -i +
+	check_exit 0 "$B: a second apply -i +" eh -b "$B" apply -i +
+	check "$B: ... changes nothing" grep -q "nothing changed" "$TMPD/err"
+	for _ in 1 2 3; do eh -b "$B" verify -i + --fix >/dev/null 2>&1; done
+	if [ "$B" = iptables ]; then
+		check "$B: after three verify --fix, FORWARD holds one -i + rule" \
+			test "$(iptables_forward | grep -cxF -- '-A FORWARD -d 169.254.169.254/32 -j DROP')" = 1
+	else
+		check "$B: after three verify --fix, the chain holds one rule per family" \
+			test "$(in_i nft list chain inet ecs_harden forward | grep -c ' drop$')" = 2
+	fi
+	check_exit 0 "$B: remove (docker+ configured) takes the -i + rules" eh -b "$B" remove
+	check "$B: ... the container reaches the metadata address again" can_tcp 169.254.169.254
+	check_exit 1 "$B: ... and verify -i + exits 1" eh -b "$B" verify -i +
 
 	# --no-ipv6 installs only the IPv4 rule.
 	check_exit 0 "$B: apply --no-ipv6" eh -b "$B" apply --no-ipv6
@@ -153,11 +191,34 @@ run_iptables_ordering() {
 	in_i iptables-legacy -A FORWARD -d 169.254.169.254/32 -i docker+ -j DROP
 	in_i ip6tables-legacy -A FORWARD -d fd00:ec2::254/128 -i docker+ -j DROP
 	check "with Docker's ACCEPT ahead, a container really reaches the metadata address" can_tcp 169.254.169.254
+	# Issue 11, item 7: the rule ahead is printed as iptables-save prints it.
+	in_i iptables-legacy -I FORWARD 1 -s 10.0.0.0/255.255.0.255 -i docker0 -p tcp --dport 80 -m conntrack \
+		--ctstate NEW -j ACCEPT
+	check_exit 1 "verify -v with a port-and-state ACCEPT ahead exits 1" eh -b iptables -v verify
+	check "... and prints it exactly as iptables-save does" grep -qF -- "ahead: $(in_i iptables-legacy-save -t filter |
+		grep -F -- '--ctstate NEW')" "$TMPD/out"
+	in_i iptables-legacy -D FORWARD 1
 	check_exit 1 "verify exits 1 when Docker's ACCEPT stands ahead of the block" eh -b iptables verify
 	check "verify names the harmful rule" grep -q -- '-i docker0 ! -o docker0 -j ACCEPT' "$TMPD/out"
 	in_i iptables-legacy-save -t filter | grep '^-A' | grep -vF -- "$rule4" >"$TMPD/foreign-before"
 	check_exit 0 "verify --fix exits 0" eh -b iptables verify --fix
 	check "after --fix the block is first in FORWARD" test "$(iptables_forward | head -n1)" = "$rule4"
+	# Issue 11, item 4: what `docker network create` puts above the block cannot see a
+	# container's packet to IMDS, which the kernel routes out of the uplink.
+	in_i iptables-legacy -I FORWARD 1 -o br-5f1e2d3c4b5a -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
+	in_i ip6tables-legacy -I FORWARD 1 -o br-5f1e2d3c4b5a -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
+	check_exit 0 "a user network's '-o br-… RELATED,ESTABLISHED -j ACCEPT' ahead: verify exits 0" \
+		eh -b iptables -v verify
+	check "... and says why it is harmless (the route to IMDS leaves through uplink)" \
+		grep -q "leaving through br-5f1e2d3c4b5a, and the kernel routes the metadata address out of uplink" "$TMPD/out"
+	check "... and the container is blocked indeed" cannot_tcp 169.254.169.254
+	check "... over IPv6 too" cannot_tcp fd00:ec2::254
+	in_i iptables-legacy -I FORWARD 1 -o uplink -j ACCEPT
+	check_exit 1 "an ACCEPT of everything leaving through the uplink, ahead: verify exits 1" eh -b iptables verify
+	check "... and the container does reach the metadata address" can_tcp 169.254.169.254
+	in_i iptables-legacy -D FORWARD -o uplink -j ACCEPT
+	in_i iptables-legacy -D FORWARD -o br-5f1e2d3c4b5a -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
+	in_i ip6tables-legacy -D FORWARD -o br-5f1e2d3c4b5a -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
 	check "after --fix exactly one copy remains" test "$(iptables_forward | grep -cxF -- "$rule4")" = 1
 	check "after --fix the container is blocked" cannot_tcp 169.254.169.254
 	in_i iptables-legacy-save -t filter | grep '^-A' | grep -vF -- "$rule4" >"$TMPD/foreign-after"
