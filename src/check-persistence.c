@@ -33,7 +33,8 @@ int check_persistence(const struct check_ctx *ctx, struct check_result *ret) {
                 _cleanup_free_ char *path = path_join_root(ctx->root, s->files[i].path);
                 if (!path)
                         return -ENOMEM;
-                r = check_result_detail(ret, "%s %s", path, file_state(&s->files[i]));
+                r = check_result_detail(ret, "%s %s%s%s", path, file_state(&s->files[i]),
+                                        s->files[i].why[0] ? ": " : "", s->files[i].why);
         }
         for (size_t i = 0; r >= 0 && i < s->n_services; i++)
                 r = check_result_detail(ret, "%s: %s", s->services[i].unit, s->services[i].state);

@@ -12,6 +12,7 @@
 #include "fw-private.h"
 #include "util.h"
 #include "rtnl-route.h"
+#include "save-text.h"
 #include "xt-print.h"
 #include "xtables-lock.h"
 
@@ -353,7 +354,8 @@ static bool target_is_non_terminal(const char *t) {
  * must be read whole before another chain is walked (a jump inside a walk would end it). */
 struct snapshot {
         struct xt_rule *rules;
-        const void **entries;   /* libiptc's entries, valid while the handle is unchanged */
+        const void **entries;   /* libiptc's entries, valid while the handle is unchanged; or */
+        char *const *texts;     /* a saved file's rule texts (after "-A CHAIN ") */
         size_t n;
         bool policy_accept;
 };
@@ -401,13 +403,122 @@ static int snapshot_take(const struct family_ops *ops, struct xtc_handle *h, con
 static void snapshot_rule_text(const struct snapshot *s, size_t i, const char *chain, char *buf, size_t size) {
         _cleanup_free_ char *text = NULL;
 
-        if (xt_entry_format(s->rules[i].family, s->entries[i], chain, s->rules[i].target, &text) >= 0) {
+        if (s->texts) {
+                snprintf(buf, size, "-A %s %s", chain, s->texts[i]);
+                return;
+        }
+        if (s->entries && xt_entry_format(s->rules[i].family, s->entries[i], chain, s->rules[i].target, &text) >= 0) {
                 snprintf(buf, size, "%s", text);
                 return;
         }
         int k = snprintf(buf, size, "-A %s ", chain);
         if (k > 0 && (size_t) k < size)
                 xt_rule_format(&s->rules[i], buf + k, size - (size_t) k);
+}
+
+/* ---- rules read from a saved file ---- */
+
+static bool parse_addr(int family, const char *text, uint8_t addr[16], uint8_t mask[16]) {
+        char a[INET6_ADDRSTRLEN + 64];
+        size_t n = addr_len(family);
+
+        snprintf(a, sizeof(a), "%s", text);
+        char *slash = strchr(a, '/');
+        if (slash)
+                *slash++ = '\0';
+        if (inet_pton(family, a, addr) != 1)
+                return false;
+        memset(mask, 0xff, n);
+        if (!slash)
+                return true;
+        if (strchr(slash, family == AF_INET6 ? ':' : '.'))
+                return inet_pton(family, slash, mask) == 1;
+        char *end;
+        unsigned long bits = strtoul(slash, &end, 10);
+        if (*end || bits > n * 8)
+                return false;
+        memset(mask, 0, n);
+        for (size_t i = 0; i < bits; i++)
+                mask[i / 8] |= (uint8_t) (0x80 >> (i % 8));
+        for (size_t i = 0; i < n; i++)
+                addr[i] &= mask[i];
+        return true;
+}
+
+void xt_rule_from_text(int family, const char *text, struct xt_rule *r) {
+        _cleanup_free_ char *copy = strdup(text);
+        char *tok[256];
+        size_t n = copy ? save_text_tokenize(copy, tok, ELEMENTSOF(tok)) : 0;
+        bool invert = false;
+
+        memset(r, 0, sizeof(*r));
+        r->family = family;
+        if (!copy)
+                r->has_other_ip_flags = true; /* unknown: never taken for the block */
+        for (size_t i = 0; i < n; i++) {
+                const char *o = tok[i], *arg = i + 1 < n ? tok[i + 1] : NULL;
+                bool inv = invert;
+
+                invert = false;
+                if (streq(o, "!")) {
+                        invert = true;
+                        continue;
+                }
+                if ((streq(o, "-s") || streq(o, "--source")) && arg) {
+                        if (!parse_addr(family, arg, r->src, r->smsk))
+                                memset(r->smsk, 0, sizeof(r->smsk)); /* unreadable: any source */
+                        r->inv_src = inv;
+                        i++;
+                } else if ((streq(o, "-d") || streq(o, "--destination")) && arg) {
+                        if (!parse_addr(family, arg, r->dst, r->dmsk)) {
+                                memset(r->dmsk, 0, sizeof(r->dmsk)); /* unreadable: any destination */
+                                r->has_other_ip_flags = true;
+                        }
+                        r->inv_dst = inv;
+                        i++;
+                } else if ((streq(o, "-i") || streq(o, "--in-interface")) && arg) {
+                        /* "-i +" is every interface, which iptables-save writes as no -i at all. */
+                        snprintf(r->iniface, sizeof(r->iniface), "%s", streq(arg, "+") ? "" : arg);
+                        r->inv_in = inv;
+                        i++;
+                } else if ((streq(o, "-o") || streq(o, "--out-interface")) && arg) {
+                        snprintf(r->outiface, sizeof(r->outiface), "%s", streq(arg, "+") ? "" : arg);
+                        r->inv_out = inv;
+                        i++;
+                } else if ((streq(o, "-p") || streq(o, "--protocol")) && arg) {
+                        r->proto = streq(arg, "all") || streq(arg, "0") ? 0 : 255; /* any protocol but "all" narrows */
+                        r->inv_proto = inv;
+                        i++;
+                } else if ((streq(o, "-f") || streq(o, "--fragment")))
+                        r->has_other_ip_flags = true;
+                else if ((streq(o, "-m") || streq(o, "--match")) && arg) {
+                        size_t used = strlen(r->matches);
+                        snprintf(r->matches + used, sizeof(r->matches) - used, " -m %s", arg);
+                        i++;
+                } else if ((streq(o, "-j") || streq(o, "--jump") || streq(o, "-g") || streq(o, "--goto")) && arg) {
+                        snprintf(r->target, sizeof(r->target), "%s", arg);
+                        r->go_to = o[1] == 'g' || streq(o, "--goto");
+                        i++;
+                } else if (o[0] == '-' && o[1] == '-') {
+                        /* A match's or the target's option: what it narrows is not judged here
+                         * (conservatively, the rule may match); it keeps a rule from being the block. */
+                        if (r->matches[0] == '\0')
+                                snprintf(r->matches, sizeof(r->matches), " %s", o);
+                }
+        }
+}
+
+static int snapshot_from_saved(const struct saved_chain *c, int family, struct snapshot *ret) {
+        *ret = (struct snapshot) { .policy_accept = !streq(c->policy, "DROP"), .texts = c->rules };
+        if (c->n_rules == 0)
+                return 0;
+        ret->rules = calloc(c->n_rules, sizeof(*ret->rules));
+        if (!ret->rules)
+                return -ENOMEM;
+        for (size_t i = 0; i < c->n_rules; i++)
+                xt_rule_from_text(family, c->rules[i], &ret->rules[i]);
+        ret->n = c->n_rules;
+        return 0;
 }
 
 /* ---- effectiveness of what stands ahead ---- */
@@ -424,7 +535,8 @@ struct chain_verdict {
 
 struct walk {
         const struct family_ops *ops;
-        struct xtc_handle *h;
+        struct xtc_handle *h;                   /* the kernel's table, or */
+        const struct saved_table *saved;        /* a saved file's, as iptables-restore loads it */
         const struct block *b;
         const char *pattern;
         const char *uplink;
@@ -434,6 +546,28 @@ struct walk {
 };
 
 static bool chain_can_accept(struct walk *w, const char *chain, unsigned depth, char *culprit, size_t size);
+
+static int snapshot_from_saved(const struct saved_chain *c, int family, struct snapshot *ret);
+
+static bool walk_is_chain(const struct walk *w, const char *name) {
+        if (w->saved) {
+                const struct saved_chain *c = saved_table_chain(w->saved, name);
+                return c && streq(c->policy, "-");
+        }
+        return w->ops->is_chain(name, w->h);
+}
+
+static int walk_snapshot(const struct walk *w, const char *chain, struct snapshot *ret) {
+        if (w->saved) {
+                const struct saved_chain *c = saved_table_chain(w->saved, chain);
+                if (!c) {
+                        *ret = (struct snapshot) { .policy_accept = true };
+                        return 0;
+                }
+                return snapshot_from_saved(c, w->ops->family, ret);
+        }
+        return snapshot_take(w->ops, w->h, chain, ret);
+}
 
 /* Classifies one rule that stands ahead of a block rule. Returns true when it can let the packet
  * through; *why (static or in WHYBUF) says why or why not. */
@@ -469,7 +603,7 @@ static bool rule_is_harmful(struct walk *w, const struct xt_rule *r, unsigned de
                 *why = "it hands the packet to user space, which may accept it";
                 return true;
         }
-        if (w->ops->is_chain(t, w->h)) {
+        if (walk_is_chain(w, t)) {
                 char culprit[512] = "";
                 if (r->go_to && w->policy_accept) {
                         *why = "it goes (-g) to a chain whose end returns to the ACCEPT policy";
@@ -514,7 +648,7 @@ static bool chain_can_accept(struct walk *w, const char *chain, unsigned depth, 
         *v = (struct chain_verdict) { .state = CHAIN_COMPUTING };
         snprintf(v->name, sizeof(v->name), "%s", chain);
 
-        if (snapshot_take(w->ops, w->h, chain, &s) < 0) {
+        if (walk_snapshot(w, chain, &s) < 0) {
                 snprintf(v->culprit, sizeof(v->culprit), "(out of memory reading %s)", chain);
                 v->state = CHAIN_CAN_ACCEPT;
                 snprintf(culprit, size, "%s", v->culprit);
@@ -865,6 +999,64 @@ static int iptables_apply(const struct block *b, bool *ret_changed) {
 
 static int iptables_remove(const struct block *b, unsigned *ret_removed) {
         return change(b, false, ret_removed);
+}
+
+/* ---- a saved file, as the kernel would load it ---- */
+
+int fw_judge_saved(const char *text, int family, const struct block *b, const char *uplink, struct fw_status *st) {
+        _cleanup_(saved_table_done) struct saved_table t = {};
+        const struct family_ops *ops = family_ops(family);
+        struct snapshot s = {};
+        int r;
+
+        memset(st, 0, sizeof(*st));
+        st->backend = FW_BACKEND_IPTABLES;
+        st->where = strdup("filter FORWARD as restored from the file");
+        if (!st->where)
+                return -ENOMEM;
+        r = save_text_load_filter(text, &t);
+        if (r < 0)
+                return r;
+        const struct saved_chain *fwd = saved_table_chain(&t, CHAIN);
+        if (fwd) {
+                r = snapshot_from_saved(fwd, family, &s);
+                if (r < 0)
+                        return r;
+        }
+        for (size_t i = 0; r >= 0 && i < b->n_patterns; i++) {
+                _cleanup_free_ struct walk *w = calloc(1, sizeof(*w));
+                struct fw_rule_status *rs = &st->rules[st->n_rules++];
+
+                rs->configured = true;
+                if (!w) {
+                        r = -ENOMEM;
+                        break;
+                }
+                /* judge_pattern() with the saved chains in place of the kernel's. */
+                *w = (struct walk) { .ops = ops, .saved = &t, .b = b, .pattern = b->patterns[i],
+                                     .uplink = strempty(uplink), .policy_accept = s.policy_accept };
+                rs->family = family;
+                snprintf(rs->pattern, sizeof(rs->pattern), "%s", b->patterns[i]);
+                for (size_t k = 0; k < s.n; k++)
+                        if (xt_rule_is_block(&s.rules[k], b->patterns[i]) && rs->copies++ == 0)
+                                rs->position = (unsigned) k + 1;
+                rs->effective = rs->copies > 0;
+                for (size_t k = 0; rs->copies > 0 && k + 1 < rs->position; k++) {
+                        char whybuf[1024], rule[1024];
+                        const char *why;
+                        bool harmful = rule_is_harmful(w, &s.rules[k], 0, whybuf, sizeof(whybuf), &why);
+                        if (!harmful)
+                                continue;
+                        rs->effective = false;
+                        snapshot_rule_text(&s, k, CHAIN, rule, sizeof(rule));
+                        r = fw_rule_status_add_ahead(rs, rule, true, why);
+                        break;
+                }
+        }
+        snapshot_done(&s);
+        if (r < 0)
+                fw_status_done(st);
+        return r;
 }
 
 /* ---- what `auto` asks ---- */

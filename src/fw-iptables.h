@@ -41,3 +41,8 @@ bool xt_rule_is_block(const struct xt_rule *rule, const char *pattern);
 
 /* Formats RULE in iptables-save syntax without the "-A CHAIN" part. */
 void xt_rule_format(const struct xt_rule *rule, char *buf, size_t size);
+
+/* Decodes one rule's text as iptables-save writes it after "-A CHAIN " (saved files): addresses,
+ * interfaces, protocol, inversions, "-m NAME", the target; other options only mark the rule as
+ * having matches (so it is never taken for the block, and judged as one that may match). */
+void xt_rule_from_text(int family, const char *text, struct xt_rule *ret);

@@ -83,5 +83,13 @@ int fw_apply(enum fw_backend_kind k, const struct block *b, bool *ret_changed);
  * negative errno, as fw_apply(). */
 int fw_remove(enum fw_backend_kind k, const struct block *b, unsigned *ret_removed);
 
+/* Judges an iptables-save file for FAMILY as the kernel would load it (iptables-restore: the
+ * *filter table replaced, its commands applied in order): for each pattern of B, whether FORWARD
+ * then holds the block rule and whether a rule ahead of it (jumps followed within the file) can
+ * accept a container's packet first; UPLINK is the device the metadata address is routed
+ * through, "" or NULL when unknown. ST is filled as fw_inspect() fills it. 0, -EBADMSG (not a
+ * file iptables-restore would load) or -ENOMEM. */
+int fw_judge_saved(const char *text, int family, const struct block *b, const char *uplink, struct fw_status *st);
+
 /* Prints the rules apply would install, in iptables-save (k = iptables) or nft -f syntax. */
 int fw_print_rules(enum fw_backend_kind k, const struct block *b, FILE *f);

@@ -6,6 +6,7 @@
 #include "atomic-file.h"
 #include "log.h"
 #include "persist.h"
+#include "rtnl-route.h"
 #include "save-text.h"
 #include "spawn.h"
 #include "util.h"
@@ -282,6 +283,7 @@ static int plan_file(struct persist_plan *p, const char *root, const char *path,
                 return fail(err, EXIT_REFUSED, "cannot write %s: a part of its folder path is not a folder",
                             full ? full : path);
         f->old = r == 0 ? old : NULL;
+        f->old_size = r == 0 ? size : 0;
 
         if (asprintf(&bak, "%s" ATOMIC_BACKUP_SUFFIX, path) < 0)
                 return -ENOMEM;
@@ -349,6 +351,14 @@ static int plan_rules_file_offline(struct persist_plan *p, const struct options 
         if (r < 0)
                 return r;
         struct persist_file *f = &p->files[p->n_files - 1];
+        unsigned line = 0;
+        const char *bad = NULL;
+        if (f->old && save_text_check(f->old, f->old_size, &line, &bad) < 0) {
+                _cleanup_free_ char *full = path_join_root(o->root, path);
+                return fail(err, EXIT_USAGE, "%s is not an iptables-save file that iptables-restore would load "
+                                             "(line %u: %s); fix or remove it and run persist again (nothing was "
+                                             "written)", full ? full : path, line, bad);
+        }
         r = save_text_add_block(f->old, &o->block, family,
                                 "Written by 'ecs-harden persist --root' for an image: the metadata block", &content, &added);
         if (r == -EBADMSG) {
@@ -688,6 +698,49 @@ static void unit_state_query(struct systemd_bus *bus, const char *root, const ch
                                state);
 }
 
+/* Does the saved file hold the block as the kernel would load it at boot: every pattern's rule in
+ * FORWARD after iptables-restore, with nothing ahead that accepts first and no later flush? */
+static int saved_file_judge(const struct options *o, const char *text, size_t size, int family,
+                            struct persist_file_state *fs) {
+        char uplink[IFNAMSIZ] = "";
+        uint8_t imds[16];
+        struct fw_status st;
+        unsigned line = 0;
+        const char *bad = NULL;
+        int r;
+
+        fs->holds_block = false;
+        if (save_text_check(text, size, &line, &bad) < 0) {
+                snprintf(fs->why, sizeof(fs->why), "iptables-restore would refuse it: line %u: %s", line, bad);
+                return 0;
+        }
+        /* The live host's route to IMDS decides which -o rules can see the packet; an image has none. */
+        block_address(family, imds);
+        if (streq(o->root, "/") && rtnl_route_oif(family, imds, uplink) < 0)
+                uplink[0] = '\0';
+        r = fw_judge_saved(text, family, &o->block, uplink, &st);
+        if (r < 0)
+                return r;
+        fs->holds_block = st.n_rules > 0;
+        for (size_t i = 0; i < st.n_rules; i++) {
+                const struct fw_rule_status *rs = &st.rules[i];
+                if (rs->copies > 0 && rs->effective)
+                        continue;
+                fs->holds_block = false;
+                if (fs->why[0])
+                        continue;
+                if (rs->copies == 0)
+                        snprintf(fs->why, sizeof(fs->why), "FORWARD as restored from it has no rule for -i %s "
+                                 "(absent, deleted or flushed later in the file)", rs->pattern);
+                else
+                        snprintf(fs->why, sizeof(fs->why), "'%s' stands ahead of the rule for -i %s: %s",
+                                 rs->n_ahead ? rs->ahead[0].rule : "?", rs->pattern,
+                                 rs->n_ahead ? rs->ahead[0].why : "it can accept the packet first");
+        }
+        fw_status_done(&st);
+        return 0;
+}
+
 int persist_check(const struct options *o, enum flavour f, struct persist_state *s) {
         _cleanup_systemd_bus_ struct systemd_bus *bus = NULL;
         _cleanup_free_ char *conf = NULL;
@@ -709,7 +762,11 @@ int persist_check(const struct options *o, enum flavour f, struct persist_state 
                 fs->path = persist_rules_path(s->method, fam);
                 r = read_file_nofollow(o->root, fs->path, &text, &size);
                 fs->exists = r == 0 ? 1 : r == -ENOENT ? 0 : r;
-                fs->holds_block = r == 0 && save_text_has_block(text, &o->block, fam);
+                if (r == 0) {
+                        r = saved_file_judge(o, text, size, fam, fs);
+                        if (r == -ENOMEM)
+                                return r;
+                }
         }
 
         switch (s->method) {
@@ -746,11 +803,12 @@ int persist_check(const struct options *o, enum flavour f, struct persist_state 
         }
 
         bool files_hold = s->n_files > 0;
-        const char *missing_file = NULL;
+        const char *missing_file = NULL, *missing_why = "";
         for (size_t i = 0; i < s->n_files; i++)
-                if (!s->files[i].holds_block) {
+                if (!s->files[i].holds_block && !missing_file) {
                         files_hold = false;
-                        missing_file = missing_file ? missing_file : s->files[i].path;
+                        missing_file = s->files[i].path;
+                        missing_why = s->files[i].why;
                 }
         bool services_on = true;
         const char *off = NULL;
@@ -769,7 +827,8 @@ int persist_check(const struct options *o, enum flavour f, struct persist_state 
                         snprintf(s->summary, sizeof(s->summary), "%s holds the block and %s is enabled", s->files[0].path,
                                  s->services[0].unit);
                 else if (!files_hold)
-                        snprintf(s->summary, sizeof(s->summary), "%s does not hold the block", missing_file);
+                        snprintf(s->summary, sizeof(s->summary), "%s does not hold the block%s%.160s", missing_file,
+                                 missing_why[0] ? ": " : "", missing_why);
                 else
                         snprintf(s->summary, sizeof(s->summary), "%s is not enabled (%s)", off, s->services[0].state);
                 break;
@@ -780,7 +839,8 @@ int persist_check(const struct options *o, enum flavour f, struct persist_state 
                         snprintf(s->summary, sizeof(s->summary), "%s holds the block (restored by %s)", s->files[0].path,
                                  services_on ? "netfilter-persistent" : ECS_HARDEN_UNIT);
                 else if (!files_hold)
-                        snprintf(s->summary, sizeof(s->summary), "%s does not hold the block", missing_file);
+                        snprintf(s->summary, sizeof(s->summary), "%s does not hold the block%s%.160s", missing_file,
+                                 missing_why[0] ? ": " : "", missing_why);
                 else
                         snprintf(s->summary, sizeof(s->summary),
                                  "%s holds the block but neither netfilter-persistent nor " ECS_HARDEN_UNIT

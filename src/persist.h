@@ -55,6 +55,7 @@ struct persist_file {
         char *content;
         size_t size;
         char *old;              /* current content, NULL when the file does not exist */
+        size_t old_size;        /* its bytes (a NUL inside included) */
         mode_t mode;
         int family;             /* AF_INET / AF_INET6 for rules files, 0 for the config file */
         char *source;           /* the program whose output it is, for messages; NULL under --root */
@@ -125,7 +126,8 @@ struct persist_unit_state {
 struct persist_file_state {
         const char *path;       /* inside ROOT */
         int exists;             /* 1, 0, or negative errno (-ELOOP: a symbolic link) */
-        bool holds_block;
+        bool holds_block;       /* as the kernel would load it: present and effective */
+        char why[512];          /* when it does not: what iptables-restore would leave instead */
 };
 
 struct persist_state {

@@ -37,3 +37,35 @@ int save_text_prepare(const char *text, const char *header, char **ret, unsigned
 /* Only the normalisation of save_text_prepare() (header, no timestamps, zeroed counters): the
  * live rules as they are, Docker's included. 0 or -ENOMEM. */
 int save_text_normalize(const char *text, const char *header, char **ret);
+
+/* Checks that TEXT is iptables-save text that iptables-restore would parse: only comments,
+ * "*table", ":CHAIN POLICY [p:b]", "COMMIT" and command lines ("-A CHAIN ...", -I -D -R -F -N -X
+ * -P -Z -E) inside a table, every table closed by COMMIT; no carriage return, NUL or other
+ * control byte, no stray text. 0, or -EBADMSG with *ret_line (1-based) and *ret_why (static)
+ * naming the first offence. */
+int save_text_check(const char *text, size_t size, unsigned *ret_line, const char **ret_why);
+
+/* One chain of a saved table, after iptables-restore would have loaded it. */
+struct saved_chain {
+        char name[32];
+        char policy[16];        /* "ACCEPT", "DROP" for built-in chains; "-" for user chains */
+        char **rules;           /* the text of each rule after "-A CHAIN ", in order */
+        size_t n_rules, n_alloc;
+};
+
+struct saved_table {
+        struct saved_chain *chains;
+        size_t n_chains;
+};
+
+/* Loads TEXT's *filter table the way iptables-restore would (the table replaced whole by its
+ * ":" lines and commands, -A/-I/-D/-R/-F/-N/-X/-P applied in order), so that what FORWARD holds
+ * at boot can be judged. An absent *filter gives no chains. 0, -EBADMSG (the text does not
+ * pass save_text_check()) or -ENOMEM. */
+int save_text_load_filter(const char *text, struct saved_table *ret);
+void saved_table_done(struct saved_table *t);
+const struct saved_chain *saved_table_chain(const struct saved_table *t, const char *name);
+
+/* Splits one rule's text into iptables-save tokens (quotes and escapes as iptables-save writes
+ * them) in place; TOK gets at most MAX pointers into BUF. Returns the count. */
+size_t save_text_tokenize(char *buf, char *tok[], size_t max);

@@ -107,7 +107,8 @@ in_i nft insert rule inet ecs_harden forward iifname docker0 accept
 check "an accept inserted ahead in our chain lets the container through" can_tcp 169.254.169.254
 check_exit 1 "verify exits 1 with a foreign accept in our chain" eh -b $B verify
 check "verify says INEFFECTIVE and why" grep -q "^INEFFECTIVE.*" "$TMPD/out"
-check "verify names the rule ahead" grep -q "ahead: inet ecs_harden forward handle [0-9]*: .*accept \]: it accepts" "$TMPD/out"
+check "verify names the rule ahead in nft syntax (issue 11, item 7)" \
+	grep -q "ahead: inet ecs_harden forward handle [0-9]*: iifname \"docker0\" accept: it accepts" "$TMPD/out"
 check_exit 0 "apply rewrites the chain" eh -b $B apply
 check "... back to the golden table" matches_golden
 
@@ -117,7 +118,7 @@ check "a verdict map accepting docker0 ahead in our chain lets the container thr
 check_exit 1 "verify exits 1 with a verdict map ahead" eh -b $B verify
 check "verify says INEFFECTIVE for both rules" test "$(grep -c '^INEFFECTIVE' "$TMPD/out")" = 2
 check "verify names the verdict map and why" \
-	grep -q "ahead: inet ecs_harden forward handle [0-9]*: .*\[ lookup reg 1 set __map[0-9]* dreg 0 .*: it looks up verdict map" "$TMPD/out"
+	grep -q "ahead: inet ecs_harden forward handle [0-9]*: iifname vmap { \"docker0\" : accept }: it looks up verdict map" "$TMPD/out"
 check_exit 0 "verify --fix repairs it" eh -b $B verify --fix
 check "... back to the golden table" matches_golden
 check "the container is blocked again" cannot_tcp 169.254.169.254

@@ -138,6 +138,50 @@ before=$(snapshot "$R")
 check_exit 2 "al2: a saved file without COMMIT: exit 2" eh --root "$R" persist
 check "al2: it names the file" has_text "$TMPD/err" "$F is not an iptables-save file"
 check "al2: a broken file is left as it was" test "$before" = "$(snapshot "$R")"
+# Issue 11, item 6: what iptables-restore --test rejects is refused, naming the line, untouched.
+bad_file() {
+	local what=$1 line=$2
+	before=$(snapshot "$R")
+	check_exit 2 "al2: $what: persist exits 2" eh --root "$R" persist
+	check "al2: $what: the message names the file and line $line" has_text "$TMPD/err" "(line $line:"
+	check "al2: $what: the file is left as it was" test "$before" = "$(snapshot "$R")"
+}
+printf '*filter\r\n:FORWARD ACCEPT [0:0]\r\nCOMMIT\r\n' >"$F"
+bad_file "CRLF line ends" 1
+printf '*filter\n:FORWARD ACCEPT [0:0]\nthis is not a rule\nCOMMIT\n' >"$F"
+bad_file "a line of text" 3
+printf '*filter\n:FORWARD ACCEPT [0:0]\n-A FORWARD -j ACC\001\377EPT\nCOMMIT\n' >"$F"
+bad_file "binary bytes" 3
+printf '*filter\n:FORWARD ACCEPT [0:0]\n-A FORWARD -j ACCEPT\nCOMMIT\n' >"$F"
+check "iptables-restore --test agrees the last one is loadable" ip netns exec "$NS" iptables-legacy-restore --test "$F"
+
+# Issue 11, item 6: persistence judges the saved file as the kernel would load it.
+persistence_of() {
+	eh --root "$R" --flavour al2 -b iptables status --json 2>/dev/null | python3 -c '
+import json, sys
+c = {x["id"]: x for x in json.load(sys.stdin)["checks"]}["persistence"]
+print(c["status"], " | ".join(c["details"]))' >"$TMPD/persistence"
+}
+printf '*filter\n:FORWARD ACCEPT [0:0]\n-A FORWARD -j ACCEPT\n%s\nCOMMIT\n' "$BLOCK4" >"$F"
+persistence_of
+check "al2: an ACCEPT ahead of the block in the saved file: persistence FAILs, naming it" \
+	grep -q "^FAIL .*'-A FORWARD -j ACCEPT' stands ahead" "$TMPD/persistence"
+printf '*filter\n:FORWARD ACCEPT [0:0]\n%s\n-F FORWARD\nCOMMIT\n' "$BLOCK4" >"$F"
+persistence_of
+check "al2: a flush after the block in the saved file: persistence FAILs" \
+	grep -q '^FAIL .*no rule for -i docker+ (absent, deleted or flushed' "$TMPD/persistence"
+printf '*filter\n:FORWARD ACCEPT [0:0]\n%s\n-A FORWARD -j ACCEPT\nCOMMIT\n' "$BLOCK4" >"$F"
+persistence_of
+check "al2: an ACCEPT after the block: the file holds the block" \
+	grep -q 'sysconfig/iptables holds the block' "$TMPD/persistence"
+printf '*filter\n:FORWARD ACCEPT [0:0]\n-A FORWARD -o docker0 -j ACCEPT\n%s\nCOMMIT\n' "$BLOCK4" >"$F"
+persistence_of
+check "al2: an ACCEPT into a container bridge ahead cannot see the packet: the file holds the block" \
+	grep -q 'sysconfig/iptables holds the block' "$TMPD/persistence"
+printf '*filter\r\n:FORWARD ACCEPT [0:0]\r\n%s\r\nCOMMIT\r\n' "$BLOCK4" >"$F"
+persistence_of
+check "al2: a CRLF file: persistence says iptables-restore would refuse it" \
+	grep -q 'iptables-restore would refuse it: line 1' "$TMPD/persistence"
 rm "$F"
 
 # ---------------------------------------------------------------- the backend of an image

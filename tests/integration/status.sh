@@ -285,7 +285,7 @@ status_root() { run "$ECS_HARDEN" -b iptables --root "$1" --json status >"$TMP/o
 status_root "$R"
 expect_rc "al2: saved file lost the block" 1
 expect "al2: saved file without the block: FAIL naming it" 'c["persistence"]["status"] == "FAIL" and "/etc/sysconfig/iptables" in c["persistence"]["summary"]'
-expect "al2: the details say which file holds what" 'any(s.endswith("/etc/sysconfig/iptables exists but does not hold the block") for s in c["persistence"]["details"]) and any(s.endswith("/etc/sysconfig/ip6tables holds the block") for s in c["persistence"]["details"])'
+expect "al2: the details say which file holds what" 'any("/etc/sysconfig/iptables exists but does not hold the block" in s for s in c["persistence"]["details"]) and any(s.endswith("/etc/sysconfig/ip6tables holds the block") for s in c["persistence"]["details"])'
 run "$ECS_HARDEN" -b iptables --root "$R" persist >/dev/null 2>&1
 rm "$R/etc/systemd/system/basic.target.wants/iptables.service"
 status_root "$R"
