@@ -87,8 +87,8 @@ inv="$UNITS_DIR/ecs-harden-inventory.service"
 expect "inventory unit runs status --ssm-inventory" grep -q '^ExecStart=/.* status --ssm-inventory$' "$inv"
 expect "inventory unit: a FAIL (exit 1) is the report, not a unit failure; 3 still fails it" \
 	sh -c "grep -qx 'SuccessExitStatus=1' '$inv'"
-expect "inventory unit may search the agent's 0600 folders (CAP_DAC_READ_SEARCH), no DAC_OVERRIDE" \
-	sh -c "grep -qx 'CapabilityBoundingSet=CAP_NET_ADMIN CAP_NET_RAW CAP_DAC_READ_SEARCH' '$inv'"
+expect "inventory unit may write into the agent's 0600 folders (CAP_DAC_OVERRIDE), nothing more" \
+	sh -c "grep -qx 'CapabilityBoundingSet=CAP_NET_ADMIN CAP_NET_RAW CAP_DAC_OVERRIDE' '$inv'"
 expect "inventory unit writes only /run and the agent's folder, reaches only IMDS" \
 	sh -c "grep -qx 'ReadWritePaths=/run -/var/lib/amazon/ssm' '$inv' && grep -qx 'IPAddressDeny=any' '$inv' &&
 	       grep -qx 'IPAddressAllow=169.254.169.254/32 fd00:ec2::254/128' '$inv'"
