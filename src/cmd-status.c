@@ -5,9 +5,9 @@
 
 #include "check.h"
 #include "commands.h"
+#include "imds.h"
 #include "journal.h"
 #include "json-out.h"
-#include "imds.h"
 #include "log.h"
 #include "ssm-inventory.h"
 #include "util.h"
@@ -200,16 +200,16 @@ static int write_ssm_inventory(const struct check_ctx *ctx, const struct status_
                 sub = SSM_INVENTORY_SUBDIR;
         }
 
+        const char *shown_root = streq(ctx->root, "/") ? "" : ctx->root;
         r = ssm_inventory_write(ctx->root, base, sub, data, size);
         if (r == -ENOENT)
                 return log_error_errno(r, "No SSM Agent folder %s%s: is the SSM Agent installed and registered "
-                                       "on this instance? Nothing written.",
-                                       streq(ctx->root, "/") ? "" : ctx->root, base);
+                                       "on this instance? Nothing written.", shown_root, base);
         if (r < 0)
                 return log_error_errno(r, "Failed to write the SSM inventory %s%s/%s%s" SSM_INVENTORY_FILE ": %m",
-                                       streq(ctx->root, "/") ? "" : ctx->root, base, strempty(sub), sub ? "/" : "");
-        log_info("SSM inventory %s written to %s%s/%s%s" SSM_INVENTORY_FILE, SSM_INVENTORY_TYPE_NAME,
-                 streq(ctx->root, "/") ? "" : ctx->root, base, strempty(sub), sub ? "/" : "");
+                                       shown_root, base, strempty(sub), sub ? "/" : "");
+        log_info("SSM inventory %s written to %s%s/%s%s" SSM_INVENTORY_FILE, SSM_INVENTORY_TYPE_NAME, shown_root,
+                 base, strempty(sub), sub ? "/" : "");
         return 0;
 }
 
