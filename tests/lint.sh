@@ -57,7 +57,7 @@ if python3 -c 'import botocore.validate' 2>/dev/null; then
 		python3 "$model_check" ssm-document "$top/scripts/ssm/ecs-harden.json"
 	check "botocore: the daemon task definition as ecs RegisterTaskDefinition" \
 		python3 "$model_check" task-definition "$top/scripts/ecs/ecs-harden-daemon-task.json"
-	check "botocore: the README's fleet-view aws commands (association, get-inventory, data sync)" \
+	check "botocore: the README's fleet-view sample item and aws commands (association, get-inventory, data sync)" \
 		python3 "$model_check" readme "$top/README.md"
 	sed 's/"Type":"Equal"/"Type":"Equals"/' "$top/README.md" >"$TMPD/README.bad"
 	check "the README check refuses a filter type the model does not know" \

@@ -8,8 +8,9 @@ python3-botocore), offline:
                           model's max/pattern/enum constraints (botocore's validator checks types,
                           required members and minimums only), then by the agent's own checks of
                           a custom inventory file (customGatherer.go: lengths in bytes)
-  readme FILE             every `aws ssm|ecs ...` command in FILE's "Fleet view" section: its options
-                          mapped to the operation's input members and validated the same way
+  readme FILE             FILE's "Fleet view" section: the sample item checked as above, and every
+                          `aws ssm|ecs ...` command, its options mapped to the operation's input
+                          members and validated the same way
   ssm-document FILE       CreateDocument parameters (Command, JSON) with FILE as Content
   task-definition FILE    RegisterTaskDefinition parameters from FILE
 
@@ -79,6 +80,10 @@ def fail(what, errors):
 
 def check_item(path, instance_id):
     raw = open(path, "rb").read()
+    check_item_data(raw, instance_id)
+
+
+def check_item_data(raw, instance_id):
     item = json.loads(raw.decode("utf-8"))  # the file is UTF-8 JSON, whatever the input was
     errors = []
     if sorted(item) != ["Content", "SchemaVersion", "TypeName"]:
@@ -121,17 +126,26 @@ def check_item(path, instance_id):
           f"longest value {longest} bytes, {len(raw)} bytes in the file")
 
 
-def commands_in(text):
-    """`aws SERVICE OPERATION ...` commands of the README's fleet section, continuations joined."""
+def fleet_section(text):
     section = re.search(r"^### Fleet view.*?(?=^##)", text, re.S | re.M)
     if not section:
         fail("readme", ["no '### Fleet view' section"])
-    joined = re.sub(r"\\\n\s*", " ", section.group(0))
+    return section.group(0)
+
+
+def commands_in(text):
+    """`aws SERVICE OPERATION ...` commands of the README's fleet section, continuations joined."""
+    joined = re.sub(r"\\\n\s*", " ", fleet_section(text))
     return [line.strip() for line in joined.splitlines() if re.match(r"\s*aws (ssm|ecs) ", line)]
 
 
 def check_readme(path):
-    cmds = commands_in(open(path, encoding="utf-8").read())
+    text = open(path, encoding="utf-8").read()
+    samples = re.findall(r"^```json\n(.*?)^```", fleet_section(text), re.S | re.M)
+    if len(samples) != 1:
+        fail("readme", [f"{len(samples)} sample items in the fleet section, expected 1"])
+    check_item_data(samples[0].encode(), "i-0123456789abcdef0")
+    cmds = commands_in(text)
     if not cmds:
         fail("readme", ["no aws commands in the fleet section"])
     for cmd in cmds:
