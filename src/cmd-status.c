@@ -5,9 +5,11 @@
 
 #include "check.h"
 #include "commands.h"
+#include "imds.h"
 #include "journal.h"
 #include "json-out.h"
 #include "log.h"
+#include "ssm-inventory.h"
 #include "util.h"
 
 struct status_run {
@@ -153,6 +155,64 @@ static void log_to_journal(const struct status_run *run) {
         }
 }
 
+/* --ssm-inventory: the results as Custom:ECSHarden in the SSM Agent's custom inventory folder
+ * (src/ssm-inventory.h). 0, or a negative errno after saying what failed. */
+static int write_ssm_inventory(const struct check_ctx *ctx, const struct status_run *run) {
+        struct ssm_inventory_entry entries[ELEMENTSOF(run->results)];
+        _cleanup_free_ char *data = NULL, *agent_dir = NULL;
+        const char *base = ctx->o->ssm_inventory_dir, *sub = NULL;
+        size_t size;
+        int r;
+
+        for (size_t i = 0; i < n_checks; i++)
+                entries[i] = (struct ssm_inventory_entry) {
+                        .check_id = checks[i].id,
+                        .status = check_status_to_string(run->results[i].status),
+                        .summary = run->results[i].summary,
+                };
+        r = ssm_inventory_render(&(struct ssm_inventory_item) {
+                                         .entries = entries,
+                                         .n_entries = n_checks,
+                                         .backend = fw_backend_to_string(ctx->backend),
+                                         .flavour = flavour_to_string(ctx->flavour),
+                                         .version = PACKAGE_VERSION,
+                                         .capture_time = time(NULL),
+                                 },
+                                 &data, &size);
+        if (r < 0)
+                return log_error_errno(r, "Failed to build the SSM inventory item: %m");
+
+        if (!base) {
+                struct imds *m;
+                long status = 0;
+                r = check_ctx_imds(ctx, &m);
+                if (r >= 0)
+                        r = ssm_agent_instance_dir(m, &agent_dir, &status);
+                if (r == -EBADMSG)
+                        return log_error_errno(r, "Failed to learn the instance id for the SSM inventory: IMDS at %s "
+                                               "answered %ld without a valid id; give the folder with "
+                                               "--ssm-inventory=DIR", imds_endpoint(m), status);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to learn the instance id for the SSM inventory: %s; give "
+                                               "the folder with --ssm-inventory=DIR",
+                                               r == -ENOMEM ? "out of memory" : imds_error_text(r));
+                base = agent_dir;
+                sub = SSM_INVENTORY_SUBDIR;
+        }
+
+        const char *shown_root = streq(ctx->root, "/") ? "" : ctx->root;
+        r = ssm_inventory_write(ctx->root, base, sub, data, size);
+        if (r == -ENOENT)
+                return log_error_errno(r, "No SSM Agent folder %s%s: is the SSM Agent installed and registered "
+                                       "on this instance? Nothing written.", shown_root, base);
+        if (r < 0)
+                return log_error_errno(r, "Failed to write the SSM inventory %s%s/%s%s" SSM_INVENTORY_FILE ": %m",
+                                       shown_root, base, strempty(sub), sub ? "/" : "");
+        log_info("SSM inventory %s written to %s%s/%s%s" SSM_INVENTORY_FILE, SSM_INVENTORY_TYPE_NAME, shown_root,
+                 base, strempty(sub), sub ? "/" : "");
+        return 0;
+}
+
 int cmd_status(struct options *o, int argc, char **argv) {
         struct check_cache cache = {};
         struct flavour_info flavour;
@@ -202,6 +262,9 @@ int cmd_status(struct options *o, int argc, char **argv) {
 
         log_to_journal(&run);
         ret = run.any_fail ? EXIT_NOT_SO : EXIT_OK;
+        /* The report above stands; an inventory that cannot be written is the environment's refusal. */
+        if (o->ssm_inventory && write_ssm_inventory(&ctx, &run) < 0)
+                ret = EXIT_REFUSED;
 out:
         for (size_t i = 0; i < n_checks; i++)
                 check_result_done(&run.results[i]);

@@ -24,6 +24,7 @@ enum {
         OPT_FORMAT,
         OPT_REFERENCE,
         OPT_POLICY,
+        OPT_SSM_INVENTORY,
         OPT_VERSION,
 };
 
@@ -52,6 +53,8 @@ static const struct option_def {
         { "reference", OPT_REFERENCE, required_argument, CMD_AUDIT_POLICY | CMD_STATUS, "NAME|NAME@vN|FILE",
           "policy to compare with (default AmazonEC2ContainerServiceforEC2Role)" },
         { "policy", OPT_POLICY, required_argument, CMD_STATUS, "FILE", "status: the instance role's policy" },
+        { "ssm-inventory", OPT_SSM_INVENTORY, optional_argument, CMD_STATUS, "[=DIR]",
+          "status: also write Custom:ECSHarden for SSM Inventory (default: the SSM Agent's folder)" },
         { "quiet", OPT_QUIET, no_argument, CMD_ALL, NULL, "print errors only" },
         { "verbose", OPT_VERBOSE, no_argument, CMD_ALL, NULL, "print more detail" },
         { "help", OPT_HELP, no_argument, CMD_ALL, NULL, "show this help" },
@@ -76,7 +79,8 @@ void options_usage(FILE *f) {
                         snprintf(left, sizeof(left), "-%c, --%s%s%s", d->id, d->name, d->arg ? " " : "",
                                  strempty(d->arg));
                 else
-                        snprintf(left, sizeof(left), "    --%s%s%s", d->name, d->arg ? " " : "", strempty(d->arg));
+                        snprintf(left, sizeof(left), "    --%s%s%s", d->name,
+                                 d->arg && d->has_arg != optional_argument ? " " : "", strempty(d->arg));
                 fprintf(f, "  %-38s %s\n", left, d->help);
         }
         fprintf(f, "\nExit status: 0 success, 1 the thing checked is not so, 2 bad usage or input,\n"
@@ -196,6 +200,12 @@ int options_parse(int argc, char **argv, struct options *o, int *ret_first_arg) 
                         break;
                 case OPT_POLICY:
                         o->policy = optarg;
+                        break;
+                case OPT_SSM_INVENTORY:
+                        if (optarg && optarg[0] != '/')
+                                return usage_error("--ssm-inventory=DIR needs an absolute path, not '%s'", optarg);
+                        o->ssm_inventory = true;
+                        o->ssm_inventory_dir = optarg;
                         break;
                 case OPT_QUIET:
                         log_max_level = LOG_LEVEL_ERROR;

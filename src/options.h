@@ -26,10 +26,12 @@ struct options {
         const char *flavour;            /* NULL = detect from os-release */
         const char *reference;          /* audit-policy --reference */
         const char *policy;             /* status --policy */
+        const char *ssm_inventory_dir;  /* status --ssm-inventory=DIR; NULL: the agent's folder */
         enum output_format format;
         bool json;
         bool dry_run;
         bool fix;
+        bool ssm_inventory;             /* status --ssm-inventory[=DIR] */
 
         /* What the command line set, so that the configuration file does not override it. */
         bool set_backend, set_interfaces, set_ipv6, set_format;

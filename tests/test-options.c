@@ -70,6 +70,23 @@ TEST(command_specific_options) {
         ASSERT_INT_EQ(first, 1);
 }
 
+TEST(ssm_inventory_optional_dir) {
+        struct options o;
+        int first;
+        ASSERT_INT_EQ(PARSE(&o, &first, "status"), 0);
+        ASSERT_FALSE(o.ssm_inventory);
+        ASSERT_INT_EQ(PARSE(&o, &first, "status", "--ssm-inventory"), 0);
+        ASSERT_TRUE(o.ssm_inventory);
+        ASSERT_TRUE(o.ssm_inventory_dir == NULL);
+        ASSERT_INT_EQ(PARSE(&o, &first, "status", "--ssm-inventory=/srv/inventory"), 0);
+        ASSERT_STR_EQ(o.ssm_inventory_dir, "/srv/inventory");
+        /* The folder is not a separate word: "status" takes no operands. */
+        ASSERT_INT_EQ(PARSE(&o, &first, "status", "--ssm-inventory", "/srv/inventory"), -EINVAL);
+        ASSERT_INT_EQ(PARSE(&o, &first, "status", "--ssm-inventory=relative"), -EINVAL);
+        ASSERT_INT_EQ(PARSE(&o, &first, "status", "--ssm-inventory="), -EINVAL);
+        ASSERT_INT_EQ(PARSE(&o, &first, "verify", "--ssm-inventory"), -EINVAL);
+}
+
 TEST(config_file_fills_what_the_command_line_left) {
         struct options o;
         int first;

@@ -20,7 +20,8 @@ trap 'rm -rf "$T"' EXIT
 # verify checks that ExecStart= exists: point the copies at the built binary.
 sbin_path=$(sed -n 's|^ExecStart=\([^ ]*\) .*|\1|p' "$UNITS_DIR/ecs-harden.service")
 mkdir -p "$T/docker.service.d"
-for u in ecs-harden.service ecs-harden-repair.service ecs-harden-repair.timer; do
+for u in ecs-harden.service ecs-harden-repair.service ecs-harden-repair.timer ecs-harden-inventory.service \
+	ecs-harden-inventory.timer; do
 	sed "s|$sbin_path|$ECS_HARDEN|g" "$UNITS_DIR/$u" >"$T/$u"
 done
 sed "s|$sbin_path|$ECS_HARDEN|g" "$UNITS_DIR/docker.service.d/ecs-harden.conf" >"$T/docker.service.d/ecs-harden.conf"
@@ -33,7 +34,8 @@ Type=oneshot
 ExecStart=/bin/true
 UNIT
 
-for u in ecs-harden.service ecs-harden-repair.service ecs-harden-repair.timer docker.service; do
+for u in ecs-harden.service ecs-harden-repair.service ecs-harden-repair.timer ecs-harden-inventory.service \
+	ecs-harden-inventory.timer docker.service; do
 	if out=$(cd "$T" && systemd-analyze verify --man=no "./$u" 2>&1) && [ -z "$out" ]; then
 		ok "systemd-analyze verify $u"
 	else
@@ -47,7 +49,7 @@ case "$sbin_path" in
 *) not_ok "ExecStart= is not an absolute path: $sbin_path" ;;
 esac
 
-for u in ecs-harden.service ecs-harden-repair.service; do
+for u in ecs-harden.service ecs-harden-repair.service ecs-harden-inventory.service; do
 	out=$(cd "$T" && systemd-analyze security --offline=true --threshold=20 "./$u" 2>&1)
 	rc=$?
 	level=$(printf '%s\n' "$out" | sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\).*/\1/p')
@@ -80,6 +82,17 @@ expect "docker drop-in re-asserts the block after each start (fail open)" \
 expect "fail-closed drop-in requires the block before dockerd starts" \
 	sh -c "grep -q '^Requires=ecs-harden.service' '$UNITS_DIR/docker-fail-closed.conf' &&
 	       grep -q '^ExecStartPre=/.* verify --fix\$' '$UNITS_DIR/docker-fail-closed.conf'"
+
+inv="$UNITS_DIR/ecs-harden-inventory.service"
+expect "inventory unit runs status --ssm-inventory" grep -q '^ExecStart=/.* status --ssm-inventory$' "$inv"
+expect "inventory unit: a FAIL (exit 1) is the report, not a unit failure; 3 still fails it" \
+	sh -c "grep -qx 'SuccessExitStatus=1' '$inv'"
+expect "inventory unit may write into the agent's 0600 folders (CAP_DAC_OVERRIDE), nothing more" \
+	sh -c "grep -qx 'CapabilityBoundingSet=CAP_NET_ADMIN CAP_NET_RAW CAP_DAC_OVERRIDE' '$inv'"
+expect "inventory unit writes only /run and the agent's folder, reaches only IMDS" \
+	sh -c "grep -qx 'ReadWritePaths=/run -/var/lib/amazon/ssm' '$inv' && grep -qx 'IPAddressDeny=any' '$inv' &&
+	       grep -qx 'IPAddressAllow=169.254.169.254/32 fd00:ec2::254/128' '$inv'"
+expect "inventory timer every 30 minutes" grep -qx 'OnUnitActiveSec=30min' "$UNITS_DIR/ecs-harden-inventory.timer"
 
 echo "1..$N"
 [ "$FAILED" = 0 ]

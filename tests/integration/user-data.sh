@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: Apache-2.0
 # scripts/user-data.sh on a fake AL2023 root inside a namespace, run twice as a cloud-boothook
 # would: ecs.config gets each key exactly once, other lines survive, the block is applied and
-# persisted, status is logged as JSON, and the second run changes nothing.
+# persisted, status is logged as JSON, and the second run changes nothing. Where the SSM Agent's
+# folder exists, Custom:ECSHarden is written and ecs-harden-inventory.timer enabled (a stand-in
+# systemctl records the call).
 # shellcheck source=persist-lib.sh
 . "$(dirname "$0")/persist-lib.sh"
 
@@ -18,9 +20,11 @@ printf 'ECS_CLUSTER=old\nECS_LOGLEVEL=info\nECS_ENABLE_TASK_IAM_ROLE=false\n' >"
 bindir="$TMPD/bin"
 mkdir -p "$bindir"
 ln -s "${ECS_HARDEN_REAL:-$ECS_HARDEN}" "$bindir/ecs-harden"
+printf '#!/bin/sh\necho "$*" >>"%s"\n' "$TMPD/systemctl.calls" >"$bindir/systemctl"
+chmod +x "$bindir/systemctl"
 
 run_user_data() {
-	ip netns exec "$NS" env PATH="$bindir:$PATH" ECS_HARDEN_ROOT="$ROOT" ECS_CLUSTER=prod \
+	ip netns exec "$NS" env PATH="$bindir:$PATH" ECS_HARDEN_ROOT="$ROOT" ECS_CLUSTER=prod "$@" \
 		ECS_HARDEN_ARGS="-b nftables -i docker+ -i br-+" AWS_EC2_METADATA_DISABLED=true \
 		bash "$top/scripts/user-data.sh"
 }
@@ -44,5 +48,17 @@ snapshot "$ROOT" | grep -v 'ecs-harden-status.json' >"$TMPD/after"
 ip netns exec "$NS" nft list ruleset >"$TMPD/rules-after"
 check "a second run leaves the root as it was" diff -u "$TMPD/before" "$TMPD/after"
 check "a second run leaves the rules as they were" diff -u "$TMPD/rules-before" "$TMPD/rules-after"
+check "no SSM Agent: no inventory, no timer enabled" test ! -e "$ROOT/var/lib/amazon" -a ! -e "$TMPD/systemctl.calls"
+
+# ---- with the SSM Agent's folder ----
+custom=/var/lib/amazon/ssm/i-0123456789abcdef0/inventory/custom
+mkdir -p "$ROOT$custom"
+check_exit 0 "user-data with the agent's folder given" run_user_data ECS_HARDEN_SSM_INVENTORY="$custom"
+check "Custom:ECSHarden written there" python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["TypeName"] == "Custom:ECSHarden" and len(d["Content"]) == 9' \
+	"$ROOT$custom/ECSHarden.json"
+check "ecs-harden-inventory.timer enabled in the root" grep -qx -- "--root=$ROOT enable ecs-harden-inventory.timer" "$TMPD/systemctl.calls"
+rm -f "$ROOT$custom/ECSHarden.json"
+check_exit 0 "auto with the agent installed but IMDS off: user-data still succeeds" run_user_data
+check "and nothing is written" test ! -e "$ROOT$custom/ECSHarden.json"
 
 finish
