@@ -27,6 +27,13 @@ int fw_error_exit(int r, const char *what, enum fw_backend_kind k) {
                           "(progname); stop it (its table goes with it) and run this again", what);
                 return EXIT_REFUSED;
         }
+        if (r == -EBUSY && k == FW_BACKEND_NFTABLES) {
+                log_error("Failed to %s: table inet ecs_harden holds a chain named forward that is not the block's "
+                          "base chain, and the kernel refuses to replace it while another chain jumps to it (EBUSY); "
+                          "'nft -a list table inet ecs_harden' shows the jump: delete it, or run 'ecs-harden remove' "
+                          "(which deletes the tool's table) and apply again", what);
+                return EXIT_REFUSED;
+        }
         switch (r) {
         case -EPERM:
         case -EACCES:

@@ -337,5 +337,41 @@ elif make_new "live al2"; then
 	sweep "live al2 (iptables-save)" execve signal=KILL
 fi
 
+# ---- apply killed at random moments (issue 16, item 6) ----
+# Legacy x_tables commit one family at a time. Both are planned under the lock before either
+# commits, so a kill leaves nothing, IPv4 alone, or both; whatever it leaves, verify --fix
+# completes (the block is installed ∪ configured), and no kill leaves a duplicate or a stray rule.
+NS_A="ecsh-$$-a"
+netns_add "$NS_A"
+{
+	echo '*filter'
+	for i in $(seq 1 10000); do echo "-A FORWARD -s 198.51.100.$((i % 250))/32 -p tcp --dport $((1024 + i)) -j ACCEPT"; done
+	echo COMMIT
+} | ip netns exec "$NS_A" iptables-legacy-restore
+ip6tables_count() { ip netns exec "$NS_A" ip6tables-legacy-save -t filter 2>/dev/null | grep -c -- '-d fd00:ec2::254/128 -i docker+ -j DROP'; }
+iptables_count() { ip netns exec "$NS_A" iptables-legacy-save -t filter | grep -c -- '-d 169.254.169.254/32 -i docker+ -j DROP'; }
+APPLY_KILLS=${CRASH_APPLY_KILLS:-25}
+half=0 bad=0
+for k in $(seq 1 "$APPLY_KILLS"); do
+	ip netns exec "$NS_A" "$EH" -q -b iptables remove >/dev/null 2>&1
+	ip netns exec "$NS_A" "$EH" -q -b iptables apply >/dev/null 2>&1 &
+	pid=$!
+	sleep "0.0$((RANDOM % 60))"
+	kill -9 "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	c4=$(iptables_count) c6=$(ip6tables_count)
+	[ "$c4" = 1 ] && [ "$c6" = 0 ] && half=$((half + 1))
+	if [ "$c4" -gt 1 ] || [ "$c6" -gt 1 ] || { [ "$c4" = 0 ] && [ "$c6" = 1 ]; }; then
+		bad=$((bad + 1)); diag "kill $k left IPv4 x$c4, IPv6 x$c6"
+	fi
+	ip netns exec "$NS_A" "$EH" -q -b iptables verify --fix >/dev/null 2>&1 || { bad=$((bad + 1)); diag "kill $k: verify --fix failed"; }
+	[ "$(iptables_count)" = 1 ] && [ "$(ip6tables_count)" = 1 ] || { bad=$((bad + 1)); diag "kill $k: not repaired"; }
+done
+diag "apply killed $APPLY_KILLS times: $half left IPv4 without IPv6 (the commit window)"
+check "apply killed at random moments, $APPLY_KILLS times (10 000 foreign rules): never IPv6 alone or a duplicate, always repaired by verify --fix" \
+	test "$bad" = 0
+check "... and the 10 000 foreign rules are all still there" \
+	test "$(ip netns exec "$NS_A" iptables-legacy-save -t filter | grep -c -- '-j ACCEPT$')" = 10000
+
 diag "$N_INJECT injections, $N_FIRED of them fired"
 finish

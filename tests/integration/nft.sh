@@ -206,6 +206,19 @@ check "... says so" grep -qx "nothing to delete" "$TMPD/out"
 check_exit 0 "apply again" eh -b $B apply
 check "... golden table" matches_golden
 
+# Issue 16, item 5: a regular chain named forward that a base chain jumps to cannot be replaced.
+in_i nft delete table inet ecs_harden
+in_i nft add table inet ecs_harden
+in_i nft add chain inet ecs_harden forward
+in_i nft add chain inet ecs_harden base '{ type filter hook forward priority 0; }'
+in_i nft add rule inet ecs_harden base jump forward
+check_exit 3 "apply with a jumped-to regular chain named forward exits 3" eh -b $B apply
+check "... and says what is in the way and what to do" \
+	sh -c "grep -q 'chain named forward that is not the block' $TMPD/err && grep -q 'delete it, or run .ecs-harden remove.' $TMPD/err"
+check_exit 0 "remove takes that table" eh -b $B remove
+check_exit 0 "apply then works" eh -b $B apply
+check "... golden table" matches_golden
+
 # ---- Docker on an nf_tables host: iptables-nft rules in table ip filter ----
 docker_nft() {
 	local ipt=iptables-nft
