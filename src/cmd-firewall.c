@@ -176,7 +176,8 @@ static void verify_print_text(const struct fw_status *st, bool complete, bool fi
                         printf(" (%s, position %u%s)", st->where, rs->position,
                                rs->copies > 1 ? ", more than one copy" : "");
                 if (!rs->configured)
-                        printf(" [installed, not configured: kept]");
+                        printf(rs->copies > 0 ? " [installed, not configured: kept]"
+                                              : " [installed for the other family, not configured: --fix adds it]");
                 putchar('\n');
                 for (size_t j = 0; j < rs->n_ahead; j++)
                         if (rs->ahead[j].harmful || log_max_level >= LOG_LEVEL_INFO)
