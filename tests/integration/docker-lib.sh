@@ -97,7 +97,7 @@ docker_xt_dir() {
 }
 
 # The docker client on the test's daemon, bounded; dkq without its output (container ids).
-dk() { timeout 60 env -u DOCKER_CONTEXT DOCKER_HOST="unix://$DK_DIR/docker.sock" "$DOCKER_CLI" "$@"; }
+dk() { timeout 30 env -u DOCKER_CONTEXT DOCKER_HOST="unix://$DK_DIR/docker.sock" "$DOCKER_CLI" "$@"; }
 dkq() { dk "$@" >/dev/null; }
 
 # Starts dockerd on variant $1 (legacy|nft) inside the instance namespace, its state in

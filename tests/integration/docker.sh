@@ -15,9 +15,18 @@ require_root_netns
 why=$(docker_unavailable)
 [ -z "$why" ] || skip_all "$why"
 setup_common
-trap 'docker_cleanup; cleanup' EXIT
 VARIANTS=${DOCKER_VARIANTS:-legacy nft}
 T_START=$EPOCHREALTIME
+# The whole test is bounded (each wait is too): a wedged daemon ends it, cleanup still runs.
+WATCHDOG_S=${DOCKER_TEST_TIMEOUT:-420}
+(
+	trap 'kill "$nap" 2>/dev/null; exit 0' TERM
+	sleep "$WATCHDOG_S" &
+	nap=$!
+	wait "$nap" && echo "# docker.sh: over ${WATCHDOG_S} s, giving up" && kill -TERM $$
+) &
+WATCHDOG=$!
+trap 'kill "$WATCHDOG" 2>/dev/null; docker_cleanup; cleanup' EXIT
 
 # No configuration file: the tool reads $ROOT/etc/ecs-harden.conf, which does not exist, exactly
 # as on a host where the operator never wrote one; the real /etc is never read.
@@ -82,8 +91,8 @@ run_variant() {
 		dk network create --subnet "$net4" ecsh-net1 >/dev/null
 	fi
 	check "$V: a user network (docker network create) on 192.0.2.128/26" test $? = 0
-	check "$V: a container on docker0" dkq run -d --restart always --name c0 "$DOCKER_IMAGE" /bin/sleep 3600
-	check "$V: a container on the user network" dkq run -d --restart always --name c1 --network ecsh-net1 "$DOCKER_IMAGE" /bin/sleep 3600
+	check "$V: a container on docker0" dkq run -d --restart always --stop-signal KILL --name c0 "$DOCKER_IMAGE" /bin/sleep 3600
+	check "$V: a container on the user network" dkq run -d --restart always --stop-signal KILL --name c1 --network ecsh-net1 "$DOCKER_IMAGE" /bin/sleep 3600
 	diag "c0: $(container_addrs c0); c1: $(container_addrs c1); docker0 and $(ip -n "$NS_I" -br link | grep -o '^br-[0-9a-f]*')"
 
 	# IPv6 from containers works here, or it is skipped with the reason.
@@ -244,6 +253,20 @@ run_variant() {
 	check "$V: remove leaves Docker's rules exactly as before apply (5)" \
 		diff -u "$TMPD/rules-before-apply" "$TMPD/rules-after-remove"
 	check "$V: after remove the user-network container reaches IMDS again (5)" reaches c1 169.254.169.254
+
+	# ---- -i + (every input interface) is recognised as the block (item 2) ----
+	if [ "$V" = legacy ]; then
+		local any4='-A FORWARD -d 169.254.169.254/32 -j DROP'
+		check_exit 0 "$V: apply -i +" ehr -b "$B" apply -i +
+		check "$V: -i + blocks the user-network container" blocked c1 169.254.169.254
+		check_exit 0 "$V: verify -i + exits 0 right after apply -i + (2)" ehr -b "$B" verify -i +
+		ehr -b "$B" verify --fix -i + >/dev/null 2>&1
+		ehr -b "$B" verify --fix -i + >/dev/null 2>&1
+		check "$V: two verify --fix -i + leave one copy of $any4 (2)" \
+			test "$(docker_rules | grep -cxF -- "$any4")" = 1
+		check_exit 0 "$V: plain remove after -i +" ehr remove
+		check "$V: ... removes every $any4 (2)" test "$(docker_rules | grep -cxF -- "$any4")" = 0
+	fi
 
 	docker_cleanup
 	cleanup_pass
