@@ -75,7 +75,7 @@ docker_world() {
 
 	mkdir -p "$TMPD/www"
 	echo imds >"$TMPD/www/index.html"
-	ip netns exec "$NS_M" python3 -m http.server 80 --bind :: --directory "$TMPD/www" >/dev/null 2>&1 &
+	ip netns exec "$NS_M" "${PYTHON:-python3}" -m http.server 80 --bind :: --directory "$TMPD/www" >/dev/null 2>&1 &
 	STARTED_PIDS="$STARTED_PIDS $!"
 	local _
 	for _ in $(seq 1 50); do
@@ -206,20 +206,30 @@ docker_container() {
 	dk run -d --name "$name" --network "$net" "$DOCKER_IMAGE" /bin/sleep 3600 >/dev/null
 }
 
-# HTTP from container $1 to ADDR $2 port 80, waiting at most $3 s: prints OPEN (the metadata
-# server answered 200), CLOSED (no answer) or ERROR (the probe itself did not run: a container
-# that is not running must not pass for a blocked one).
-probe() {
-	local out
-	out=$(dk exec "$1" sh -c "printf 'GET / HTTP/1.0\r\n\r\n' | nc -w $3 $2 80; echo probe-ran" 2>&1)
-	case $out in
-	*probe-ran*) if grep -q '^HTTP/1\.[01] 200' <<<"$out"; then echo OPEN; else echo CLOSED; fi ;;
-	*) echo ERROR; diag "probe from $1 to $2 did not run: $(head -c 300 <<<"$out")" ;;
-	esac
+# HTTP from container $1 to each ADDR port 80, in parallel, each waiting at most $2 s. Sets
+# PROBE[ADDR] to OPEN (the metadata server answered 200), CLOSED (no answer) or ERROR (the probe
+# itself did not run: a container that is not running must not pass for a blocked one).
+declare -A PROBE
+probe_all() {
+	local c=$1 w=$2 a out script=""
+	shift 2
+	for a in "$@"; do
+		script+="(if printf 'GET / HTTP/1.0\r\n\r\n' | nc -w $w $a 80 | grep -q '^HTTP/1.[01] 200'; "
+		script+="then echo '$a OPEN'; else echo '$a CLOSED'; fi) & "
+	done
+	out=$(dk exec "$c" sh -c "${script}wait; echo probe-ran" 2>&1)
+	PROBE=()
+	for a in "$@"; do
+		case $out in
+		*probe-ran*) PROBE[$a]=$(awk -v a="$a" '$1 == a { print $2 }' <<<"$out") ;;
+		*) PROBE[$a]=ERROR ;;
+		esac
+	done
+	case $out in *probe-ran*) ;; *) diag "probe from $c did not run: $(head -c 300 <<<"$out")" ;; esac
 }
-reaches() { [ "$(probe "$1" "$2" 2)" = OPEN ]; }
-# A blocked probe costs its whole timeout: keep it short.
-blocked() { [ "$(probe "$1" "$2" 1)" = CLOSED ]; }
+# A reachable address answers at once; a blocked probe costs its whole timeout: keep it short.
+reaches() { probe_all "$1" 2 "$2"; [ "${PROBE[$2]}" = OPEN ]; }
+blocked() { probe_all "$1" 1 "$2"; [ "${PROBE[$2]}" = CLOSED ]; }
 
 # The container's address on its network(s): "ipv4 ipv6".
 container_addrs() {
