@@ -9,12 +9,13 @@
 # dir; it picks legacy iptables or iptables-nft by PATH alone: the host's alternatives and
 # /etc stay untouched. Needs lib.sh sourced first (NS_I, NS_M, netns_add, STARTED_PIDS, diag).
 
-DOCKERD=$(command -v dockerd || true)
+DOCKERD=${DOCKERD:-$(command -v dockerd || true)}
 # The client next to the daemon: another docker binary earlier in PATH may be too new for it.
 DOCKER_CLI=/usr/bin/docker
 [ -x "$DOCKER_CLI" ] || DOCKER_CLI=$(command -v docker || true)
 BUSYBOX=$(command -v busybox || true)
 DOCKER_PID=""
+DOCKER_START_ERROR=""
 DOCKER_VARIANT=""
 DOCKER_IPV6=no
 DOCKER_IMAGE=ecsh-busybox:test
@@ -135,16 +136,27 @@ docker_start() {
 		"${ipv6_args[@]}" \
 		>>"$DK_DIR/dockerd.log" 2>&1 &
 	DOCKER_PID=$!
-	local _
+	local _ rc
 	for _ in $(seq 1 150); do
 		if dk version >/dev/null 2>&1; then
 			return 0
 		fi
-		kill -0 "$DOCKER_PID" 2>/dev/null || break
+		if ! kill -0 "$DOCKER_PID" 2>/dev/null; then
+			wait "$DOCKER_PID"
+			rc=$?
+			DOCKER_PID=""
+			DOCKER_START_ERROR="dockerd exited with status $rc"
+			return 1
+		fi
 		sleep 0.1
 	done
+	DOCKER_START_ERROR="dockerd did not answer on $DK_DIR/docker.sock within 15 s"
 	docker_stop
 	return 1
+}
+# Why docker_start failed, with the end of dockerd's log.
+docker_start_error() {
+	echo "$DOCKER_START_ERROR; $(tail -n 3 "$DK_DIR/dockerd.log" 2>/dev/null | tr '\n' ' ')"
 }
 
 # Ends the daemon by its PID (SIGTERM, then SIGKILL after a bound), and its containerd.

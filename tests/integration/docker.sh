@@ -86,12 +86,12 @@ run_variant() {
 
 	DOCKER_IPV6=yes
 	if ! docker_start "$V"; then
-		diag "dockerd with IPv6 did not start: $(tail -n 3 "$DK_DIR/dockerd.log" | tr '\n' ' ')"
+		diag "dockerd with IPv6 did not start: $(docker_start_error)"
 		DOCKER_IPV6=no
 		docker_start "$V" || {
 			# Nothing asserted yet on the first pass: Docker cannot run here at all.
-			[ "$TEST_N" = 0 ] && skip_all "dockerd cannot start here: $(tail -n 3 "$DK_DIR/dockerd.log" | tr '\n' ' ')"
-			not_ok "$V: dockerd starts"
+			[ "$TEST_N" = 0 ] && skip_all "dockerd cannot start here: $(docker_start_error)"
+			not_ok "$V: dockerd starts: $(docker_start_error)"
 			return
 		}
 	fi
@@ -203,7 +203,8 @@ run_variant() {
 
 	# ---- a Docker restart ----
 	docker_stop
-	check "$V: dockerd restarts" docker_start "$V"
+	docker_start "$V" || diag "$(docker_start_error)"
+	check "$V: dockerd restarts" test -n "$DOCKER_PID"
 	check "$V: the containers run again after the restart" docker_wait_running c0 c1
 	diag "FORWARD after the restart:"
 	docker_show_forward
