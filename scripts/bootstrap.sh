@@ -17,6 +17,8 @@ packages=(
 	# run and test: real netfilter, namespaces, packets, systemd tools
 	iptables nftables iproute2 iputils-ping netcat-openbsd python3 curl util-linux
 	systemd systemd-container debootstrap dbus
+	# tests/integration/docker.sh: Docker's own daemon (20.10), an image made of busybox-static
+	docker.io busybox-static
 	# test tooling: fault injection, sanitizers, fuzzing, benchmarks, signatures, packaging
 	strace valgrind clang libclang-rt-14-dev hyperfine python3-botocore shellcheck rpm
 	debhelper dpkg-dev bash-completion
