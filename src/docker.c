@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#include <fcntl.h>
+#include <limits.h>
 #include <sys/stat.h>
 #include <yajl/yajl_tree.h>
 
+#include "atomic-file.h"
 #include "docker.h"
 #include "http.h"
 #include "util.h"
@@ -22,25 +25,53 @@ void docker_containers_free(struct docker_container *c, size_t n) {
         free(c);
 }
 
+/* ROOT + PATH with its links resolved inside ROOT: the kernel's name for what open_in_root() found
+ * (read back from /proc), so that connect() reaches the image's socket, never the host's through an
+ * absolute link such as ROOT/var/run -> /run. The joined path when nothing is there (for messages). */
+static int resolve_in_root(const char *root, const char *path, char **ret) {
+        _cleanup_close_ int fd = open_in_root(root, path, O_PATH);
+        char proc[64], target[PATH_MAX];
+
+        if (fd >= 0) {
+                snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+                ssize_t n = readlink(proc, target, sizeof(target) - 1);
+                if (n > 0) {
+                        target[n] = '\0';
+                        *ret = strdup(target);
+                        return *ret ? 0 : -ENOMEM;
+                }
+        }
+        *ret = path_join_root(root, path);
+        return *ret ? 0 : -ENOMEM;
+}
+
 int docker_socket_path(const char *root, char **ret) {
         const char *host = getenv("DOCKER_HOST");
         char *p;
 
         if (host && *host) {
-                if (strncmp(host, "unix://", 7) != 0 || host[7] != '/') {
+                bool is_unix = strncmp(host, "unix://", 7) == 0;
+                if (!is_unix || host[7] != '/') {
                         p = strdup(host);
                         if (!p)
                                 return -ENOMEM;
                         *ret = p;
-                        return -EPROTONOSUPPORT;
+                        return is_unix ? -EINVAL : -EPROTONOSUPPORT;
                 }
                 p = strdup(host + 7);
-        } else
-                p = path_join_root(root, DOCKER_DEFAULT_SOCKET);
-        if (!p)
-                return -ENOMEM;
-        *ret = p;
-        return 0;
+                if (!p)
+                        return -ENOMEM;
+                *ret = p;
+                return 0;
+        }
+        if (!root || streq(root, "/")) {
+                p = strdup(DOCKER_DEFAULT_SOCKET);
+                if (!p)
+                        return -ENOMEM;
+                *ret = p;
+                return 0;
+        }
+        return resolve_in_root(root, DOCKER_DEFAULT_SOCKET, ret);
 }
 
 static const char *object_string(yajl_val v, const char *key) {
