@@ -25,7 +25,9 @@ char *escape_str(const char *s, size_t max, char *buf, size_t bufsize);
 
 /* For printf arguments: the escaped form of S, cut after ESCAPE_MAX bytes, in a buffer that lives
  * until the end of the enclosing block: log_error("bad value '%s'", ESC(value)). */
-#define ESC(s) escape_str((s), ESCAPE_MAX, (char[ESCAPE_BUFSIZE(ESCAPE_MAX)]) {}, ESCAPE_BUFSIZE(ESCAPE_MAX))
+#define ESC(s) ESCN((s), ESCAPE_MAX)
+/* The same with another bound (a compile-time constant). */
+#define ESCN(s, max) escape_str((s), (max), (char[ESCAPE_BUFSIZE(max)]) {}, ESCAPE_BUFSIZE(max))
 
 /* A newly allocated escaped copy of S, cut after MAX bytes. NULL when out of memory. */
 char *escape_dup(const char *s, size_t max);
