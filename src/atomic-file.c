@@ -528,3 +528,18 @@ int readlink_in_root(const char *root, const char *path, char *buf, size_t size)
         buf[k] = '\0';
         return 0;
 }
+
+int path_resolve_in_root(const char *root, const char *path, char **ret) {
+        _cleanup_close_ int fd = open_in_root(root, path, O_PATH);
+        char proc[64], target[PATH_MAX];
+
+        if (fd < 0)
+                return fd;
+        snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+        ssize_t n = readlink(proc, target, sizeof(target) - 1);
+        if (n <= 0)
+                return n < 0 && errno != ENOENT ? negative_errno() : -EOPNOTSUPP;
+        target[n] = '\0';
+        *ret = strdup(target);
+        return *ret ? 0 : -ENOMEM;
+}

@@ -61,3 +61,9 @@ int stat_in_root(const char *root, const char *path, bool follow, struct stat *r
 /* readlink(2) of ROOT + PATH, the folders on its path resolved inside ROOT; the target as written.
  * 0 or negative errno (-EINVAL: not a link). */
 int readlink_in_root(const char *root, const char *path, char *buf, size_t size);
+
+/* The name of what ROOT + PATH is, links resolved inside ROOT, as the kernel gives it (/proc), for
+ * the few consumers that take a path rather than a descriptor (libcurl's unix socket, the policy
+ * parser): every link in it already resolved, so it cannot lead out of ROOT (short of a link
+ * planted between this call and theirs). 0, -ENOENT, -EOPNOTSUPP without /proc, or negative errno. */
+int path_resolve_in_root(const char *root, const char *path, char **ret);

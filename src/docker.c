@@ -1,6 +1,4 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-#include <fcntl.h>
-#include <limits.h>
 #include <sys/stat.h>
 #include <yajl/yajl_tree.h>
 
@@ -23,26 +21,6 @@ void docker_containers_free(struct docker_container *c, size_t n) {
                 free(c[i].network_mode);
         }
         free(c);
-}
-
-/* ROOT + PATH with its links resolved inside ROOT: the kernel's name for what open_in_root() found
- * (read back from /proc), so that connect() reaches the image's socket, never the host's through an
- * absolute link such as ROOT/var/run -> /run. The joined path when nothing is there (for messages). */
-static int resolve_in_root(const char *root, const char *path, char **ret) {
-        _cleanup_close_ int fd = open_in_root(root, path, O_PATH);
-        char proc[64], target[PATH_MAX];
-
-        if (fd >= 0) {
-                snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
-                ssize_t n = readlink(proc, target, sizeof(target) - 1);
-                if (n > 0) {
-                        target[n] = '\0';
-                        *ret = strdup(target);
-                        return *ret ? 0 : -ENOMEM;
-                }
-        }
-        *ret = path_join_root(root, path);
-        return *ret ? 0 : -ENOMEM;
 }
 
 int docker_socket_path(const char *root, char **ret) {
@@ -71,7 +49,16 @@ int docker_socket_path(const char *root, char **ret) {
                 *ret = p;
                 return 0;
         }
-        return resolve_in_root(root, DOCKER_DEFAULT_SOCKET, ret);
+        /* ROOT/var/run is a link to /run in most images: the image's socket, never the host's. */
+        int r = path_resolve_in_root(root, DOCKER_DEFAULT_SOCKET, ret);
+        if (r != -ENOENT)
+                return r;
+        /* Nothing there: the joined path, for the message. */
+        p = path_join_root(root, DOCKER_DEFAULT_SOCKET);
+        if (!p)
+                return -ENOMEM;
+        *ret = p;
+        return 0;
 }
 
 static const char *object_string(yajl_val v, const char *key) {
