@@ -249,7 +249,7 @@ int options_parse(int argc, char **argv, struct options *o, int *ret_first_arg) 
  *   - a UTF-8 byte order mark at the start is skipped;
  *   - each line is blank, a comment (its first non-blank character is '#'), or KEY=value;
  *   - whitespace around KEY and value is dropped; a value wholly in "double" or 'single' quotes
- *     loses them; a '#' after a value is an error, not a comment;
+ *     loses them; a '#' in a value is an error, not a comment;
  *   - booleans are one of yes/no, true/false, on/off, 1/0, in any case;
  *   - a key given twice is an error naming both lines;
  *   - an unknown key is a warning (the first CONFIG_MAX_UNKNOWN of them), never silence;
@@ -306,9 +306,9 @@ _printf_(3, 4) static int config_bad(struct config_ctx *c, unsigned line, const 
 
 /* Stray text in a value: a trailing comment, or quotes that do not pair up. */
 static const char *value_stray(const char *value) {
-        for (const char *p = value; (p = strchr(p, '#')); p++)
-                if (p == value || p[-1] == ' ' || p[-1] == '\t')
-                        return "a '#' after a value is not a comment (comments go on a line of their own)";
+        /* No value of this file has a use for '#': one in a value is a comment put in the wrong place. */
+        if (strchr(value, '#'))
+                return "a '#' in a value is not a comment (comments go on a line of their own)";
         size_t n = strlen(value);
         if (n > 0 && (strchr("\"'", value[0]) || strchr("\"'", value[n - 1])))
                 return "its quotes do not pair up (quote the whole value: KEY=\"value\")";
