@@ -4,6 +4,10 @@
 #include <stdint.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#if __has_include(<linux/openat2.h>)
+#include <linux/openat2.h>
+#endif
 
 #include "atomic-file.h"
 #include "util.h"
@@ -348,4 +352,194 @@ int read_file_nofollow(const char *root, const char *path, char **ret, size_t *r
         if (dirfd < 0)
                 return dirfd;
         return read_at_nofollow(dirfd, name, ret, ret_size);
+}
+
+/* ---- reading below a root ---- */
+
+bool open_in_root_no_openat2 = false;
+
+#define MAX_LINKS 40 /* the kernel's own bound on links followed in one lookup */
+
+/* Pushes the components of PATH in front of the components still to walk (*REST). */
+static int rest_prepend(char **rest, const char *path) {
+        char *n;
+        if (asprintf(&n, "%s/%s", path, strempty(*rest)) < 0)
+                return -ENOMEM;
+        free(*rest);
+        *rest = n;
+        return 0;
+}
+
+static void close_fds(int *fds, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                if (fds[i] >= 0)
+                        close(fds[i]);
+}
+
+/* The walk by hand: one component at a time below ROOTFD, never following a link in the kernel
+ * (O_NOFOLLOW), reading each link and walking its target instead: an absolute one from the root,
+ * ".." never above it. */
+static int walk_in_root(int rootfd, const char *path, int flags) {
+        _cleanup_free_ char *rest = strdup(path);
+        int fds[256]; /* fds[0] = the root; fds[n-1] = the folder we are in */
+        size_t n = 1;
+        unsigned links = 0;
+        int r;
+
+        if (!rest)
+                return -ENOMEM;
+        fds[0] = rootfd;
+        for (;;) {
+                char *c = rest;
+                c += strspn(c, "/");
+                if (!*c) {
+                        /* The path ends in a folder (or is the root): open that folder itself. */
+                        r = openat(fds[n - 1], ".", flags & ~(O_NOFOLLOW | O_CREAT | O_EXCL), 0);
+                        r = r >= 0 ? r : negative_errno();
+                        goto out;
+                }
+                size_t len = strcspn(c, "/");
+                bool last = c[len + strspn(c + len, "/")] == '\0';
+                char name[NAME_MAX + 1];
+                if (len > NAME_MAX) {
+                        r = -ENAMETOOLONG;
+                        goto out;
+                }
+                memcpy(name, c, len);
+                name[len] = '\0';
+                memmove(rest, c + len, strlen(c + len) + 1);
+
+                if (streq(name, "."))
+                        continue;
+                if (streq(name, "..")) {
+                        if (n > 1)
+                                close(fds[--n]);
+                        continue;
+                }
+
+                char target[PATH_MAX];
+                ssize_t k = readlinkat(fds[n - 1], name, target, sizeof(target) - 1);
+                if (k >= 0 && !(last && (flags & O_NOFOLLOW))) {
+                        target[k] = '\0';
+                        if (++links > MAX_LINKS) {
+                                r = -ELOOP;
+                                goto out;
+                        }
+                        if (target[0] == '/')
+                                while (n > 1)
+                                        close(fds[--n]);
+                        r = rest_prepend(&rest, target);
+                        if (r < 0)
+                                goto out;
+                        continue;
+                }
+                if (k < 0 && errno != EINVAL) {
+                        r = negative_errno();
+                        goto out;
+                }
+
+                if (last) {
+                        /* O_NOFOLLOW: a link swapped in since readlinkat() fails rather than leads out. */
+                        r = openat(fds[n - 1], name, flags | O_NOFOLLOW, 0);
+                        r = r >= 0 ? r : negative_errno();
+                        if (r == -ELOOP && !(flags & O_NOFOLLOW))
+                                goto retry;
+                        goto out;
+                }
+                if (n >= ELEMENTSOF(fds)) {
+                        r = -ELOOP;
+                        goto out;
+                }
+                int next = openat(fds[n - 1], name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (next < 0) {
+                        r = negative_errno();
+                        if (r == -ELOOP || (r == -ENOTDIR && readlinkat(fds[n - 1], name, target, 1) >= 0))
+                                goto retry;
+                        goto out;
+                }
+                fds[n++] = next;
+                continue;
+        retry:
+                /* It became a link between the two calls: walk it again. */
+                if (++links > MAX_LINKS) {
+                        r = -ELOOP;
+                        goto out;
+                }
+                r = rest_prepend(&rest, name);
+                if (r < 0)
+                        goto out;
+        }
+out:
+        close_fds(fds + 1, n - 1);
+        return r;
+}
+
+int open_in_root(const char *root, const char *path, int flags) {
+        _cleanup_close_ int rootfd = -1;
+
+        if (!path || path[0] != '/')
+                return -EINVAL;
+        flags |= O_CLOEXEC;
+        rootfd = open(root && root[0] ? root : "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (rootfd < 0)
+                return negative_errno();
+
+#if defined(SYS_openat2) && defined(RESOLVE_IN_ROOT)
+        if (!open_in_root_no_openat2) {
+                struct open_how how = {
+                        .flags = (unsigned) flags,
+                        .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+                };
+                const char *rel = path + strspn(path, "/");
+                int fd = (int) syscall(SYS_openat2, rootfd, rel[0] ? rel : ".", &how, sizeof(how));
+                if (fd >= 0)
+                        return fd;
+                /* ENOSYS: an older kernel; EPERM: a seccomp filter (container runtimes) that knows it not;
+                 * EAGAIN: a rename raced the lookup, which the walk by hand does not mind. */
+                if (errno != ENOSYS && errno != EPERM && errno != EAGAIN)
+                        return negative_errno();
+        }
+#endif
+        return walk_in_root(rootfd, path, flags);
+}
+
+int read_file_in_root(const char *root, const char *path, char **ret, size_t *ret_size) {
+        /* O_NONBLOCK: a FIFO planted in the file's place must not hang the open. */
+        _cleanup_close_ int fd = open_in_root(root, path, O_RDONLY | O_NOCTTY | O_NONBLOCK);
+        if (fd < 0)
+                return fd;
+        return read_full_fd(fd, ret, ret_size);
+}
+
+int stat_in_root(const char *root, const char *path, bool follow, struct stat *ret) {
+        _cleanup_close_ int fd = open_in_root(root, path, O_PATH | (follow ? 0 : O_NOFOLLOW));
+        if (fd < 0)
+                return fd;
+        return fstat(fd, ret) < 0 ? negative_errno() : 0;
+}
+
+int readlink_in_root(const char *root, const char *path, char *buf, size_t size) {
+        _cleanup_close_ int fd = open_in_root(root, path, O_PATH | O_NOFOLLOW);
+        if (fd < 0)
+                return fd;
+        ssize_t k = readlinkat(fd, "", buf, size - 1);
+        if (k < 0)
+                return errno == ENOENT ? -EINVAL : negative_errno();
+        buf[k] = '\0';
+        return 0;
+}
+
+int path_resolve_in_root(const char *root, const char *path, char **ret) {
+        _cleanup_close_ int fd = open_in_root(root, path, O_PATH);
+        char proc[64], target[PATH_MAX];
+
+        if (fd < 0)
+                return fd;
+        snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+        ssize_t n = readlink(proc, target, sizeof(target) - 1);
+        if (n <= 0)
+                return n < 0 && errno != ENOENT ? negative_errno() : -EOPNOTSUPP;
+        target[n] = '\0';
+        *ret = strdup(target);
+        return *ret ? 0 : -ENOMEM;
 }

@@ -3,6 +3,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 /* Files that persist writes: replaced atomically, the previous version kept beside them, and
@@ -37,3 +38,32 @@ int atomic_write_file(const char *root, const char *path, const void *data, size
 /* Reads ROOT + PATH into *ret (NUL-terminated) without following a symbolic link in the last
  * component. 0, -ENOENT, -ELOOP, or another negative errno. */
 int read_file_nofollow(const char *root, const char *path, char **ret, size_t *ret_size);
+
+/* Reading below a root: every symbolic link, in any component, resolves as if ROOT ("/" or NULL =
+ * the real root) were "/" — an absolute target is ROOT-relative, ".." stops at ROOT — so nothing
+ * outside ROOT is ever reached. openat2(RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS) where the kernel
+ * has it (5.6+), the same walk by hand elsewhere. PATH is absolute. FLAGS are open(2) flags;
+ * with O_NOFOLLOW a link in the last component is not followed (O_PATH | O_NOFOLLOW opens the link
+ * itself). Returns the descriptor or a negative errno (-ELOOP after 40 links). */
+int open_in_root(const char *root, const char *path, int flags);
+
+/* For the tests: walk by hand even where openat2 exists. */
+extern bool open_in_root_no_openat2;
+
+/* Reads ROOT + PATH, links resolved inside ROOT, into *ret (NUL-terminated; *ret_size excludes the
+ * NUL). Opened non-blocking and refused unless a regular file: 0, -ENOENT, -EISDIR, -EBADFD (a
+ * FIFO, a device, a socket), -EFBIG, or another negative errno. */
+int read_file_in_root(const char *root, const char *path, char **ret, size_t *ret_size);
+
+/* stat(2) (FOLLOW) or lstat(2) of ROOT + PATH, links resolved inside ROOT. 0 or negative errno. */
+int stat_in_root(const char *root, const char *path, bool follow, struct stat *ret);
+
+/* readlink(2) of ROOT + PATH, the folders on its path resolved inside ROOT; the target as written.
+ * 0 or negative errno (-EINVAL: not a link). */
+int readlink_in_root(const char *root, const char *path, char *buf, size_t size);
+
+/* The name of what ROOT + PATH is, links resolved inside ROOT, as the kernel gives it (/proc), for
+ * the few consumers that take a path rather than a descriptor (libcurl's unix socket, the policy
+ * parser): every link in it already resolved, so it cannot lead out of ROOT (short of a link
+ * planted between this call and theirs). 0, -ENOENT, -EOPNOTSUPP without /proc, or negative errno. */
+int path_resolve_in_root(const char *root, const char *path, char **ret);

@@ -47,8 +47,12 @@ int iface_pattern_check(const char *pattern, const char **reason) {
                                 why = "\"+\" is only allowed at the end, as a wildcard";
                                 break;
                         }
-                        if (c == '/' || c == ':' || isspace(c) || !isprint(c) || c == '*' || c == '"' ||
-                            c == '\\' || c == '\'') {
+                        if (c == '*') {
+                                why = "\"*\" is not a wildcard here: write \"+\" at the end, as iptables does "
+                                      "(docker+ matches every name that starts with docker)";
+                                break;
+                        }
+                        if (c == '/' || c == ':' || isspace(c) || !isprint(c) || c == '"' || c == '\\' || c == '\'') {
                                 why = "it holds a character an interface name cannot hold";
                                 break;
                         }
@@ -72,7 +76,7 @@ int block_add_pattern(struct block *b, const char *pattern, const char **reason)
                         return 0;
         if (b->n_patterns >= BLOCK_MAX_PATTERNS) {
                 if (reason)
-                        *reason = "too many interface patterns";
+                        *reason = "too many interface patterns (at most 32)";
                 return -E2BIG;
         }
         strcpy(b->patterns[b->n_patterns++], pattern);

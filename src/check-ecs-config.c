@@ -64,7 +64,7 @@ int check_ecs_config(const struct check_ctx *ctx, struct check_result *ret) {
         if (!path)
                 return -ENOMEM;
 
-        r = kv_parse_file(path, item, &seen);
+        r = kv_parse_file(ctx->root, ECS_CONFIG, item, &seen);
         if (r < 0 && r != -ENOENT) {
                 errno = -r;
                 r = check_result_set(ret, CHECK_WARN, "cannot read %s: %m", path);

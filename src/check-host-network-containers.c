@@ -42,6 +42,10 @@ int check_host_network_containers(const struct check_ctx *ctx, struct check_resu
         if (r == -EPROTONOSUPPORT)
                 return check_result_set(ret, CHECK_SKIP, "DOCKER_HOST=%s is not a unix:// socket; only a local "
                                                          "Docker daemon is asked", socket);
+        if (r == -EINVAL)
+                return check_result_set(ret, CHECK_SKIP, "DOCKER_HOST=%s names a relative socket path; write "
+                                                         "unix:///ABSOLUTE/PATH (three slashes: unix:// and the "
+                                                         "path from /), e.g. unix:///var/run/docker.sock", socket);
         if (r < 0)
                 return r;
 

@@ -9,6 +9,7 @@
  * account authorization dump. */
 #include <strings.h>
 
+#include "atomic-file.h"
 #include "check.h"
 #include "imds.h"
 #include "policy-audit.h"
@@ -93,17 +94,26 @@ int check_instance_role_policy(const struct check_ctx *ctx, struct check_result 
         int role_error = 0, r;
         struct imds *m;
 
-        if (ctx->o->policy)
+        if (ctx->o->policy) {
                 path = strdup(ctx->o->policy);
-        else
-                path = path_join_root(ctx->root, POLICY_PATH);
-        if (!path)
-                return -ENOMEM;
-        if (!ctx->o->policy && access(path, F_OK) < 0)
-                return check_result_set(ret, CHECK_SKIP, "no policy to judge: pass --policy FILE (the output of "
-                                                         "'aws iam get-role-policy', 'get-policy-version' or "
-                                                         "'get-account-authorization-details', or a policy "
-                                                         "document) or place it at %s", path);
+                if (!path)
+                        return -ENOMEM;
+        } else {
+                /* Links resolve inside the root: the parser gets a name that cannot lead out of it. */
+                r = path_resolve_in_root(ctx->root, POLICY_PATH, &path);
+                if (r == -ENOMEM)
+                        return r;
+                if (r < 0) {
+                        _cleanup_free_ char *joined = path_join_root(ctx->root, POLICY_PATH);
+                        if (!joined)
+                                return -ENOMEM;
+                        return check_result_set(ret, CHECK_SKIP, "no policy to judge: pass --policy FILE (the "
+                                                                 "output of 'aws iam get-role-policy', "
+                                                                 "'get-policy-version' or "
+                                                                 "'get-account-authorization-details', or a policy "
+                                                                 "document) or place it at %s", joined);
+                }
+        }
 
         r = check_ctx_imds(ctx, &m);
         if (r < 0)

@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "escape.h"
 #include "flavour.h"
 #include "fw.h"
 #include "options.h"
@@ -27,6 +28,13 @@ enum check_status {
 const char *check_status_to_string(enum check_status s);
 /* "pass" ... "info", the keys of the JSON summary. */
 const char *check_status_to_key(enum check_status s);
+
+/* Results carry outside text as it is (a role name, a configuration value, a file's line); the
+ * text renderer prints each summary, detail and remediation through CHECK_TEXT(): control
+ * characters escaped, cut after CHECK_TEXT_MAX bytes, so that no value can forge a "[PASS]" line
+ * or drive the terminal. JSON carries the text whole, JSON-escaped. */
+#define CHECK_TEXT_MAX 1024
+#define CHECK_TEXT(s) ESCN((s), CHECK_TEXT_MAX)
 
 struct check_result {
         enum check_status status;

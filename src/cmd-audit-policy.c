@@ -8,6 +8,7 @@
 #include <sys/sendfile.h>
 
 #include "commands.h"
+#include "escape.h"
 #include "json-out.h"
 #include "log.h"
 #include "policy-audit.h"
@@ -266,8 +267,11 @@ static int json_subject(struct report *rep, const struct audit_result *res) {
         return 0;
 }
 
+#define AUDIT_TEXT_MAX 1024
+
 static void print_subject(FILE *f, const struct audit_result *res) {
-        fprintf(f, "%s  %s\n", verdict_to_string(res->verdict), res->name);
+        /* Names, Sids and the actions quoted in messages come from the input: escaped and cut. */
+        fprintf(f, "%s  %s\n", verdict_to_string(res->verdict), ESCN(res->name, AUDIT_TEXT_MAX));
         for (enum finding_kind k = 0; k < _FINDING_KIND_MAX; k++) {
                 if (res->n_kind[k] == 0)
                         continue;
@@ -281,13 +285,14 @@ static void print_subject(FILE *f, const struct audit_result *res) {
                                 continue;
                         if (k == FINDING_MISSING)
                                 /* The index is the reference's statement: say nothing of it here. */
-                                fprintf(f, "    - %s\n", fi->message);
+                                fprintf(f, "    - %s\n", ESCN(fi->message, AUDIT_TEXT_MAX));
                         else if (fi->statement >= 0 && fi->sid)
-                                fprintf(f, "    - statement %d (Sid %s): %s\n", fi->statement, fi->sid, fi->message);
+                                fprintf(f, "    - statement %d (Sid %s): %s\n", fi->statement,
+                                        ESCN(fi->sid, AUDIT_TEXT_MAX), ESCN(fi->message, AUDIT_TEXT_MAX));
                         else if (fi->statement >= 0)
-                                fprintf(f, "    - statement %d: %s\n", fi->statement, fi->message);
+                                fprintf(f, "    - statement %d: %s\n", fi->statement, ESCN(fi->message, AUDIT_TEXT_MAX));
                         else
-                                fprintf(f, "    - %s\n", fi->message);
+                                fprintf(f, "    - %s\n", ESCN(fi->message, AUDIT_TEXT_MAX));
                 }
         }
 }

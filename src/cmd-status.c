@@ -81,8 +81,8 @@ static void print_text(const struct check_ctx *ctx, const struct status_run *run
                         width = (int) strlen(checks[i].id);
 
         if (!quiet)
-                printf("flavour %s (%s); backend %s (%s)\n\n", flavour_to_string(ctx->flavour), ctx->flavour_reason,
-                       fw_backend_to_string(ctx->backend), ctx->backend_reason);
+                printf("flavour %s (%s); backend %s (%s)\n\n", flavour_to_string(ctx->flavour),
+                       CHECK_TEXT(ctx->flavour_reason), fw_backend_to_string(ctx->backend), CHECK_TEXT(ctx->backend_reason));
 
         for (size_t i = 0; i < n_checks; i++) {
                 const struct check_result *res = &run->results[i];
@@ -91,12 +91,12 @@ static void print_text(const struct check_ctx *ctx, const struct status_run *run
                         continue;
                 printf("%s[%s]%s %-*s  %s\n", colour ? colour_of(res->status) : "",
                        check_status_to_string(res->status), colour ? "\033[0m" : "", width, checks[i].id,
-                       res->summary);
+                       CHECK_TEXT(res->summary));
                 for (size_t j = 0; j < res->n_details; j++)
-                        printf("       - %s\n", res->details[j]);
+                        printf("       - %s\n", CHECK_TEXT(res->details[j]));
                 if (res->remediation)
                         printf("       %sremediation:%s %s\n", colour ? "\033[1m" : "", colour ? "\033[0m" : "",
-                               res->remediation);
+                               CHECK_TEXT(res->remediation));
         }
 
         printf("%s%zu checks: %u pass, %u warn, %u fail, %u skip, %u info\n", quiet ? "" : "\n", n_checks,
@@ -147,7 +147,7 @@ static void log_to_journal(const struct status_run *run) {
                 if (res->status != CHECK_WARN && res->status != CHECK_FAIL)
                         continue;
                 int r = journal_send_check(checks[i].id, check_status_to_string(res->status), res->summary,
-                                           res->remediation);
+                                           CHECK_TEXT(res->remediation));
                 if (r < 0) {
                         log_warning_errno(r, "Failed to log the findings to the journal: %m");
                         return;

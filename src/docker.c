@@ -2,6 +2,7 @@
 #include <sys/stat.h>
 #include <yajl/yajl_tree.h>
 
+#include "atomic-file.h"
 #include "docker.h"
 #include "http.h"
 #include "util.h"
@@ -27,16 +28,33 @@ int docker_socket_path(const char *root, char **ret) {
         char *p;
 
         if (host && *host) {
-                if (strncmp(host, "unix://", 7) != 0 || host[7] != '/') {
+                bool is_unix = strncmp(host, "unix://", 7) == 0;
+                if (!is_unix || host[7] != '/') {
                         p = strdup(host);
                         if (!p)
                                 return -ENOMEM;
                         *ret = p;
-                        return -EPROTONOSUPPORT;
+                        return is_unix ? -EINVAL : -EPROTONOSUPPORT;
                 }
                 p = strdup(host + 7);
-        } else
-                p = path_join_root(root, DOCKER_DEFAULT_SOCKET);
+                if (!p)
+                        return -ENOMEM;
+                *ret = p;
+                return 0;
+        }
+        if (!root || streq(root, "/")) {
+                p = strdup(DOCKER_DEFAULT_SOCKET);
+                if (!p)
+                        return -ENOMEM;
+                *ret = p;
+                return 0;
+        }
+        /* ROOT/var/run is a link to /run in most images: the image's socket, never the host's. */
+        int r = path_resolve_in_root(root, DOCKER_DEFAULT_SOCKET, ret);
+        if (r != -ENOENT)
+                return r;
+        /* Nothing there: the joined path, for the message. */
+        p = path_join_root(root, DOCKER_DEFAULT_SOCKET);
         if (!p)
                 return -ENOMEM;
         *ret = p;

@@ -17,8 +17,9 @@ struct docker_container {
 void docker_containers_free(struct docker_container *c, size_t n);
 
 /* The socket to talk to: DOCKER_HOST=unix:///PATH as the docker CLI reads it, else
- * ROOT/var/run/docker.sock. 0; -EPROTONOSUPPORT when DOCKER_HOST names something other than a
- * unix socket (*ret is then that value); -ENOMEM. */
+ * ROOT/var/run/docker.sock with its links resolved inside ROOT. 0; -EPROTONOSUPPORT when DOCKER_HOST
+ * names something other than a unix socket, -EINVAL when it is unix:// with a relative path (*ret
+ * is then the value of DOCKER_HOST); -ENOMEM. */
 int docker_socket_path(const char *root, char **ret);
 
 /* Parses the answer of GET /containers/json. 0 or -EBADMSG when it is not a JSON array of

@@ -2,6 +2,7 @@
 #include <ctype.h>
 #include <stdarg.h>
 
+#include "atomic-file.h"
 #include "flavour.h"
 #include "kv-file.h"
 #include "util.h"
@@ -157,7 +158,8 @@ int flavour_detect(const char *root, const char *override, struct flavour_info *
 
                 if (!path)
                         return -ENOMEM;
-                int r = read_full_file(path, &text, &size);
+                /* Links resolve inside ROOT: an image's /etc/os-release -> /usr/lib/os-release is its own. */
+                int r = read_file_in_root(root, paths[i], &text, &size);
                 if (r == -ENOENT)
                         continue;
                 if (r == -ENOMEM)

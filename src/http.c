@@ -79,7 +79,8 @@ static size_t sink_write(char *data, size_t one, size_t n, void *userdata) {
         return len;
 }
 
-static int map_error(CURLcode code, long os_errno) {
+/* SENT: the request went out, so that the error is about the answer. */
+static int map_error(CURLcode code, long os_errno, bool sent) {
         switch (code) {
         case CURLE_OPERATION_TIMEDOUT:
                 return -ETIMEDOUT;
@@ -89,6 +90,9 @@ static int map_error(CURLcode code, long os_errno) {
         case CURLE_COULDNT_RESOLVE_HOST:
                 return -EHOSTUNREACH;
         case CURLE_UNSUPPORTED_PROTOCOL:
+                /* Also curl's verdict on an answer that is no HTTP/1.x (HTTP/0.9, garbage): that is
+                 * the server's fault, not the URL's. */
+                return sent ? -EPROTO : -EINVAL;
         case CURLE_URL_MALFORMAT:
                 return -EINVAL;
         case CURLE_OUT_OF_MEMORY:
@@ -153,8 +157,10 @@ int http_perform(const struct http_request *req, struct http_response *ret) {
                 free(sink.buf);
                 if (sink.too_big)
                         return -EFBIG;
+                long sent = 0;
                 (void) sym_curl_easy_getinfo(c, CURLINFO_OS_ERRNO, &os_errno);
-                return map_error(code, os_errno);
+                (void) sym_curl_easy_getinfo(c, CURLINFO_REQUEST_SIZE, &sent);
+                return map_error(code, os_errno, sent > 0);
         }
         (void) sym_curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
 

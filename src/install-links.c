@@ -58,27 +58,37 @@ static int plan_add(struct install_plan *p, const char *dir, const char *name, c
         return 0;
 }
 
+/* A folder below ROOT, links resolved inside it, for reading. NULL with errno set. */
+static DIR *opendir_in_root(const char *root, const char *dir) {
+        int fd = open_in_root(root, dir, O_RDONLY | O_DIRECTORY);
+        if (fd < 0) {
+                errno = -fd;
+                return NULL;
+        }
+        DIR *d = fdopendir(fd);
+        if (!d)
+                closep(&fd);
+        return d;
+}
+
 int unit_file_find(const char *root, const char *unit, char **ret_path) {
         for (size_t i = 0; i < ELEMENTSOF(unit_dirs); i++) {
-                _cleanup_free_ char *inside = NULL, *full = NULL;
+                _cleanup_free_ char *inside = NULL;
                 struct stat st;
+                int r;
 
                 if (asprintf(&inside, "%s/%s", unit_dirs[i], unit) < 0)
                         return -ENOMEM;
-                full = path_join_root(root, inside);
-                if (!full)
-                        return -ENOMEM;
-                if (lstat(full, &st) < 0) {
-                        if (errno == ENOENT || errno == ENOTDIR)
-                                continue;
-                        return negative_errno();
-                }
+                r = stat_in_root(root, inside, false, &st);
+                if (r == -ENOENT || r == -ENOTDIR)
+                        continue;
+                if (r < 0)
+                        return r;
                 if (S_ISLNK(st.st_mode)) {
                         char target[PATH_MAX];
-                        ssize_t n = readlink(full, target, sizeof(target) - 1);
-                        if (n < 0)
-                                return negative_errno();
-                        target[n] = '\0';
+                        r = readlink_in_root(root, inside, target, sizeof(target));
+                        if (r < 0)
+                                return r;
                         if (streq(target, "/dev/null"))
                                 return -ERFKILL;
                 } else if (!S_ISREG(st.st_mode))
@@ -112,15 +122,13 @@ static int list_append(char **list, const char *value) {
 }
 
 static int read_install_section(const char *root, const char *path, struct install_section *ret) {
-        _cleanup_free_ char *full = path_join_root(root, path);
         _cleanup_free_ char *text = NULL;
         bool in_install = false;
         int r;
 
         memset(ret, 0, sizeof(*ret));
-        if (!full)
-                return -ENOMEM;
-        r = read_full_file(full, &text, NULL);
+        /* A unit linked to /usr/lib/systemd/system/... in an image is the image's own. */
+        r = read_file_in_root(root, path, &text, NULL);
         if (r < 0)
                 return r;
         for (char *line = text, *next; line; line = next) {
@@ -243,14 +251,11 @@ static int any_link(const char *root, const char *list, const char *suffix, cons
                 return -ENOMEM;
         for (char *save = NULL, *w = strtok_r(copy, " \t", &save); w; w = strtok_r(NULL, " \t", &save))
                 for (size_t d = 0; d < ELEMENTSOF(link_dirs); d++) {
-                        _cleanup_free_ char *l = NULL, *full = NULL;
+                        _cleanup_free_ char *l = NULL;
                         struct stat st;
                         if (asprintf(&l, "%s/%s.%s/%s", link_dirs[d], w, suffix, unit) < 0)
                                 return -ENOMEM;
-                        full = path_join_root(root, l);
-                        if (!full)
-                                return -ENOMEM;
-                        if (lstat(full, &st) == 0)
+                        if (stat_in_root(root, l, false, &st) == 0)
                                 return 1;
                 }
         return 0;
@@ -280,21 +285,17 @@ int unit_enabled_offline(const char *root, const char *unit) {
 
 /* ---- SysV init (Amazon Linux AMI) ---- */
 
-static int sysv_script(const char *root, const char *service, char **ret_full) {
+static int sysv_script(const char *root, const char *service, char **ret_inside) {
         static const char *const dirs[] = { "/etc/rc.d/init.d", "/etc/init.d" };
         for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
                 _cleanup_free_ char *inside = NULL;
                 struct stat st;
                 if (asprintf(&inside, "%s/%s", dirs[i], service) < 0)
                         return -ENOMEM;
-                char *full = path_join_root(root, inside);
-                if (!full)
-                        return -ENOMEM;
-                if (stat(full, &st) == 0 && S_ISREG(st.st_mode)) {
-                        *ret_full = full;
+                if (stat_in_root(root, inside, true, &st) == 0 && S_ISREG(st.st_mode)) {
+                        *ret_inside = TAKE_PTR(inside);
                         return 0;
                 }
-                free(full);
         }
         return -ENOENT;
 }
@@ -302,9 +303,8 @@ static int sysv_script(const char *root, const char *service, char **ret_full) {
 /* Where the rcN.d folders are: /etc/rc.d/rcN.d on Red Hat systems (/etc/rcN.d are links to
  * them there), /etc/rcN.d elsewhere. */
 static const char *sysv_rc_base(const char *root) {
-        _cleanup_free_ char *rcd = path_join_root(root, "/etc/rc.d");
         struct stat st;
-        return rcd && lstat(rcd, &st) == 0 && S_ISDIR(st.st_mode) ? "/etc/rc.d" : "/etc";
+        return stat_in_root(root, "/etc/rc.d", false, &st) == 0 && S_ISDIR(st.st_mode) ? "/etc/rc.d" : "/etc";
 }
 
 static bool sysv_link_of(const char *name, const char *service) {
@@ -322,7 +322,7 @@ int sysv_enable_plan(const char *root, const char *service, struct install_plan 
         r = sysv_script(root, service, &script);
         if (r < 0)
                 return r;
-        r = read_full_file(script, &text, NULL);
+        r = read_file_in_root(root, script, &text, NULL);
         if (r < 0)
                 return r;
         for (char *line = text, *next; line && !header; line = next) {
@@ -340,7 +340,7 @@ int sysv_enable_plan(const char *root, const char *service, struct install_plan 
 
         const char *base = sysv_rc_base(root);
         for (int level = 0; level <= 6; level++) {
-                _cleanup_free_ char *dir = NULL, *full = NULL;
+                _cleanup_free_ char *dir = NULL;
                 char name[NAME_MAX + 1];
                 bool on = level >= 2 && level <= 5; /* "chkconfig NAME on" means runlevels 2-5 */
 
@@ -349,10 +349,7 @@ int sysv_enable_plan(const char *root, const char *service, struct install_plan 
                 snprintf(name, sizeof(name), "%c%02u%s", on ? 'S' : 'K', on ? start : stop, service);
 
                 /* Other S/K links of the service in this runlevel go, as chkconfig removes them. */
-                full = path_join_root(root, dir);
-                if (!full)
-                        goto oom;
-                DIR *d = opendir(full);
+                DIR *d = opendir_in_root(root, dir);
                 if (d) {
                         struct dirent *de;
                         while ((de = readdir(d)))
@@ -373,15 +370,12 @@ oom:
 }
 
 int sysv_enabled_offline(const char *root, const char *service, int runlevel) {
-        _cleanup_free_ char *dir = NULL, *full = NULL;
+        _cleanup_free_ char *dir = NULL;
         int found = 0;
 
         if (asprintf(&dir, "%s/rc%d.d", sysv_rc_base(root), runlevel) < 0)
                 return -ENOMEM;
-        full = path_join_root(root, dir);
-        if (!full)
-                return -ENOMEM;
-        DIR *d = opendir(full);
+        DIR *d = opendir_in_root(root, dir);
         if (!d)
                 return errno == ENOENT ? 0 : negative_errno();
         struct dirent *de;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <ctype.h>
 
+#include "atomic-file.h"
 #include "kv-file.h"
 #include "util.h"
 
@@ -31,6 +32,9 @@ static void unquote(char *v) {
 int kv_parse(char *text, kv_callback cb, void *userdata) {
         unsigned line = 0;
 
+        /* A UTF-8 byte order mark, as some Windows editors write one, is no part of the first key. */
+        if (strncmp(text, "\xef\xbb\xbf", 3) == 0)
+                text += 3;
         for (char *p = text, *next; p; p = next) {
                 next = strchr(p, '\n');
                 if (next)
@@ -61,10 +65,10 @@ int kv_parse(char *text, kv_callback cb, void *userdata) {
         return 0;
 }
 
-int kv_parse_file(const char *path, kv_callback cb, void *userdata) {
+int kv_parse_file(const char *root, const char *path, kv_callback cb, void *userdata) {
         _cleanup_free_ char *text = NULL;
         size_t size;
-        int r = read_full_file(path, &text, &size);
+        int r = read_file_in_root(root, path, &text, &size);
         if (r < 0)
                 return r;
         /* A NUL byte means this is no text file; parsing up to it would silently drop the rest. */

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <syslog.h>
 
+#include "escape.h"
 #include "log.h"
 
 enum log_level log_max_level = LOG_LEVEL_NOTICE;
@@ -26,6 +27,7 @@ static bool stderr_is_journal(void) {
 }
 
 int log_full_errno(enum log_level level, int error, const char *fmt, ...) {
+        _cleanup_free_ char *text = NULL;
         int saved = errno;
         va_list ap;
 
@@ -54,13 +56,19 @@ int log_full_errno(enum log_level level, int error, const char *fmt, ...) {
                 [LOG_LEVEL_DEBUG] = LOG_DEBUG,
         };
 
+        /* One message is one line: whatever outside text it quotes, control characters are escaped
+         * and its length bounded (the values in it are cut with ESC(); this is the safety net). */
+        va_start(ap, fmt);
+        int k = vasprintf(&text, fmt, ap);
+        va_end(ap);
+        if (k < 0)
+                text = NULL;
+        char line[ESCAPE_BUFSIZE(LOG_LINE_MAX)];
+        escape_str(text ? text : fmt, LOG_LINE_MAX, line, sizeof(line));
+
         if (stderr_is_journal())
                 fprintf(stderr, "<%d>", priority[level]);
-        fprintf(stderr, "ecs-harden: %s", prefix[level]);
-        va_start(ap, fmt);
-        vfprintf(stderr, fmt, ap);
-        va_end(ap);
-        fputc('\n', stderr);
+        fprintf(stderr, "ecs-harden: %s%s\n", prefix[level], line);
 
 out:
         errno = saved;

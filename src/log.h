@@ -15,7 +15,10 @@ enum log_level {
 /* Messages at or below this level are printed; -q lowers it, -v raises it. */
 extern enum log_level log_max_level;
 
-/* Prints one line to stderr. ERROR is the negative errno that %m expands to (0 = errno as is).
+/* The bytes of one message kept before the cut. */
+#define LOG_LINE_MAX 4096
+
+/* Prints one line to stderr, control characters escaped, cut after LOG_LINE_MAX bytes. ERROR is the negative errno that %m expands to (0 = errno as is).
  * Returns ERROR (or -EIO when it was 0), so that callers can "return log_error_errno(r, ...)". */
 int log_full_errno(enum log_level level, int error, const char *fmt, ...) _printf_(3, 4);
 

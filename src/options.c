@@ -2,11 +2,17 @@
 #include <getopt.h>
 #include <stdarg.h>
 
+#include <strings.h>
+#include <sys/stat.h>
+
+#include "atomic-file.h"
 #include "commands.h"
+#include "escape.h"
 #include "flavour.h"
 #include "kv-file.h"
 #include "log.h"
 #include "options.h"
+#include "persist.h"
 #include "util.h"
 
 enum {
@@ -88,13 +94,17 @@ void options_usage(FILE *f) {
 }
 
 _printf_(1, 2) static int usage_error(const char *fmt, ...) {
+        _cleanup_free_ char *msg = NULL;
         va_list ap;
 
-        fprintf(stderr, "ecs-harden: ");
+        /* The arguments quoted in it are the user's: escaped and cut like every message. */
         va_start(ap, fmt);
-        vfprintf(stderr, fmt, ap);
+        if (vasprintf(&msg, fmt, ap) < 0)
+                msg = NULL;
         va_end(ap);
-        fprintf(stderr, "\nTry 'ecs-harden --help' for more information.\n");
+        char line[ESCAPE_BUFSIZE(LOG_LINE_MAX)];
+        fprintf(stderr, "ecs-harden: %s\nTry 'ecs-harden --help' for more information.\n",
+                escape_str(msg ? msg : fmt, LOG_LINE_MAX, line, sizeof(line)));
         return -EINVAL;
 }
 
@@ -136,7 +146,7 @@ int options_parse(int argc, char **argv, struct options *o, int *ret_first_arg) 
                                 if (option_defs[i].id == optopt)
                                         return usage_error("option '--%s' needs an argument (%s)",
                                                            option_defs[i].name, option_defs[i].arg);
-                        return usage_error("unknown option '%s'", argv[optind - 1]);
+                        return usage_error("unknown option '%s'", ESC(argv[optind - 1]));
                 }
                 for (size_t i = 0; i < ELEMENTSOF(option_defs); i++)
                         if (option_defs[i].id == c && option_defs[i].commands != CMD_ALL) {
@@ -147,7 +157,7 @@ int options_parse(int argc, char **argv, struct options *o, int *ret_first_arg) 
                 switch (c) {
                 case OPT_BACKEND:
                         if (set_backend(o, optarg) < 0)
-                                return usage_error("unknown backend '%s' (expected auto, iptables or nftables)", optarg);
+                                return usage_error("unknown backend '%s' (expected auto, iptables or nftables)", ESC(optarg));
                         o->set_backend = true;
                         break;
                 case OPT_INTERFACE:
@@ -156,7 +166,7 @@ int options_parse(int argc, char **argv, struct options *o, int *ret_first_arg) 
                         o->set_interfaces = true;
                         r = block_add_pattern(&o->block, optarg, &reason);
                         if (r < 0) {
-                                fprintf(stderr, "ecs-harden: invalid interface pattern '%s': %s\n", optarg, reason);
+                                fprintf(stderr, "ecs-harden: invalid interface pattern '%s': %s\n", ESC(optarg), reason);
                                 return usage_error("%s", "see -i in --help");
                         }
                         break;
@@ -166,14 +176,14 @@ int options_parse(int argc, char **argv, struct options *o, int *ret_first_arg) 
                         break;
                 case OPT_ROOT:
                         if (optarg[0] != '/')
-                                return usage_error("--root needs an absolute path, not '%s'", optarg);
+                                return usage_error("--root needs an absolute path, not '%s'", ESC(optarg));
                         o->root = optarg;
                         break;
                 case OPT_FLAVOUR: {
                         enum flavour f;
                         if (flavour_from_string(optarg, &f) < 0)
                                 return usage_error("unknown flavour '%s' (expected al1, al2, al2023, debian or none)",
-                                                   optarg);
+                                                   ESC(optarg));
                         o->flavour = optarg;
                         break;
                 }
@@ -192,7 +202,7 @@ int options_parse(int argc, char **argv, struct options *o, int *ret_first_arg) 
                         else if (streq(optarg, "nft") || streq(optarg, "nftables"))
                                 o->format = FORMAT_NFT;
                         else
-                                return usage_error("unknown format '%s' (expected iptables or nft)", optarg);
+                                return usage_error("unknown format '%s' (expected iptables or nft)", ESC(optarg));
                         o->set_format = true;
                         break;
                 case OPT_REFERENCE:
@@ -226,7 +236,7 @@ int options_parse(int argc, char **argv, struct options *o, int *ret_first_arg) 
                 return usage_error("%s", "no command given");
         const struct command *cmd = command_find(argv[optind]);
         if (!cmd)
-                return usage_error("unknown command '%s'", argv[optind]);
+                return usage_error("unknown command '%s'", ESC(argv[optind]));
 
         for (size_t i = 0; i < ELEMENTSOF(option_defs); i++)
                 if ((used & (1u << i)) && !(option_defs[i].commands & cmd->bit)) {
@@ -245,62 +255,140 @@ int options_parse(int argc, char **argv, struct options *o, int *ret_first_arg) 
         return 0;
 }
 
+/* The configuration file's grammar (README "Configuration file", ecs-harden(8)):
+ *   - a UTF-8 byte order mark at the start is skipped;
+ *   - each line is blank, a comment (its first non-blank character is '#'), or KEY=value;
+ *   - whitespace around KEY and value is dropped; a value wholly in "double" or 'single' quotes
+ *     loses them; a '#' in a value is an error, not a comment;
+ *   - booleans are one of yes/no, true/false, on/off, 1/0, in any case;
+ *   - a key given twice is an error naming both lines;
+ *   - an unknown key is a warning (the first CONFIG_MAX_UNKNOWN of them), never silence;
+ *   - anything else (a line that is not KEY=value, a NUL byte, more than CONFIG_MAX_SIZE bytes)
+ *     is an error naming file and line: exit 2. */
+#define CONFIG_MAX_SIZE (1024 * 1024)
+#define CONFIG_MAX_UNKNOWN 10
+#define CONFIG_MAX_ERRORS 10
+
+enum { CONF_INTERFACES, CONF_IPV6, CONF_BACKEND, _CONF_MAX };
+static const char *const config_keys[_CONF_MAX] = {
+        [CONF_INTERFACES] = "INTERFACES",
+        [CONF_IPV6] = "IPV6",
+        [CONF_BACKEND] = "BACKEND",
+};
+
 struct config_ctx {
         struct options *o;
         const char *path;
-        bool failed;
+        unsigned n_errors;
+        unsigned n_unknown;
+        unsigned key_line[_CONF_MAX];
 };
 
-static int config_bad(struct config_ctx *c, unsigned line, const char *what, const char *value) {
-        log_error("%s:%u: %s '%s'", c->path, line, what, value);
-        c->failed = true;
-        return 0; /* keep reading: report every bad line at once */
+static int config_parse_bool(const char *v) {
+        static const char *const yes[] = { "yes", "true", "on", "1" };
+        static const char *const no[] = { "no", "false", "off", "0" };
+
+        for (size_t i = 0; i < ELEMENTSOF(yes); i++) {
+                if (strcasecmp(v, yes[i]) == 0)
+                        return 1;
+                if (strcasecmp(v, no[i]) == 0)
+                        return 0;
+        }
+        return -EINVAL;
+}
+
+_printf_(3, 4) static int config_bad(struct config_ctx *c, unsigned line, const char *fmt, ...) {
+        _cleanup_free_ char *msg = NULL;
+        va_list ap;
+
+        c->n_errors++;
+        if (c->n_errors > CONFIG_MAX_ERRORS)
+                return 0;
+        va_start(ap, fmt);
+        if (vasprintf(&msg, fmt, ap) < 0)
+                msg = NULL;
+        va_end(ap);
+        log_error("%s:%u: %s", c->path, line, msg ? msg : fmt);
+        if (c->n_errors == CONFIG_MAX_ERRORS)
+                log_error("%s: stopping after %u errors", c->path, CONFIG_MAX_ERRORS);
+        return 0; /* keep reading: report every bad line at once (up to the bound) */
+}
+
+/* Stray text in a value: a trailing comment, or quotes that do not pair up. */
+static const char *value_stray(const char *value) {
+        /* No value of this file has a use for '#': one in a value is a comment put in the wrong place. */
+        if (strchr(value, '#'))
+                return "a '#' in a value is not a comment (comments go on a line of their own)";
+        size_t n = strlen(value);
+        if (n > 0 && (strchr("\"'", value[0]) || strchr("\"'", value[n - 1])))
+                return "its quotes do not pair up (quote the whole value: KEY=\"value\")";
+        return NULL;
 }
 
 static int config_item(const char *key, const char *value, unsigned line, void *userdata) {
         struct config_ctx *c = userdata;
         struct options *o = c->o;
+        const char *stray;
+        size_t k;
+        int b;
 
         if (!key)
-                return config_bad(c, line, "not a KEY=value line:", value);
+                return config_bad(c, line, "not a KEY=value line, a blank line or a '#' comment: '%s'", ESC(value));
 
-        if (streq(key, "INTERFACES")) {
-                struct block b = { .ipv6 = o->block.ipv6 };
+        for (k = 0; k < _CONF_MAX; k++)
+                if (streq(key, config_keys[k]))
+                        break;
+        if (k == _CONF_MAX) {
+                if (++c->n_unknown <= CONFIG_MAX_UNKNOWN)
+                        log_warning("%s:%u: unknown key %s, ignored (known: INTERFACES, IPV6, BACKEND)",
+                                    c->path, line, ESC(key));
+                return 0;
+        }
+        if (c->key_line[k])
+                return config_bad(c, line, "%s is set again (first on line %u); set each key once", key,
+                                  c->key_line[k]);
+        c->key_line[k] = line;
+
+        stray = value_stray(value);
+        if (stray)
+                return config_bad(c, line, "%s='%s': %s", key, ESC(value), stray);
+
+        switch (k) {
+        case CONF_INTERFACES: {
+                struct block bl = { .ipv6 = o->block.ipv6 };
                 _cleanup_free_ char *copy = strdup(value);
                 if (!copy)
                         return -ENOMEM;
                 for (char *save = NULL, *tok = strtok_r(copy, " \t,", &save); tok; tok = strtok_r(NULL, " \t,", &save)) {
                         const char *reason;
-                        if (block_add_pattern(&b, tok, &reason) < 0) {
-                                char msg[160];
-                                snprintf(msg, sizeof(msg), "invalid interface pattern (%s):", reason);
-                                return config_bad(c, line, msg, tok);
-                        }
+                        if (block_add_pattern(&bl, tok, &reason) < 0)
+                                return config_bad(c, line, "invalid interface pattern '%s': %s", ESC(tok), reason);
                 }
-                if (b.n_patterns == 0)
-                        return config_bad(c, line, "INTERFACES names no interface:", value);
+                if (bl.n_patterns == 0)
+                        return config_bad(c, line, "INTERFACES names no interface");
                 if (!o->set_interfaces) {
-                        memcpy(o->block.patterns, b.patterns, sizeof(b.patterns));
-                        o->block.n_patterns = b.n_patterns;
+                        memcpy(o->block.patterns, bl.patterns, sizeof(bl.patterns));
+                        o->block.n_patterns = bl.n_patterns;
                 }
-        } else if (streq(key, "IPV6")) {
-                bool v;
-                if (streq(value, "yes") || streq(value, "true") || streq(value, "1"))
-                        v = true;
-                else if (streq(value, "no") || streq(value, "false") || streq(value, "0"))
-                        v = false;
-                else
-                        return config_bad(c, line, "IPV6 must be yes or no, not", value);
+                break;
+        }
+        case CONF_IPV6:
+                b = config_parse_bool(value);
+                if (b < 0)
+                        return config_bad(c, line, "%s must be yes or no (also true/false, on/off, 1/0), not '%s'",
+                                          key, ESC(value));
                 if (!o->set_ipv6)
-                        o->block.ipv6 = v;
-        } else if (streq(key, "BACKEND")) {
-                enum fw_backend_kind k;
-                if (fw_backend_from_string(value, &k) < 0)
-                        return config_bad(c, line, "BACKEND must be auto, iptables or nftables, not", value);
+                        o->block.ipv6 = b;
+                break;
+        case CONF_BACKEND: {
+                enum fw_backend_kind kind;
+                if (fw_backend_from_string(value, &kind) < 0)
+                        return config_bad(c, line, "BACKEND must be auto, iptables or nftables, not '%s'", ESC(value));
                 if (!o->set_backend)
-                        o->backend = k;
-        } else
-                log_warning("%s:%u: unknown key %s, ignored (known: INTERFACES, IPV6, BACKEND)", c->path, line, key);
+                        o->backend = kind;
+                break;
+        }
+        }
         return 0;
 }
 
@@ -309,26 +397,45 @@ int options_parse_config_text(struct options *o, char *text, const char *path) {
         int r = kv_parse(text, config_item, &c);
         if (r < 0)
                 return r;
-        return c.failed ? -EINVAL : 0;
+        if (c.n_unknown > CONFIG_MAX_UNKNOWN)
+                log_warning("%s: %u more unknown keys not listed", path, c.n_unknown - CONFIG_MAX_UNKNOWN);
+        return c.n_errors > 0 ? -EINVAL : 0;
 }
 
 int options_load_config(struct options *o) {
-        _cleanup_free_ char *path = path_join_root(o->root, "/etc/ecs-harden.conf");
+        _cleanup_free_ char *path = path_join_root(o->root, ECS_HARDEN_CONF);
         _cleanup_free_ char *text = NULL;
+        struct stat st;
         size_t size;
         int r;
 
         if (!path)
                 return log_error_errno(-ENOMEM, "Out of memory");
-        r = read_full_file(path, &text, &size);
+        /* The root must exist for every command alike (persist refuses a missing one too). */
+        if (stat(o->root, &st) < 0 || !S_ISDIR(st.st_mode)) {
+                r = stat(o->root, &st) < 0 ? negative_errno() : -ENOTDIR;
+                log_error_errno(r, "--root %s: %m; give the folder that holds the image's /etc", ESC(o->root));
+                return -EINVAL;
+        }
+        r = read_file_in_root(o->root, ECS_HARDEN_CONF, &text, &size);
         if (r == -ENOENT)
                 return 0;
+        if (r == -EBADFD || r == -EISDIR) {
+                log_error("%s is not a regular file (%s); the configuration must be a KEY=value text file",
+                          ESC(path), r == -EISDIR ? "a folder" : "a FIFO, socket or device");
+                return -EINVAL;
+        }
         if (r < 0) {
-                log_error_errno(r, "Failed to read %s: %m", path);
+                log_error_errno(r, "Failed to read %s: %m", ESC(path));
+                return -EINVAL;
+        }
+        if (size > CONFIG_MAX_SIZE) {
+                log_error("%s is %zu bytes; a configuration file is at most %u bytes", ESC(path), size,
+                          CONFIG_MAX_SIZE);
                 return -EINVAL;
         }
         if (memchr(text, '\0', size)) {
-                log_error("%s holds a NUL byte; it is not a KEY=value text file", path);
+                log_error("%s holds a NUL byte; it is not a KEY=value text file", ESC(path));
                 return -EINVAL;
         }
         return options_parse_config_text(o, text, path);

@@ -760,7 +760,8 @@ int persist_check(const struct options *o, enum flavour f, struct persist_state 
                 struct persist_file_state *fs = &s->files[s->n_files++];
                 _cleanup_free_ char *text = NULL;
                 fs->path = persist_rules_path(s->method, fam);
-                r = read_file_nofollow(o->root, fs->path, &text, &size);
+                /* What boot restores: links resolve inside the root, as they will at boot. */
+                r = read_file_in_root(o->root, fs->path, &text, &size);
                 fs->exists = r == 0 ? 1 : r == -ENOENT ? 0 : r;
                 if (r == 0) {
                         r = saved_file_judge(o, text, size, fam, fs);
@@ -791,7 +792,7 @@ int persist_check(const struct options *o, enum flavour f, struct persist_state 
         }
         unit_state_query(bus, o->root, ECS_HARDEN_UNIT, &s->boot_unit);
 
-        r = read_file_nofollow(o->root, ECS_HARDEN_CONF, &conf, &size);
+        r = read_file_in_root(o->root, ECS_HARDEN_CONF, &conf, &size);
         s->config_exists = r == 0 ? 1 : r == -ENOENT ? 0 : r;
         if (r == 0) {
                 struct options c;

@@ -224,6 +224,12 @@ int reference_load(const char *spec, struct reference **ret, char **ret_error) {
                         if (asprintf(ret_error, "%s: neither a built-in reference (%s; NAME@vN selects a version) "
                                                 "nor a file", spec, names) < 0)
                                 *ret_error = NULL;
+                } else if (r == -EBADFD || r == -EISDIR) {
+                        /* read_full_file() refuses FIFOs, devices and folders: say so, not "bad state". */
+                        if (asprintf(ret_error, "%s: not a regular file (%s); give a policy document file or a "
+                                                "built-in name (%s)", spec, r == -EISDIR ? "a folder" :
+                                                "a FIFO, socket or device", names) < 0)
+                                *ret_error = NULL;
                 } else if (asprintf(ret_error, "%s: %s", spec, strerror(-r)) < 0)
                         *ret_error = NULL;
                 goto fail;
