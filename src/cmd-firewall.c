@@ -3,6 +3,7 @@
 #include <sys/socket.h>
 
 #include "commands.h"
+#include "escape.h"
 #include "fw.h"
 #include "journal.h"
 #include "json-out.h"
@@ -47,6 +48,10 @@ int fw_error_exit(int r, const char *what, enum fw_backend_kind k) {
                 else
                         log_error("Failed to %s: the kernel offers no nf_tables here; load nf_tables or use "
                                   "--backend iptables", what);
+                break;
+        case -ENOLCK:
+                log_error("Failed to %s: the iptables lock file %s cannot be used (said above); nothing was changed",
+                          what, ESC(xtables_lock_path()));
                 break;
         case -ETIMEDOUT:
                 log_error("Failed to %s: another program held %s for more than 10 s; retry when it is done",
@@ -179,12 +184,15 @@ static void verify_print_text(const struct fw_status *st, bool complete, bool fi
                         printf(rs->copies > 0 ? " [installed, not configured: kept]"
                                               : " [installed for the other family, not configured: --fix adds it]");
                 putchar('\n');
+                /* Rules ahead carry text from outside (comments, names): escaped, so none can
+                 * start a line of its own. */
                 for (size_t j = 0; j < rs->n_ahead; j++)
                         if (rs->ahead[j].harmful || log_max_level >= LOG_LEVEL_INFO)
-                                printf("            ahead: %s: %s\n", rs->ahead[j].rule, rs->ahead[j].why);
+                                printf("            ahead: %s: %s\n", ESCN(rs->ahead[j].rule, 1024),
+                                       ESCN(rs->ahead[j].why, 1024));
         }
         if (st->drift)
-                printf("DRIFT       %s\n", st->drift);
+                printf("DRIFT       %s\n", ESCN(st->drift, 1024));
         if (complete)
                 printf("%s\n", fixed ? "block repaired and in place" : "block in place and effective");
         else
