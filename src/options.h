@@ -30,6 +30,7 @@ struct options {
         bool json;
         bool dry_run;
         bool fix;
+        bool list_references;           /* audit-policy --list-references */
 
         /* What the command line set, so that the configuration file does not override it. */
         bool set_backend, set_interfaces, set_ipv6, set_format;
