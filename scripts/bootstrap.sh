@@ -17,7 +17,7 @@ packages=(
 	iptables nftables iproute2 iputils-ping netcat-openbsd python3 curl util-linux
 	systemd systemd-container debootstrap dbus
 	# test tooling: fault injection, sanitizers, fuzzing, benchmarks, signatures, packaging
-	strace valgrind clang libclang-rt-14-dev hyperfine python3-botocore shellcheck rpm
+	strace valgrind clang libclang-rt-14-dev hyperfine shellcheck rpm
 	debhelper dpkg-dev bash-completion
 )
 
