@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <inttypes.h>
+#include <pthread.h>
 #include <strings.h>
 #include <zlib.h>
 
@@ -17,6 +18,13 @@ static __typeof__(&inflateInit2_) sym_inflateInit2_;
 static __typeof__(&inflate) sym_inflate;
 static __typeof__(&inflateEnd) sym_inflateEnd;
 
+/* Inflated chunks and loaded policies, by index; kept until exit. audit-policy judges a dump
+ * in two threads (the tail job, the parser's split), and both may ask for a policy: LOCK
+ * guards these and zlib's loading; a loaded policy does not change. */
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static char **chunks;
+static struct builtin_policy **loaded;
+
 static int zlib_load(void) {
         return dlopen_many(&zlib_dl, "libz.so.1", &zlib_dl_error,
                            DLSYM_ARG(inflateInit2_),
@@ -26,7 +34,10 @@ static int zlib_load(void) {
 }
 
 const char *builtin_policy_load_error(void) {
-        return zlib_dl ? NULL : zlib_dl_error;
+        pthread_mutex_lock(&lock);
+        const char *e = zlib_dl ? NULL : zlib_dl_error;
+        pthread_mutex_unlock(&lock);
+        return e;
 }
 
 const char *builtin_policy_source(void) {
@@ -44,10 +55,6 @@ size_t builtin_policy_count(void) {
 const char *builtin_policy_name(size_t i) {
         return aws_policy_names_text + aws_policy_names_offsets[i];
 }
-
-/* Inflated chunks and loaded policies, by index; kept until exit. */
-static char **chunks;
-static struct builtin_policy **loaded;
 
 static int inflate_chunk(size_t c, char **ret) {
         const struct aws_policy_chunk *k = &aws_policy_chunks[c];
@@ -121,6 +128,13 @@ static int entry_load(size_t i, const struct builtin_policy **ret) {
         return 0;
 }
 
+static int entry_load_locked(size_t i, const struct builtin_policy **ret) {
+        pthread_mutex_lock(&lock);
+        int r = entry_load(i, ret);
+        pthread_mutex_unlock(&lock);
+        return r;
+}
+
 /* The index range [*ret_lo, *ret_hi) of NAME's versions (oldest first); false when none. */
 static bool name_range(const char *name, size_t nl, size_t *ret_lo, size_t *ret_hi) {
         size_t lo = 0, hi = aws_policy_index_size;
@@ -154,7 +168,7 @@ int builtin_policy_load(const char *spec, const struct builtin_policy **ret) {
         if (nl == 0 || !name_range(spec, nl, &lo, &hi))
                 return -ENOENT;
         if (!at)
-                return entry_load(hi - 1, ret);
+                return entry_load_locked(hi - 1, ret);
         if ((at[1] != 'v' && at[1] != 'V') || at[2] < '0' || at[2] > '9')
                 return -ENXIO;
         char *end;
@@ -164,7 +178,7 @@ int builtin_policy_load(const char *spec, const struct builtin_policy **ret) {
                 return -ENXIO;
         for (size_t i = lo; i < hi; i++)
                 if (aws_policy_index[i].version == v)
-                        return entry_load(i, ret);
+                        return entry_load_locked(i, ret);
         return -ENXIO;
 }
 
@@ -179,7 +193,7 @@ const struct builtin_policy *builtin_policy_find(const char *spec, bool *ret_nam
                 if (r == -EOPNOTSUPP)
                         log_error("%s: the shipped AWS managed policies are compressed, and zlib cannot be "
                                   "loaded (%s): install zlib (libz.so.1), or pass the policy as a FILE",
-                                  spec, zlib_dl_error ? zlib_dl_error : "?");
+                                  spec, strempty(builtin_policy_load_error()));
                 else
                         log_error_errno(r, "%s: cannot read the shipped copy: %m", spec);
                 return NULL;

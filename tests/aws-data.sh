@@ -148,6 +148,32 @@ echo
 v=$(verdict "$tmp/all/AmazonEC2ContainerServiceforEC2Role@v6.json")
 [ "$v" = WARN ] && ok "AmazonEC2ContainerServiceforEC2Role@v6 (the page's copy): WARN" || fail "v6: $v"
 
+# A dump that attaches AWS managed policies and carries no Policies section: they resolve
+# from the shipped copies (AdministratorAccess was WARN "grant the missing actions" when only
+# the ECS copies shipped).
+role() {
+        printf '{"RoleName":"%s","Arn":"arn:aws:iam::111122223333:role/%s","RolePolicyList":[],' "$1" "$1"
+        printf '"InstanceProfileList":[{"InstanceProfileName":"%s"}],' "$1"
+        printf '"AttachedManagedPolicies":[{"PolicyName":"%s","PolicyArn":"arn:aws:iam::aws:policy/%s"}]}' "$2" "$3"
+}
+{
+        printf '{"UserDetailList":[],"GroupDetailList":[],"RoleDetailList":['
+        role admin AdministratorAccess AdministratorAccess
+        printf ','
+        role agent AmazonEC2ContainerServiceforEC2Role service-role/AmazonEC2ContainerServiceforEC2Role
+        printf ','
+        role ecr AmazonEC2ContainerRegistryReadOnly AmazonEC2ContainerRegistryReadOnly
+        printf ']}\n'
+} >"$tmp/dump.json"
+"$ECS_HARDEN" audit-policy "$tmp/dump.json" >"$tmp/out" 2>"$tmp/err"
+rc=$?
+if [ "$rc" = 1 ] && grep -q '^FAIL  admin$' "$tmp/out" && grep -q '^PASS  agent$' "$tmp/out" &&
+   grep -q '^FAIL  ecr$' "$tmp/out" && grep -q 'AdministratorAccess v1 (built-in copy)' "$tmp/out"; then
+        ok "dump without Policies: AdministratorAccess FAIL, the ECS role PASS, from the shipped copies"
+else
+        fail "dump without Policies: exit $rc: $(cat "$tmp/out" "$tmp/err" | head -20)"
+fi
+
 # Unknown versions and names: exit 2 with the versions shipped, or the pointer to the list.
 "$ECS_HARDEN" audit-policy --reference AmazonEC2ContainerServiceforEC2Role@v11 "$tmp/latest/AdministratorAccess.json" \
         >"$tmp/out" 2>"$tmp/err"
