@@ -12,7 +12,7 @@ if [ "${1:-}" = --no-build ]; then build=no; shift; fi
 packages=(
 	# build
 	build-essential autoconf automake libtool pkg-config
-	libiptc-dev libnftnl-dev libmnl-dev libsystemd-dev libyajl-dev libcurl4-openssl-dev
+	libiptc-dev libnftnl-dev libmnl-dev libsystemd-dev libyajl-dev libcurl4-openssl-dev zlib1g-dev
 	libxtables-dev libnftables-dev
 	# run and test: real netfilter, namespaces, packets, systemd tools
 	iptables nftables iproute2 iputils-ping netcat-openbsd python3 curl util-linux

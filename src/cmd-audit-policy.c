@@ -606,6 +606,8 @@ int cmd_audit_policy(struct options *o, int argc, char **argv) {
         unsigned n, *n_verdict = out.n_verdict;
         int r, ret = EXIT_USAGE;
 
+        if (o->list_references)
+                return builtin_policy_print_list(o->json) < 0 ? EXIT_USAGE : EXIT_OK;
         r = reference_load(o->reference, &ref, &error);
         if (r < 0) {
                 if (error)

@@ -32,6 +32,7 @@ enum {
         OPT_POLICY,
         OPT_SSM_INVENTORY,
         OPT_VERSION,
+        OPT_LIST_REFERENCES,
 };
 
 /* The one table behind getopt, validation and --help. */
@@ -58,6 +59,8 @@ static const struct option_def {
         { "format", OPT_FORMAT, required_argument, CMD_RULES, "iptables|nft", "rules: output syntax" },
         { "reference", OPT_REFERENCE, required_argument, CMD_AUDIT_POLICY | CMD_STATUS, "NAME|NAME@vN|FILE",
           "policy to compare with (default AmazonEC2ContainerServiceforEC2Role)" },
+        { "list-references", OPT_LIST_REFERENCES, no_argument, CMD_AUDIT_POLICY, NULL,
+          "audit-policy: list the shipped AWS managed policies and the data's date" },
         { "policy", OPT_POLICY, required_argument, CMD_STATUS, "FILE", "status: the instance role's policy" },
         { "ssm-inventory", OPT_SSM_INVENTORY, optional_argument, CMD_STATUS, "[=DIR]",
           "status: also write Custom:ECSHarden for SSM Inventory (default: the SSM Agent's folder)" },
@@ -217,6 +220,9 @@ int options_parse(int argc, char **argv, struct options *o, int *ret_first_arg) 
                         o->ssm_inventory = true;
                         o->ssm_inventory_dir = optarg;
                         break;
+                case OPT_LIST_REFERENCES:
+                        o->list_references = true;
+                        break;
                 case OPT_QUIET:
                         log_max_level = LOG_LEVEL_ERROR;
                         break;
@@ -245,7 +251,9 @@ int options_parse(int argc, char **argv, struct options *o, int *ret_first_arg) 
                 }
 
         int nargs = argc - optind - 1;
-        if (nargs < cmd->min_args || (cmd->max_args >= 0 && nargs > cmd->max_args)) {
+        if (o->list_references && nargs > 0)
+                return usage_error("%s", "--list-references takes no operands");
+        if ((nargs < cmd->min_args && !o->list_references) || (cmd->max_args >= 0 && nargs > cmd->max_args)) {
                 fprintf(stderr, "ecs-harden: '%s' takes %s\n", cmd->name,
                         cmd->args ? cmd->args : "no operands");
                 return usage_error("%s", "wrong number of operands");

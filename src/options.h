@@ -32,6 +32,7 @@ struct options {
         bool dry_run;
         bool fix;
         bool ssm_inventory;             /* status --ssm-inventory[=DIR] */
+        bool list_references;           /* audit-policy --list-references */
 
         /* What the command line set, so that the configuration file does not override it. */
         bool set_backend, set_interfaces, set_ipv6, set_format;

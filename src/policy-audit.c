@@ -154,19 +154,7 @@ struct reference *reference_free(struct reference *r) {
 }
 
 static int builtin_names(char *buf, size_t size) {
-        size_t n = 0;
-        buf[0] = '\0';
-        for (size_t i = 0; i < builtin_policies_size; i++) {
-                bool seen = false;
-                for (size_t k = 0; k < i; k++)
-                        seen = seen || streq(builtin_policies[k].name, builtin_policies[i].name);
-                if (seen)
-                        continue;
-                int k = snprintf(buf + n, size - n, "%s%s", n ? ", " : "", builtin_policies[i].name);
-                if (k < 0 || (size_t) k >= size - n)
-                        break;
-                n += (size_t) k;
-        }
+        snprintf(buf, size, "%zu AWS managed policies; --list-references lists them", builtin_policy_count());
         return 0;
 }
 

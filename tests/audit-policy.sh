@@ -107,7 +107,7 @@ else
 fi
 
 # Bad references: exit 2.
-for ref in NoSuchPolicy AmazonEC2ContainerServiceforEC2Role@v7 "$dir/malformed/bad-effect.json"; do
+for ref in NoSuchPolicy AmazonEC2ContainerServiceforEC2Role@v11 "$dir/malformed/bad-effect.json"; do
         n=$((n + 1))
         "$ECS_HARDEN" audit-policy --reference "$ref" "$dir/input/doc-case.json" >"$tmp/out" 2>"$tmp/err"
         if [ $? = 2 ] && [ ! -s "$tmp/out" ]; then

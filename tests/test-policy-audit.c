@@ -282,61 +282,7 @@ TEST(shapes) {
         }
 }
 
-TEST(builtins) {
-        bool known;
-        const struct builtin_policy *b = builtin_policy_find("AmazonEC2ContainerServiceforEC2Role", &known);
-        ASSERT_TRUE(b && streq(b->version, "v10"));
-        b = builtin_policy_find("amazonec2containerserviceforec2role@v6", &known);
-        ASSERT_TRUE(b && streq(b->version, "v6"));
-        ASSERT_TRUE(builtin_policy_find("AmazonEC2ContainerServiceforEC2Role@v9", &known) == NULL && known);
-        ASSERT_TRUE(builtin_policy_find("Nope", &known) == NULL && !known);
-        b = builtin_policy_for_arn("arn:aws:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role");
-        ASSERT_TRUE(b && streq(b->version, "v10"));
-        b = builtin_policy_for_arn("arn:aws-cn:iam::aws:policy/AmazonECS_FullAccess");
-        ASSERT_TRUE(b && streq(b->version, "v20"));
-        ASSERT_TRUE(builtin_policy_for_arn("arn:aws:iam::123456789012:policy/AmazonECS_FullAccess") == NULL);
-        /* Every built-in parses. */
-        for (size_t i = 0; i < builtin_policies_size; i++) {
-                struct policy *p = NULL;
-                _cleanup_free_ char *err = NULL;
-                if (policy_parse_buffer(builtin_policies[i].name, builtin_policies[i].json,
-                                        strlen(builtin_policies[i].json), &p, &err) < 0)
-                        FAIL_AT("built-in %s@%s: %s", builtin_policies[i].name, builtin_policies[i].version, strempty(err));
-                policy_free(p);
-        }
-}
-
-TEST(catalog) {
-        /* Sorted by lower-case form, as the binary search needs. */
-        for (size_t i = 1; i < iam_action_catalog_size; i++)
-                if (strcasecmp(iam_action_name(i - 1), iam_action_name(i)) >= 0)
-                        FAIL_AT("catalog out of order at %s, %s", iam_action_name(i - 1), iam_action_name(i));
-        ASSERT_TRUE(action_catalog_known("ecs:Poll"));
-        ASSERT_TRUE(action_catalog_known("ECS:STARTTELEMETRYSESSION"));
-        ASSERT_TRUE(action_catalog_known("ecs:DiscoverPollEndpoint"));
-        ASSERT_TRUE(action_catalog_known("ecs:Pol?"));
-        ASSERT_TRUE(action_catalog_known("*"));
-        ASSERT_TRUE(action_catalog_known("*:Describe*"));
-        ASSERT_FALSE(action_catalog_known("ecs:Pol"));
-        ASSERT_FALSE(action_catalog_known("nosuchservice:*"));
-        ASSERT_INT_EQ(action_catalog_match("ecs:Submit*", NULL, NULL), 3);
-        /* Every literal action of the built-in references is known. */
-        for (size_t i = 0; i < builtin_policies_size; i++) {
-                struct policy *p = NULL;
-                _cleanup_free_ char *err = NULL;
-                ASSERT_INT_EQ(policy_parse_buffer("b", builtin_policies[i].json, strlen(builtin_policies[i].json), &p,
-                                                  &err),
-                              0);
-                for (size_t j = 0; j < p->n_statements; j++)
-                        for (size_t k = 0; k < p->statements[j].n_actions; k++)
-                                if (!action_catalog_known(p->statements[j].actions[k])) {
-                                        policy_free(p);
-                                        FAIL_AT("%s: %s not in the catalog", builtin_policies[i].name,
-                                                p->statements[j].actions[k]);
-                                }
-                policy_free(p);
-        }
-}
+/* The shipped data (references, catalog): tests/test-aws-data.c. */
 
 TEST(consequences) {
         ASSERT_TRUE(strstr(action_consequence("ecs:Poll"), "cannot receive tasks") != NULL);
