@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <ctype.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <sched.h>
 #include <stdarg.h>
 #include <stdio_ext.h>
@@ -292,13 +291,6 @@ struct policy_input {
         struct bytes cur_name, cur_content;
 
         struct doc_cache_entry doc_cache[DOC_CACHE_SLOTS];
-
-        /* The second half of the last input read in two halves ("two halves" below): its
-         * subjects come after ours. Judged by a thread of its own (policy_input_take_tail()),
-         * else handed out after ours; joined into ours when another input follows. */
-        struct policy_input *tail;
-        uint32_t tail_file;             /* the input it is part of */
-        bool in_tail;                   /* the subjects handed out now are the tail's */
 };
 
 /* Keys that decide the shape of the input. */
@@ -394,14 +386,8 @@ struct parser {
         int lines_fd;                   /* valid when LINES_FROM_FILE */
         bool lines_from_file;
         bool spool_failed;              /* the error is the temporary file's, not the input's */
-
-        /* A large file is read in two halves at once (see "two halves" below). */
-        struct split *split;            /* set in the second half's parser */
-        uint64_t last_role_end;         /* offset after the last role object read */
 };
 
-struct split;
-static int split_wait(struct parser *p);
 static void position_from_file(struct parser *p, uint64_t off, unsigned long *line, unsigned long *col);
 
 /* ---- positions and errors ---- */
@@ -1482,7 +1468,6 @@ static int cb_end_map(void *ctx) {
                 break;
         case C_ROLE:
                 r = role_end(p);
-                p->last_role_end = cur_offset(p);
                 break;
         case C_ROLE_POLICY: {
                 struct role_state *rs = &p->role;
@@ -1581,9 +1566,6 @@ static int cb_end_array(void *ctx) {
                 break;
         case C_ROLES:
                 p->in_dump_roles_done = true;
-                /* What follows the roles depends on the first half: wait for it. */
-                if (p->split && !split_wait(p))
-                        return 0;
                 break;
         default:
                 break;
@@ -1864,7 +1846,6 @@ struct policy_input *policy_input_free(struct policy_input *in) {
                 bytes_done(&in->doc_cache[i].text);
                 policy_free(in->doc_cache[i].parsed);
         }
-        policy_input_free(in->tail);
         free(in);
         return NULL;
 }
@@ -1889,7 +1870,7 @@ static int spool_single(struct parser *p) {
 
 /* Reads FD from where it is up to input offset LIMIT (UINT64_MAX: to its end) into P; with
  * COMPLETE, the input ends there. */
-static int parse_fd(struct parser *p, int fd, uint64_t limit, bool complete) {
+static int parse_fd(struct parser *p, int fd, bool complete) {
         _cleanup_free_ unsigned char *buf = malloc(READ_CHUNK);
         bool first = p->chunk_base == 0;
         int r;
@@ -1897,10 +1878,7 @@ static int parse_fd(struct parser *p, int fd, uint64_t limit, bool complete) {
         if (!buf)
                 return -ENOMEM;
         for (;;) {
-                size_t want = limit - p->chunk_base < READ_CHUNK ? (size_t) (limit - p->chunk_base) : READ_CHUNK;
-                if (want == 0)
-                        break;
-                ssize_t k = read(fd, buf, want);
+                ssize_t k = read(fd, buf, READ_CHUNK);
                 if (k < 0) {
                         if (errno == EINTR)
                                 continue;
@@ -1948,38 +1926,6 @@ static int parse_fd(struct parser *p, int fd, uint64_t limit, bool complete) {
         return 0;
 }
 
-/* ---- two halves ----
- *
- * On a large authorization dump, yajl's tokenizer is most of the work, and it reads one byte
- * after the other. A large regular file is therefore read in two halves at once, the second in
- * a thread, from a role object near the middle of RoleDetailList on, as if the input began with
- * {"RoleDetailList":[ there. Whether the first half really ends between two roles of
- * RoleDetailList is known once it has been read: if so, the second half becomes the input's
- * tail (its subjects after the first half's, judged by a thread of their own or handed out
- * after them; an error of the first half before one of the second), else the second half is
- * dropped and the first half's parser goes on alone. What
- * follows the roles (which managed policies to keep, the shape of the input) depends on the
- * first half too: the second half waits for it there. Like every parser of a regular file, the
- * second half counts lines only when it reports an error, from the file (it could not count
- * those before it anyway). */
-
-#define SPLIT_MIN_SIZE (4u * 1024 * 1024)
-#define SPLIT_WINDOW (1024 * 1024)
-
-struct split {
-        pthread_t thread;
-        int fd;
-        uint64_t start, end;
-        struct policy_input *in;        /* the second half's subjects, joined afterwards */
-        struct parser p;
-        int r;
-
-        pthread_mutex_t lock;
-        pthread_cond_t cond;
-        int first_done;                 /* 0 not yet; 1 it ended between two roles; -1 it did not */
-        const struct parser *first;
-};
-
 /* Line and column of input offset OFF, counted from the start of the file. */
 static void position_from_file(struct parser *p, uint64_t off, unsigned long *line, unsigned long *col) {
         _cleanup_free_ unsigned char *buf = malloc(READ_CHUNK);
@@ -2004,290 +1950,6 @@ static void position_from_file(struct parser *p, uint64_t off, unsigned long *li
         *col = (unsigned long) (off - line_start) + 1;
 }
 
-/* In the second half, at the end of RoleDetailList. 1 to go on, 0 to stop. */
-static int split_wait(struct parser *p) {
-        struct split *sp = p->split;
-        int done;
-
-        pthread_mutex_lock(&sp->lock);
-        while (sp->first_done == 0)
-                pthread_cond_wait(&sp->cond, &sp->lock);
-        done = sp->first_done;
-        pthread_mutex_unlock(&sp->lock);
-        if (done < 0) {
-                if (!p->error)
-                        p->error = strdup("dropped");
-                return 0;
-        }
-
-        /* What the first half saw at the top level, and which policies its roles attach. */
-        const struct parser *f = sp->first;
-        p->shape |= f->shape;
-        p->doc_statement_seen = p->doc_statement_seen || f->doc_statement_seen;
-        p->pversion_doc = p->pversion_doc || f->pversion_doc;
-        for (size_t i = 0; i < f->file->referenced.size; i++)
-                if (f->file->referenced.keys[i] && !strmap_put(&p->file->referenced, f->file->referenced.keys[i]))
-                        return oom(p);
-        return 1;
-}
-
-static void *split_run(void *userdata) {
-        static const char prefix[] = "{\"RoleDetailList\":[";
-        struct split *sp = userdata;
-        struct parser *p = &sp->p;
-        unsigned char *buf = malloc(READ_CHUNK);
-        uint64_t off = sp->start;
-        int r;
-
-        if (!buf) {
-                sp->r = -ENOMEM;
-                return NULL;
-        }
-        p->chunk_base = sp->start - (sizeof(prefix) - 1);
-        r = feed(p, (const unsigned char *) prefix, sizeof(prefix) - 1, false);
-        while (r == 0 && off < sp->end) {
-                /* Dropped already: stop early. */
-                if (__atomic_load_n(&sp->first_done, __ATOMIC_RELAXED) < 0) {
-                        r = -ECANCELED;
-                        break;
-                }
-                size_t want = sp->end - off < READ_CHUNK ? (size_t) (sp->end - off) : READ_CHUNK;
-                ssize_t k = pread(sp->fd, buf, want, (off_t) off);
-                if (k < 0 && errno == EINTR)
-                        continue;
-                if (k < 0) {
-                        r = negative_errno();
-                        break;
-                }
-                if (k == 0)
-                        break;
-                r = feed(p, buf, (size_t) k, false);
-                off += (uint64_t) k;
-        }
-        if (r == 0)
-                r = feed(p, buf, 0, true);
-        free(buf);
-        sp->r = r;
-        return NULL;
-}
-
-/* Where a role object starts near the middle of the file: a '{' after "}," (blanks between) and
- * before "Path", a role's first key in the API's order. 0 when there is none, or when the input
- * is not a JSON object (a URL-encoded document is read whole). */
-static uint64_t split_point(int fd, uint64_t size) {
-        _cleanup_free_ unsigned char *buf = malloc(SPLIT_WINDOW);
-        /* The middle: both halves then take about as long (the managed policies after the roles are
-         * few bytes; measured, a start 1/32 earlier or later made the whole parse 10-20 % slower). */
-        uint64_t from = size / 2;
-        ssize_t k, lead = 0;
-
-        if (!buf)
-                return 0;
-        do
-                k = pread(fd, buf, 4096, 0);
-        while (k < 0 && errno == EINTR);
-        while (lead < k && strchr(" \t\r\n", buf[lead]) && buf[lead])
-                lead++;
-        if (lead >= k || buf[lead] != '{')
-                return 0;
-        do
-                k = pread(fd, buf, SPLIT_WINDOW, (off_t) from);
-        while (k < 0 && errno == EINTR);
-        for (ssize_t i = 1; i < k; i++) {
-                ssize_t j = i - 1, e = i + 1;
-                if (buf[i] != '{')
-                        continue;
-                while (j >= 0 && strchr(" \t\r\n", buf[j]) && buf[j])
-                        j--;
-                if (j < 0 || buf[j--] != ',')
-                        continue;
-                while (j >= 0 && strchr(" \t\r\n", buf[j]) && buf[j])
-                        j--;
-                if (j < 0 || buf[j] != '}')
-                        continue;
-                while (e < k && strchr(" \t\r\n", buf[e]) && buf[e])
-                        e++;
-                if (k - e >= 6 && memcmp(buf + e, "\"Path\"", 6) == 0)
-                        return from + (uint64_t) i;
-        }
-        return 0;
-}
-
-static unsigned cpus(void) {
-        cpu_set_t set;
-        if (sched_getaffinity(0, sizeof(set), &set) < 0)
-                return 1;
-        return (unsigned) CPU_COUNT(&set);
-}
-
-static struct split *split_free(struct split *sp) {
-        if (!sp)
-                return NULL;
-        parser_done(&sp->p);
-        policy_input_free(sp->in);
-        pthread_mutex_destroy(&sp->lock);
-        pthread_cond_destroy(&sp->cond);
-        free(sp);
-        return NULL;
-}
-
-/* Starts reading [START, END) of FD in a thread. NULL when it cannot. */
-static struct split *split_start(const char *path, int fd, uint64_t start, uint64_t end) {
-        struct split *sp = calloc(1, sizeof(*sp));
-        struct input_file *file;
-
-        if (!sp)
-                return NULL;
-        pthread_mutex_init(&sp->lock, NULL);
-        pthread_cond_init(&sp->cond, NULL);
-        sp->fd = fd;
-        sp->start = start;
-        sp->end = end;
-        if (policy_input_new(&sp->in) < 0 || input_file_new(sp->in, path, &file) < 0)
-                return split_free(sp);
-        sp->p = (struct parser) {
-                .path = path,
-                .line = 1,
-                .root = V_ROOT,
-                .in = sp->in,
-                .file = file,
-                .role.ip = -1,
-                .lines_fd = fd,
-                .lines_from_file = true,
-                .split = sp,
-        };
-        sp->p.h = new_handle(&sp->p);
-        if (!sp->p.h || pthread_create(&sp->thread, NULL, split_run, sp) != 0)
-                return split_free(sp);
-        return sp;
-}
-
-/* Tells the second half whether the first one ended between two roles, waits for it. */
-static void split_finish(struct split *sp, const struct parser *first, bool fits) {
-        pthread_mutex_lock(&sp->lock);
-        sp->first = first;
-        __atomic_store_n(&sp->first_done, fits ? 1 : -1, __ATOMIC_RELAXED);
-        pthread_cond_broadcast(&sp->cond);
-        pthread_mutex_unlock(&sp->lock);
-        pthread_join(sp->thread, NULL);
-}
-
-/* Did the first half end right between two roles of RoleDetailList, at START? */
-static bool split_fits(const struct parser *p, int fd, uint64_t start) {
-        unsigned char buf[4096];
-        bool comma = false;
-
-        if (p->error || p->skip || p->depth != 2 || p->frames[1].ctx != C_TOP || p->frames[2].ctx != C_ROLES ||
-            p->last_role_end == 0 || p->last_role_end > start || start - p->last_role_end > sizeof(buf))
-                return false;
-        size_t n = (size_t) (start - p->last_role_end);
-        if (pread(fd, buf, n, (off_t) p->last_role_end) != (ssize_t) n)
-                return false;
-        for (size_t i = 0; i < n; i++) {
-                if (buf[i] == ',' && !comma)
-                        comma = true;
-                else if (!strchr(" \t\r\n", buf[i]) || !buf[i])
-                        return false;
-        }
-        return comma;
-}
-
-/* A copy of SRC (name, version, statements) that lives on its own. 0 or -ENOMEM. */
-static int policy_copy(const struct policy *src, struct policy **ret) {
-        struct policy *p = NULL;
-        int r = policy_new(&p);
-        if (r < 0)
-                return r;
-        if ((src->name && !(p->name = arena_strdup(&p->arena, src->name))) ||
-            (src->version && !(p->version = arena_strdup(&p->arena, src->version))) || policy_append(p, src) < 0) {
-                policy_free(p);
-                return -ENOMEM;
-        }
-        *ret = p;
-        return 0;
-}
-
-/* Puts copies of SRC's policies into DST: all of them (REPLACE), or those DST lacks. 0 or -ENOMEM. */
-static int copy_policies(struct strmap *dst, const struct strmap *src, bool replace) {
-        for (size_t i = 0; i < src->size; i++) {
-                struct policy *copy;
-                if (!src->keys[i] || (!replace && strmap_get(dst, src->keys[i])))
-                        continue;
-                if (policy_copy(src->values[i], &copy) < 0)
-                        return -ENOMEM;
-                void **slot = strmap_put(dst, src->keys[i]);
-                if (!slot) {
-                        policy_free(copy);
-                        return -ENOMEM;
-                }
-                policy_free(*slot);
-                *slot = copy;
-        }
-        return 0;
-}
-
-/* Gives each half the managed policies of the other, so that both resolve what their roles
- * attach on their own: those of the second half as if read after those of the first (they
- * win), those of the first where the second half has none. 0 or -ENOMEM. */
-static int split_share_managed(struct strmap *first, struct strmap *second) {
-        int r = copy_policies(first, second, true);
-        return r < 0 ? r : copy_policies(second, first, false);
-}
-
-/* Appends the subjects of IN's tail to IN's own, as if one parser had read the whole input:
- * needed before another input's subjects can follow. 0 or negative errno. */
-static int tail_join(struct policy_input *in) {
-        struct policy_input *in2 = in->tail;
-        struct subject_ref ref;
-        int r;
-
-        /* Its contents, numbered after ours, and kept in memory as far as there is room; its
-         * records after ours. */
-        size_t base = in->n_setups;
-        if (in2->n_setups > 0) {
-                if (in->n_setups + in2->n_setups > in->a_setups) {
-                        struct setup *ns = reallocarray(in->setups, in->n_setups + in2->n_setups, sizeof(*ns));
-                        if (!ns)
-                                return -ENOMEM;
-                        in->setups = ns;
-                        in->a_setups = in->n_setups + in2->n_setups;
-                }
-                for (size_t i = 0; i < in2->n_setups; i++) {
-                        struct setup s2 = in2->setups[i];
-                        s2.file = in->tail_file;
-                        if (s2.stored && s2.len <= MAX_SETUP_BYTES - in->store.len) {
-                                uint64_t at = in->store.len;
-                                if (bytes_append(&in->store, in2->store.buf + s2.where, s2.len) < 0)
-                                        return -ENOMEM;
-                                s2.where = at;
-                        } else
-                                s2.stored = false;      /* its first record says where it is */
-                        in->setups[in->n_setups++] = s2;
-                }
-                /* No need to look them up: the input they belong to has been read. */
-        }
-        r = spool_open(in);
-        if (r < 0)
-                return r;
-        while ((r = policy_input_next_ref(in2, &ref)) > 0) {
-                uint32_t id = in2->cur_setup == NO_SETUP ? NO_SETUP : (uint32_t) (base + in2->cur_setup);
-                r = spool_record(in, in->tail_file, id, ref.name, in2->cur_has_content ? in2->cur_content.buf : NULL,
-                                 in2->cur_content.len);
-                if (r < 0)
-                        return r;
-        }
-        if (r < 0)
-                return r;
-        in->tail = policy_input_free(in->tail);
-        return 0;
-}
-
-struct policy_input *policy_input_take_tail(struct policy_input *in) {
-        if (in->reading)
-                return NULL;
-        return TAKE_PTR(in->tail);
-}
-
 int policy_input_add(struct policy_input *in, const char *path, char **ret_error) {
         _cleanup_close_ int fd = -1;
         struct input_file *file;
@@ -2302,15 +1964,6 @@ int policy_input_add(struct policy_input *in, const char *path, char **ret_error
         *ret_error = NULL;
         if (in->reading)
                 return -EBUSY;
-        if (in->tail) {
-                r = tail_join(in);
-                if (r < 0) {
-                        if (r == -ENOMEM)
-                                return r;
-                        *ret_error = spool_error(in->files[in->tail_file]->path, r);
-                        return -EIO;
-                }
-        }
         r = input_file_new(in, path, &file);
         if (r < 0)
                 return r;
@@ -2333,38 +1986,12 @@ int policy_input_add(struct policy_input *in, const char *path, char **ret_error
                 return -ENOMEM;
 
         struct stat st;
-        struct split *sp = NULL;
-        uint64_t start = 0;
         bool regular = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
         if (regular) {
                 p.lines_fd = fd;
                 p.lines_from_file = true;
         }
-        if (regular && st.st_size >= (off_t) SPLIT_MIN_SIZE && cpus() >= 2 &&
-            (start = split_point(fd, (uint64_t) st.st_size)) > 0)
-                sp = split_start(path, fd, start, (uint64_t) st.st_size);
-        if (!sp)
-                r = parse_fd(&p, fd, UINT64_MAX, true);
-        else {
-                r = parse_fd(&p, fd, start, false);
-                bool fits = r == 0 && split_fits(&p, fd, start);
-                split_finish(sp, &p, fits);
-                if (fits && (sp->r < 0 || sp->p.error)) {
-                        /* The first half is good: the second half's error is the input's. */
-                        r = sp->r < 0 ? sp->r : -EBADMSG;
-                        p.error = TAKE_PTR(sp->p.error);
-                        p.spool_failed = sp->p.spool_failed;
-                } else if (fits) {
-                        p.shape = sp->p.shape;
-                        r = split_share_managed(&p.file->managed, &sp->in->files[0]->managed);
-                        if (r == 0) {
-                                in->tail = TAKE_PTR(sp->in);
-                                in->tail_file = p.file_index;
-                        }
-                } else if (r == 0 && !p.error)
-                        r = parse_fd(&p, fd, UINT64_MAX, true);
-                sp = split_free(sp);
-        }
+        r = parse_fd(&p, fd, true);
         if (r == 0 && p.shape != SHAPE_DUMP) {
                 r = spool_single(&p);
                 if (r < 0 && r != -ENOMEM) {
@@ -2419,27 +2046,14 @@ static int spool_read(struct policy_input *in, struct bytes *b, size_t n) {
         return 0;
 }
 
-/* After our own subjects, those of the tail; its contents numbered after ours. */
-static int tail_next_ref(struct policy_input *in, struct subject_ref *ret) {
-        int r;
-
-        if (!in->tail)
-                return 0;
-        in->reading = in->in_tail = true;
-        r = policy_input_next_ref(in->tail, ret);
-        if (r > 0 && ret->content > 0)
-                ret->content += in->n_setups;
-        return r;
-}
-
 int policy_input_next_ref(struct policy_input *in, struct subject_ref *ret) {
         uint32_t hdr[4], len;
         size_t k;
         int r;
 
         in->have_current = false;
-        if (in->in_tail || !in->spool)
-                return tail_next_ref(in, ret);
+        if (!in->spool)
+                return 0;
         if (!in->reading) {
                 if (fflush(in->spool) != 0 || fseek(in->spool, 0, SEEK_SET) != 0)
                         return -EIO;
@@ -2447,7 +2061,7 @@ int policy_input_next_ref(struct policy_input *in, struct subject_ref *ret) {
         }
         k = fread(hdr, sizeof(uint32_t), 4, in->spool);
         if (k == 0 && feof(in->spool))
-                return tail_next_ref(in, ret);  /* end of spool */
+                return 0;       /* end of spool */
         if (k != 4 || hdr[0] >= in->n_files || (hdr[1] != NO_SETUP && hdr[1] >= in->n_setups) ||
             (hdr[1] == NO_SETUP && !(hdr[2] & RECORD_CONTENT)) || hdr[3] == UINT32_MAX)
                 return -EBADMSG;
@@ -2484,8 +2098,6 @@ int policy_input_current(struct policy_input *in, struct subject **ret) {
         uint32_t n;
         int r;
 
-        if (in->in_tail)
-                return policy_input_current(in->tail, ret);
         if (!in->have_current)
                 return -ESRCH;
         struct input_file *file = in->files[in->cur_file];

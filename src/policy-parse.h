@@ -48,12 +48,6 @@ struct subject_ref {
 int policy_input_next_ref(struct policy_input *in, struct subject_ref *ret);
 int policy_input_current(struct policy_input *in, struct subject **ret);
 
-/* A large dump is read in two halves at once (two threads); the second one's subjects, which
- * come after all others, can then be judged at the same time as the rest: this detaches them
- * as an input of their own, which the caller frees. NULL when there is none (or once IN's
- * subjects are being handed out): IN then hands out everything. */
-struct policy_input *policy_input_take_tail(struct policy_input *in);
-
 /* Parses one policy (document, get-role-policy or get-policy-version output) held in memory.
  * NAME is used in messages. 0, -EBADMSG with *ret_error, or negative errno. */
 int policy_parse_buffer(const char *name, const char *text, size_t len, struct policy **ret, char **ret_error);
