@@ -3,6 +3,7 @@
 #include <stdint.h>
 
 #include "action-glob.h"
+#include "lib/hashmap.h"
 #include "util.h"
 
 static inline unsigned char fold(unsigned char c, bool icase) {
@@ -58,6 +59,7 @@ struct glob_query {
         bool icase;
         struct gpat *pats;
         size_t n_pats, a_pats;
+        struct hashmap *pat_nodes;      /* folded pattern -> its leaf's node id + 1 */
         struct gnode *nodes;
         size_t n_nodes, a_nodes;
         int *kids;
@@ -97,6 +99,7 @@ struct glob_query *glob_query_free(struct glob_query *q) {
                 free(q->pats[i].star_tail);
         }
         free(q->pats);
+        hashmap_free(q->pat_nodes, NULL);
         free(q->nodes);
         free(q->kids);
         free(q);
@@ -112,47 +115,47 @@ static int add_node(struct glob_query *q, struct gnode n) {
 
 int glob_query_pattern(struct glob_query *q, const char *pattern) {
         size_t len = strlen(pattern);
-        uint32_t idx;
+        struct gpat g = { .len = (uint32_t) len };
+        void *known;
+        int node;
 
         if (len > 65535)
                 return -E2BIG;
-        for (idx = 0; idx < q->n_pats; idx++) {
-                const struct gpat *g = &q->pats[idx];
-                if (g->len != len)
-                        continue;
-                size_t k;
-                for (k = 0; k < len && g->p[k] == fold((unsigned char) pattern[k], q->icase); k++)
-                        ;
-                if (k == len)
-                        return g->node;   /* one leaf per pattern: nodes are pure functions */
+        if (!q->pat_nodes && hashmap_new(&q->pat_nodes) < 0)
+                return -ENOMEM;
+        if (GROW(q->pats, q->n_pats, q->a_pats, 1) < 0)
+                return -ENOMEM;
+        g.p = malloc(len + 1);
+        g.star_tail = malloc(len + 1);
+        if (!g.p || !g.star_tail)
+                goto oom;
+        for (size_t k = 0; k < len; k++)
+                g.p[k] = fold((unsigned char) pattern[k], q->icase);
+        g.p[len] = 0;
+        /* One leaf per pattern: nodes are pure functions. */
+        known = hashmap_get(q->pat_nodes, g.p, len);
+        if (known) {
+                free(g.p);
+                free(g.star_tail);
+                return (int) ((uintptr_t) known - 1);
         }
-        {
-                if (GROW(q->pats, q->n_pats, q->a_pats, 1) < 0)
-                        return -ENOMEM;
-                struct gpat g = { .len = (uint32_t) len };
-                g.p = malloc(len + 1);
-                g.star_tail = malloc(len + 1);
-                if (!g.p || !g.star_tail) {
-                        free(g.p);
-                        free(g.star_tail);
-                        return -ENOMEM;
-                }
-                for (size_t k = 0; k < len; k++)
-                        g.p[k] = fold((unsigned char) pattern[k], q->icase);
-                g.p[len] = 0;
-                g.star_tail[len] = true;
-                for (size_t k = len; k-- > 0;)
-                        g.star_tail[k] = g.p[k] == '*' && g.star_tail[k + 1];
-                int node = add_node(q, (struct gnode) { .kind = -1, .pat = idx });
-                if (node < 0) {
-                        free(g.p);
-                        free(g.star_tail);
-                        return node;
-                }
-                g.node = node;
-                q->pats[q->n_pats++] = g;
-                return node;
+        g.star_tail[len] = true;
+        for (size_t k = len; k-- > 0;)
+                g.star_tail[k] = g.p[k] == '*' && g.star_tail[k + 1];
+        node = add_node(q, (struct gnode) { .kind = -1, .pat = (uint32_t) q->n_pats });
+        if (node < 0)
+                goto oom;
+        if (hashmap_put(q->pat_nodes, g.p, len, (void *) (uintptr_t) (node + 1)) < 0) {
+                q->n_nodes--;
+                goto oom;
         }
+        g.node = node;
+        q->pats[q->n_pats++] = g;
+        return node;
+oom:
+        free(g.p);
+        free(g.star_tail);
+        return -ENOMEM;
 }
 
 int glob_query_node(struct glob_query *q, enum glob_op op, const int *children, size_t n_children) {
