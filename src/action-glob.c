@@ -60,6 +60,7 @@ struct glob_query {
         struct gpat *pats;
         size_t n_pats, a_pats;
         struct hashmap *pat_nodes;      /* folded pattern -> its leaf's node id + 1 */
+        uint64_t *budget;               /* shared work budget (glob_query_set_budget()), or NULL */
         struct gnode *nodes;
         size_t n_nodes, a_nodes;
         int *kids;
@@ -516,6 +517,15 @@ static int witness_of(struct search *s, size_t st, char **ret) {
         return 0;
 }
 
+void glob_query_set_budget(struct glob_query *q, uint64_t *budget) {
+        q->budget = budget;
+}
+
+/* The work of search S so far, in budget units: positions stepped through, and nodes judged. */
+static uint64_t search_cost(const struct search *s) {
+        return s->work + (uint64_t) s->n_states * (s->q->n_nodes + s->q->n_pats);
+}
+
 int glob_query_solve(struct glob_query *q, int root, size_t max_states, char **ret_witness) {
         struct search s = { .q = q };
         unsigned char alphabet[256];
@@ -527,6 +537,8 @@ int glob_query_solve(struct glob_query *q, int root, size_t max_states, char **r
                 return -EINVAL;
         if (max_states == 0)
                 max_states = 200000;
+        if (q->budget && *q->budget == 0)
+                return -E2BIG;
 
         /* The letters patterns name literally, plus one letter none of them names: every other
          * letter behaves exactly like it. */
@@ -610,7 +622,8 @@ int glob_query_solve(struct glob_query *q, int root, size_t max_states, char **r
                                 goto finish;
                         }
                         s.expand[nw] = s.future[root] != V_FALSE;
-                        if (s.n_states > max_states || s.n_words > MAX_WORDS || s.work > MAX_WORK) {
+                        if (s.n_states > max_states || s.n_words > MAX_WORDS || s.work > MAX_WORK ||
+                            (q->budget && search_cost(&s) > *q->budget)) {
                                 r = -E2BIG;
                                 goto finish;
                         }
@@ -618,6 +631,8 @@ int glob_query_solve(struct glob_query *q, int root, size_t max_states, char **r
         }
         r = 0;
 finish:
+        if (q->budget)
+                *q->budget -= search_cost(&s) < *q->budget ? search_cost(&s) : *q->budget;
         search_done(&s);
         return r;
 }
@@ -654,6 +669,11 @@ static bool subsumes(const char *outer, const char *inner, bool icase) {
 }
 
 int glob_included(const char *pattern, const char *const *set, size_t n_set, bool icase, char **ret_witness) {
+        return glob_included_budget(pattern, set, n_set, icase, NULL, ret_witness);
+}
+
+int glob_included_budget(const char *pattern, const char *const *set, size_t n_set, bool icase, uint64_t *budget,
+                         char **ret_witness) {
         struct glob_query *q = NULL;
 
         for (size_t i = 0; i < n_set; i++)
@@ -670,6 +690,7 @@ int glob_included(const char *pattern, const char *const *set, size_t n_set, boo
         r = glob_query_new(icase, &q);
         if (r < 0)
                 return r;
+        glob_query_set_budget(q, budget);
         p = glob_query_pattern(q, pattern);
         for (size_t i = 0; p >= 0 && i < n_set; i++) {
                 kids[i] = glob_query_pattern(q, set[i]);

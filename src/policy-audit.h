@@ -51,8 +51,6 @@ struct audit_result {
         struct finding *findings;
         size_t n_findings, a_findings;
         size_t n_kind[_FINDING_KIND_MAX];
-        uint64_t shared;        /* nonzero: results with the same value have these very findings and
-                                 * verdict (their rendering can be reused) */
 };
 
 struct audit_result *audit_result_free(struct audit_result *r);
@@ -76,12 +74,6 @@ struct auditor;
 /* REF must outlive the auditor. 0 or negative errno. */
 int auditor_new(const struct reference *ref, struct auditor **ret);
 struct auditor *auditor_free(struct auditor *a);
-
-/* Results of subjects with the same policies share their findings' strings with a memo in
- * the auditor (on by default): such results must be freed before the auditor, and the
- * auditor must judge the subjects of one policy_input only, kept alive meanwhile (the memo
- * knows managed policies by address). Off, every result owns its strings. */
-void auditor_share_results(struct auditor *a, bool on);
 
 /* Judges one subject. 0 or negative errno. */
 int auditor_run(struct auditor *a, const struct subject *s, struct audit_result **ret);
