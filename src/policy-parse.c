@@ -18,6 +18,11 @@
 #define READ_CHUNK (256 * 1024)
 /* A whole-input URL-encoded document is read into memory: bound it. */
 #define MAX_ENCODED_INPUT (16 * 1024 * 1024)
+/* Every string (and number) of the input: yajl holds a value whole before it hands it over,
+ * and what is kept of it is judged and printed. A URL-encoded policy document is a string. */
+#define MAX_VALUE (1024 * 1024)
+/* An action or resource pattern: IAM's own limit on an ARN is 2 048 characters. */
+#define MAX_PATTERN 4096
 
 /* What the next value is expected to be. */
 enum val {
@@ -386,6 +391,7 @@ struct parser {
         int lines_fd;                   /* valid when LINES_FROM_FILE */
         bool lines_from_file;
         bool spool_failed;              /* the error is the temporary file's, not the input's */
+        uint64_t last_event;            /* input offset after the last value yajl handed over */
 };
 
 static void position_from_file(struct parser *p, uint64_t off, unsigned long *line, unsigned long *col);
@@ -1104,6 +1110,9 @@ static int set_str(struct parser *p, char **dst, const unsigned char *s, size_t 
 
 static int add_action(struct parser *p, const unsigned char *s, size_t n) {
         const char *why = NULL;
+        if (n > MAX_PATTERN)
+                return fail_here(p, n, "statement %u: an action of %zu bytes (at most %d): \"%.40s...\"",
+                                 p->stmt_count - 1, n, MAX_PATTERN, (const char *) s);
         if (memchr(s, '\0', n) || !action_valid((const char *) s, n, &why))
                 return fail_here(p, n, "statement %u: action \"%.*s\" %s", p->stmt_count - 1, (int) (n > 200 ? 200 : n),
                                  (const char *) s, why ? why : "contains a NUL byte");
@@ -1111,6 +1120,9 @@ static int add_action(struct parser *p, const unsigned char *s, size_t n) {
 }
 
 static int add_resource(struct parser *p, const unsigned char *s, size_t n) {
+        if (n > MAX_PATTERN)
+                return fail_here(p, n, "statement %u: a resource of %zu bytes (at most %d): \"%.40s...\"",
+                                 p->stmt_count - 1, n, MAX_PATTERN, (const char *) s);
         return strvec_add(&p->st.resources, (const char *) s, n) < 0 ? oom(p) : 1;
 }
 
@@ -1590,16 +1602,59 @@ static int cb_start_map_outer(void *ctx) {
         return cb_start_map(ctx);
 }
 
+/* Each callback notes where yajl is first: feed() bounds the bytes between two of them. */
+static int seen(void *ctx) {
+        struct parser *p = ctx;
+        p->last_event = cur_offset(p);
+        return 1;
+}
+
+static int on_null(void *ctx) {
+        return seen(ctx) && cb_null(ctx);
+}
+
+static int on_boolean(void *ctx, int b) {
+        return seen(ctx) && cb_boolean(ctx, b);
+}
+
+static int on_number(void *ctx, const char *s, size_t n) {
+        return seen(ctx) && cb_number(ctx, s, n);
+}
+
+static int on_string(void *ctx, const unsigned char *s, size_t n) {
+        return seen(ctx) && cb_string(ctx, s, n);
+}
+
+static int on_start_map(void *ctx) {
+        return seen(ctx) && cb_start_map_outer(ctx);
+}
+
+static int on_map_key(void *ctx, const unsigned char *s, size_t n) {
+        return seen(ctx) && cb_map_key(ctx, s, n);
+}
+
+static int on_end_map(void *ctx) {
+        return seen(ctx) && cb_end_map(ctx);
+}
+
+static int on_start_array(void *ctx) {
+        return seen(ctx) && cb_start_array(ctx);
+}
+
+static int on_end_array(void *ctx) {
+        return seen(ctx) && cb_end_array(ctx);
+}
+
 static const yajl_callbacks callbacks = {
-        .yajl_null = cb_null,
-        .yajl_boolean = cb_boolean,
-        .yajl_number = cb_number,
-        .yajl_string = cb_string,
-        .yajl_start_map = cb_start_map_outer,
-        .yajl_map_key = cb_map_key,
-        .yajl_end_map = cb_end_map,
-        .yajl_start_array = cb_start_array,
-        .yajl_end_array = cb_end_array,
+        .yajl_null = on_null,
+        .yajl_boolean = on_boolean,
+        .yajl_number = on_number,
+        .yajl_string = on_string,
+        .yajl_start_map = on_start_map,
+        .yajl_map_key = on_map_key,
+        .yajl_end_map = on_end_map,
+        .yajl_start_array = on_start_array,
+        .yajl_end_array = on_end_array,
 };
 
 static yajl_handle new_handle(struct parser *p) {
@@ -1636,6 +1691,13 @@ static int feed(struct parser *p, const unsigned char *buf, size_t len, bool las
         p->chunk = buf;
         p->chunk_len = len;
         s = last ? yajl_complete_parse(p->h) : yajl_parse(p->h, buf, len);
+        if (s == yajl_status_ok && p->chunk_base + len - p->last_event > MAX_VALUE) {
+                /* Blanks aside, what follows the last value is one value that yajl holds until
+                 * it ends: stop it growing here. */
+                fail_at(p, p->last_event, "a value longer than %d bytes follows (the limit for every string and "
+                        "number of the input)", MAX_VALUE);
+                return -EBADMSG;
+        }
         if (s == yajl_status_ok) {
                 if (!p->lines_from_file)
                         advance_to(p, p->chunk_base + len);
