@@ -5,7 +5,8 @@
 #     and line:column named, nothing printed) within 64 MB of peak RSS; an action or resource
 #     pattern of more than 4 096 bytes likewise, naming the statement;
 #   - memory is flat in the number and size of subjects, --json included: 4 000 roles, each with
-#     its own ~76 KB policy (300 MB of input), take at most 64 MB of peak RSS;
+#     its own ~76 KB policy (300 MB of input), take at most 64 MB of peak RSS, and so do 150
+#     subjects with 3 000 findings each;
 #   - a subject's work is bounded: 1 000 Allow and 1 000 Deny wildcard actions end with the
 #     conservative verdict and a note that says the budget ran out (the budget itself, in steps,
 #     is tested in tests/test-policy-audit and tests/test-action-glob).
@@ -110,6 +111,27 @@ for mode in text json; do
         fi
 done
 rm -f "$tmp/distinct.json"
+
+# Subjects with thousands of findings each: 150 roles whose own ~76 KB policy grants everything
+# but 3 000 names that match no known action (3 000 unknown findings each, 125 MB of JSON).
+n=$((n + 1))
+awk -v roles=150 -v names=3000 'BEGIN {
+        printf "{\"RoleDetailList\": [\n"
+        for (i = 0; i < roles; i++) {
+                printf "%s{\"RoleName\": \"role-%05d\", \"InstanceProfileList\": [{\"InstanceProfileName\": \"p\"}], \"AttachedManagedPolicies\": [], \"RolePolicyList\": [{\"PolicyName\": \"own\", \"PolicyDocument\": {\"Version\": \"2012-10-17\", \"Statement\": [{\"Effect\": \"Allow\", \"NotAction\": [", (i ? ",\n" : ""), i
+                for (k = 0; k < names; k++)
+                        printf "%s\"iam:Role%05dAction%05d\"", (k ? ", " : ""), i, k
+                printf "], \"Resource\": \"*\"}]}}]}"
+        }
+        printf "\n], \"Policies\": []}\n"
+}' >"$tmp/findings.json"
+run "$tmp/out" --json "$tmp/findings.json"
+if [ "$rc" = 1 ] && grep -q '"subjects": 150,' "$tmp/out" && [ "$(grep -c '"kind": "unknown"' "$tmp/out")" = 450000 ] && rss_ok; then
+        ok "150 subjects with 3 000 findings each (json): ${rss} KB"
+else
+        fail "150 subjects with 3 000 findings each (json): exit $rc, ${rss:-?} KB: $(head -c 300 "$tmp/err")"
+fi
+rm -f "$tmp/findings.json" "$tmp/out"
 
 # 1 000 Allow and 1 000 Deny wildcard actions: past the budget, conservative and said so.
 n=$((n + 1))

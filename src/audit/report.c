@@ -6,8 +6,9 @@
 #include "json-out.h"
 #include "util.h"
 
-/* Flush the JSON generator to the stream every so many subjects. */
-#define JSON_FLUSH_EVERY 64
+/* The JSON generator is emptied into the stream whenever it holds this much: a subject may
+ * have thousands of findings. */
+#define JSON_FLUSH_BYTES (64 * 1024)
 
 struct report {
         const struct reference *ref;
@@ -198,7 +199,19 @@ static int text_reference_policy(FILE *f, const struct reference *ref) {
 
 /* ---- the JSON report ---- */
 
-static void json_subject(yajl_gen g, const struct audit_result *res) {
+/* Empties G into F once it holds JSON_FLUSH_BYTES. 0 or -EIO. */
+static int json_maybe_drain(yajl_gen g, FILE *f) {
+        const unsigned char *buf;
+        size_t len;
+
+        if (yajl_gen_get_buf(g, &buf, &len) != yajl_gen_status_ok)
+                return -EIO;
+        return len >= JSON_FLUSH_BYTES ? json_drain(g, f) : 0;
+}
+
+static int json_subject(yajl_gen g, FILE *f, const struct audit_result *res) {
+        int r = 0;
+
         json_open_object(g, NULL);
         json_str(g, "name", res->name);
         json_str(g, "verdict", verdict_to_string(res->verdict));
@@ -215,9 +228,13 @@ static void json_subject(yajl_gen g, const struct audit_result *res) {
                 json_str(g, "sid", fi->sid);
                 json_str(g, "message", fi->message);
                 json_close_object(g);
+                r = json_maybe_drain(g, f);
+                if (r < 0)
+                        return r;
         }
         json_close_array(g);
         json_close_object(g);
+        return json_maybe_drain(g, f);
 }
 
 /* ---- the report ---- */
@@ -259,10 +276,8 @@ struct report *report_free(struct report *rep) {
 int report_subject(struct report *rep, const struct audit_result *res) {
         rep->n++;
         rep->n_verdict[res->verdict]++;
-        if (rep->g) {
-                json_subject(rep->g, res);
-                return rep->n % JSON_FLUSH_EVERY == 0 ? json_drain(rep->g, rep->f) : 0;
-        }
+        if (rep->g)
+                return json_subject(rep->g, rep->f, res);
         text_subject(rep->f, res);
         text_remediation(rep->f, res, rep->ref);
         return ferror(rep->f) ? -EIO : 0;
