@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <ctype.h>
 #include <fcntl.h>
-#include <sched.h>
 #include <stdarg.h>
-#include <stdio_ext.h>
 #include <sys/stat.h>
 #include <yajl/yajl_gen.h>
 #include <yajl/yajl_parse.h>
 
+#include "audit/store.h"
+#include "lib/hashmap.h"
 #include "policy-builtin.h"
 #include "policy-parse.h"
 #include "util.h"
@@ -137,97 +137,6 @@ static inline const char *strvec_get(const struct strvec *v, size_t i) {
         return v->buf + v->offs[i];
 }
 
-/* A small string-keyed hash map. */
-struct strmap {
-        char **keys;
-        void **values;
-        size_t n, size;
-};
-
-static uint64_t hash_str(const char *s) {
-        uint64_t h = 1469598103934665603ULL;
-        for (; *s; s++)
-                h = (h ^ (unsigned char) *s) * 1099511628211ULL;
-        return h;
-}
-
-static void **strmap_slot(struct strmap *m, const char *key, bool *found) {
-        size_t k = hash_str(key) & (m->size - 1);
-        for (; m->keys[k]; k = (k + 1) & (m->size - 1))
-                if (streq(m->keys[k], key)) {
-                        *found = true;
-                        return &m->values[k];
-                }
-        *found = false;
-        return &m->values[k];
-}
-
-static void *strmap_get(const struct strmap *m, const char *key) {
-        bool found;
-        if (m->n == 0)
-                return NULL;
-        void **v = strmap_slot((struct strmap *) m, key, &found);
-        return found ? *v : NULL;
-}
-
-static bool strmap_has(const struct strmap *m, const char *key) {
-        bool found = false;
-        if (m->n > 0)
-                strmap_slot((struct strmap *) m, key, &found);
-        return found;
-}
-
-/* Inserts KEY (copied) unless present; returns the value slot, NULL on OOM. */
-static void **strmap_put(struct strmap *m, const char *key) {
-        bool found;
-        if ((m->n + 1) * 2 > m->size) {
-                size_t ns = m->size ? m->size * 2 : 64;
-                char **nk = calloc(ns, sizeof(char *));
-                void **nv = calloc(ns, sizeof(void *));
-                if (!nk || !nv) {
-                        free(nk);
-                        free(nv);
-                        return NULL;
-                }
-                for (size_t i = 0; i < m->size; i++) {
-                        if (!m->keys[i])
-                                continue;
-                        size_t k = hash_str(m->keys[i]) & (ns - 1);
-                        while (nk[k])
-                                k = (k + 1) & (ns - 1);
-                        nk[k] = m->keys[i];
-                        nv[k] = m->values[i];
-                }
-                free(m->keys);
-                free(m->values);
-                m->keys = nk;
-                m->values = nv;
-                m->size = ns;
-        }
-        void **slot = strmap_slot(m, key, &found);
-        if (!found) {
-                size_t k = (size_t) (slot - m->values);
-                m->keys[k] = strdup(key);
-                if (!m->keys[k])
-                        return NULL;
-                *slot = NULL;
-                m->n++;
-        }
-        return slot;
-}
-
-static void strmap_done(struct strmap *m, void (*free_value)(void *)) {
-        for (size_t i = 0; i < m->size; i++)
-                if (m->keys[i]) {
-                        free(m->keys[i]);
-                        if (free_value && m->values[i])
-                                free_value(m->values[i]);
-                }
-        free(m->keys);
-        free(m->values);
-        *m = (struct strmap) {};
-}
-
 static void policy_free_void(void *p) {
         policy_free(p);
 }
@@ -235,67 +144,24 @@ static void policy_free_void(void *p) {
 /* The input-wide state of one file (dump shape). */
 struct input_file {
         char *path;
-        struct strmap referenced;       /* ARNs attached to subjects */
-        struct strmap managed;          /* ARN -> struct policy (default version) */
+        struct hashmap *referenced;     /* ARNs attached to subjects */
+        struct hashmap *managed;        /* ARN -> struct policy (default version) */
 };
 
-/* The content of a subject (its policies and attached ARNs, in policy_pack() form), interned:
- * an account repeats a few instance-role setups across thousands of roles. A content is
- * spooled with the first role that has it; from the second on, it is kept in memory too (so
- * that roles are compared with it there) and a role costs the spool its name and a number.
- * Contents seen once, such as a role's own bucket policy, stay on the spool only. */
-struct setup {
-        uint64_t hash;
-        uint64_t where;                 /* in policy_input.store when STORED, else in the spool */
-        uint32_t len;
-        uint32_t file;                  /* attached policies resolve within their own input */
-        uint32_t uses, handed;          /* subjects with this content; handed out so far */
-        bool stored;
-};
-
-/* Bounds: the bytes of contents kept in memory, and contents known. Beyond, roles are spooled
- * with their content, and judged each on its own. */
-#define MAX_SETUP_BYTES (4u * 1024 * 1024)
-#define MAX_SETUPS (128u * 1024)
-#define MAX_SAME_HASH 4
-#define NO_SETUP UINT32_MAX
-#define RECORD_CONTENT 1u               /* record flag: the content follows the name */
-#define SPOOL_BUFFER (256 * 1024)
-
-/* Documents given as strings, parsed before: the same inline policy, URL-encoded, comes back
- * role after role. Keyed by the string as it is; only documents that parsed are kept. */
-#define DOC_CACHE_SLOTS 64
-#define DOC_CACHE_MAX (64 * 1024)
-
-struct doc_cache_entry {
-        struct bytes text;
-        struct policy *parsed;
-};
-
+/* The inputs read so far: their subjects in the store (audit/store.h), each with its content
+ * (its policies and attached ARNs, in policy_pack() form); per input, the managed policies a
+ * dump holds, to resolve attached policies with once the whole input is read. */
 struct policy_input {
-        /* The subjects, in input order, on an unlinked temporary file: a record per subject
-         * (file index, setup or NO_SETUP, flags, name; with RECORD_CONTENT, the content). */
-        FILE *spool;
-        char *spool_buffer;             /* stdio's buffer for it */
-        uint64_t spool_len;
-        bool reading;
+        struct store *store;
         struct input_file **files;
         size_t n_files;
-        struct strmap builtin;          /* "NAME@vN" -> parsed built-in policy */
-
-        struct setup *setups;
-        size_t n_setups, a_setups;
-        uint32_t *index;                /* open addressing: setup number + 1, 0 = free */
-        size_t index_size;
-        struct bytes store;             /* the bytes of the setups kept in memory */
-        struct bytes content, record;   /* scratch for the subject being spooled */
-
+        struct hashmap *builtin;        /* "NAME@vN" -> parsed built-in policy */
+        struct bytes content;           /* scratch for the subject being stored */
+        bool reading;
         /* The subject handed out last by policy_input_next_ref(). */
-        bool have_current, cur_has_content;
-        uint32_t cur_file, cur_setup;
-        struct bytes cur_name, cur_content;
-
-        struct doc_cache_entry doc_cache[DOC_CACHE_SLOTS];
+        bool have_current;
+        const char *cur_name;
+        uint32_t cur_file;
 };
 
 /* Keys that decide the shape of the input. */
@@ -700,16 +566,9 @@ static int parse_nested(struct parser *p, const unsigned char *s, size_t len, st
 /* A document given as a string: URL-encoded (as the IAM API returns it) or plain JSON text. */
 static int doc_string(struct parser *p, const unsigned char *s, size_t len, struct policy *target) {
         _cleanup_free_ char *decoded = NULL;
-        struct doc_cache_entry *e = NULL;
         size_t dlen = len;
         size_t i = 0;
         int r;
-
-        if (p->in && !p->outer && len <= DOC_CACHE_MAX) {
-                e = &p->in->doc_cache[hash_bytes(s, len, 0) % DOC_CACHE_SLOTS];
-                if (e->parsed && e->text.len == len && memcmp(e->text.buf, s, len) == 0)
-                        return !target || policy_append(target, e->parsed) >= 0 ? 1 : oom(p);
-        }
 
         while (i < len && isspace(s[i]))
                 i++;
@@ -725,25 +584,7 @@ static int doc_string(struct parser *p, const unsigned char *s, size_t len, stru
                         return fail_here(p, len, "policy document string is neither JSON nor URL-encoded JSON "
                                                  "(bad %%-escape)");
         }
-        if (!e)
-                return parse_nested(p, (const unsigned char *) decoded, dlen, target);
-
-        struct policy *parsed = NULL;
-        if (policy_new(&parsed) < 0)
-                return oom(p);
-        r = parse_nested(p, (const unsigned char *) decoded, dlen, parsed);
-        if (r <= 0 || p->error) {
-                policy_free(parsed);
-                return r;
-        }
-        r = !target || policy_append(target, parsed) >= 0 ? 1 : oom(p);
-        e->parsed = policy_free(e->parsed);
-        e->text.len = 0;
-        if (r > 0 && bytes_append(&e->text, s, len) >= 0)
-                e->parsed = parsed;
-        else
-                policy_free(parsed);
-        return r;
+        return parse_nested(p, (const unsigned char *) decoded, dlen, target);
 }
 
 /* ---- dump: roles and managed policies ---- */
@@ -787,160 +628,6 @@ static char *spool_error(const char *path, int r) {
         return m;
 }
 
-static int spool_open(struct policy_input *in) {
-        int fd;
-
-        if (in->spool)
-                return 0;
-        fd = open_scratch_file();
-        if (fd < 0)
-                return fd;
-        in->spool = fdopen(fd, "w+");
-        if (!in->spool) {
-                int r = negative_errno();
-                close(fd);
-                return r;
-        }
-        /* One thread uses it: skip stdio's per-call locking, a record per role. Large buffers:
-         * a few system calls instead of one per 4 KiB written or read. */
-        __fsetlocking(in->spool, FSETLOCKING_BYCALLER);
-        in->spool_buffer = malloc(SPOOL_BUFFER);
-        if (in->spool_buffer)
-                (void) setvbuf(in->spool, in->spool_buffer, _IOFBF, SPOOL_BUFFER);
-        return 0;
-}
-
-static int index_grow(struct policy_input *in) {
-        size_t ns = in->index_size ? in->index_size * 2 : 1024;
-        uint32_t *ni = calloc(ns, sizeof(uint32_t));
-        if (!ni)
-                return -ENOMEM;
-        for (size_t i = 0; i < in->n_setups; i++) {
-                size_t k = in->setups[i].hash & (ns - 1);
-                while (ni[k])
-                        k = (k + 1) & (ns - 1);
-                ni[k] = (uint32_t) i + 1;
-        }
-        free(in->index);
-        in->index = ni;
-        in->index_size = ns;
-        return 0;
-}
-
-/* Is C the content of setup S, which is on the spool only? Kept in memory from now on if so. */
-static int setup_compare_spooled(struct policy_input *in, struct setup *s, const struct bytes *c) {
-        struct bytes *tmp = &in->cur_content;   /* unused until the input is read back */
-
-        if (fflush(in->spool) != 0)
-                return -EIO;
-        tmp->len = 0;
-        if (bytes_reserve(tmp, c->len) < 0)
-                return -ENOMEM;
-        if (pread(fileno(in->spool), tmp->buf, c->len, (off_t) s->where) != (ssize_t) c->len)
-                return -EIO;
-        if (memcmp(tmp->buf, c->buf, c->len) != 0)
-                return 0;
-        s->where = in->store.len;
-        if (bytes_append(&in->store, c->buf, c->len) < 0)
-                return -ENOMEM;
-        s->stored = true;
-        return 1;
-}
-
-/* The number of the setup with content C in input FILE, added when new (*ret_new: then the
- * content goes on the spool with this role); NO_SETUP when over the bounds. 0 or negative errno. */
-static int setup_intern(struct policy_input *in, uint32_t file, const struct bytes *c, uint32_t *ret_id,
-                        bool *ret_new) {
-        uint64_t h = hash_bytes(c->buf, c->len, file);
-        bool room = c->len <= MAX_SETUP_BYTES - in->store.len, unsure = false;
-        unsigned tries = 0;
-        size_t k = 0;
-        int r;
-
-        *ret_new = true;
-        if (in->index_size > 0)
-                for (k = h & (in->index_size - 1); in->index[k]; k = (k + 1) & (in->index_size - 1)) {
-                        struct setup *s = &in->setups[in->index[k] - 1];
-                        if (s->hash != h || s->file != file || s->len != c->len)
-                                continue;
-                        /* The same hash is a repeat, or else rare: give up soon (contents made
-                         * to collide must not cost a comparison each with each). */
-                        if (++tries > MAX_SAME_HASH) {
-                                unsure = true;
-                                break;
-                        }
-                        if (s->stored)
-                                r = memcmp(in->store.buf + s->where, c->buf, c->len) == 0;
-                        else if (room)
-                                r = setup_compare_spooled(in, s, c);
-                        else {
-                                unsure = true;  /* no room to keep it: cannot tell */
-                                continue;
-                        }
-                        if (r < 0)
-                                return r;
-                        if (r == 0)
-                                continue;
-                        s->uses++;
-                        *ret_id = in->index[k] - 1;
-                        *ret_new = false;
-                        return 0;
-                }
-        if (unsure || in->n_setups >= MAX_SETUPS) {
-                *ret_id = NO_SETUP;
-                return 0;
-        }
-        if ((in->n_setups + 1) * 2 > in->index_size) {
-                if (index_grow(in) < 0)
-                        return -ENOMEM;
-                for (k = h & (in->index_size - 1); in->index[k]; k = (k + 1) & (in->index_size - 1))
-                        ;
-        }
-        if (in->n_setups == in->a_setups) {
-                size_t na = in->a_setups ? in->a_setups * 2 : 256;
-                struct setup *ns = reallocarray(in->setups, na, sizeof(*ns));
-                if (!ns)
-                        return -ENOMEM;
-                in->setups = ns;
-                in->a_setups = na;
-        }
-        /* Where its bytes go on the spool is known when the record is written. */
-        in->setups[in->n_setups] = (struct setup) { .hash = h, .len = (uint32_t) c->len, .file = file, .uses = 1 };
-        in->index[k] = (uint32_t) ++in->n_setups;
-        *ret_id = (uint32_t) in->n_setups - 1;
-        return 0;
-}
-
-/* Appends a record to the spool: FILE, setup ID, NAME, and the content C when given (then it is
- * where setup ID's bytes are). */
-static int spool_record(struct policy_input *in, uint32_t file, uint32_t id, const char *name, const uint8_t *c,
-                        size_t c_len) {
-        struct bytes *rec = &in->record;
-        int r;
-
-        rec->len = 0;
-        r = pack_u32(rec, file);
-        if (r >= 0)
-                r = pack_u32(rec, id);
-        if (r >= 0)
-                r = pack_u32(rec, c ? RECORD_CONTENT : 0);
-        if (r >= 0)
-                r = pack_str(rec, name);
-        if (r >= 0 && c) {
-                r = pack_u32(rec, (uint32_t) c_len);
-                if (r >= 0 && id != NO_SETUP && !in->setups[id].stored)
-                        in->setups[id].where = in->spool_len + rec->len;
-                if (r >= 0)
-                        r = bytes_append(rec, c, c_len);
-        }
-        if (r < 0)
-                return r;
-        if (fwrite(rec->buf, 1, rec->len, in->spool) != rec->len)
-                return -EIO;
-        in->spool_len += rec->len;
-        return 0;
-}
-
 /* A subject's content: inline policies (label, policy: no label means "inline policy NAME"),
  * attached policies (ARN, name). */
 static int pack_content(struct bytes *b, struct policy *const *inl, const char *const *labels, size_t n_inline,
@@ -967,24 +654,13 @@ static int pack_content(struct bytes *b, struct policy *const *inl, const char *
         return r;
 }
 
-/* Spools the subject NAME whose content is in in->content; *ret_new: first of its content. */
-static int spool_subject(struct parser *p, const char *name, bool *ret_new) {
-        struct policy_input *in = p->in;
-        uint32_t id;
-        int r;
-
-        r = spool_open(in);
-        if (r < 0)
-                return r;
-        r = setup_intern(in, p->file_index, &in->content, &id, ret_new);
-        if (r < 0)
-                return r;
-        return spool_record(in, p->file_index, id, name, *ret_new ? in->content.buf : NULL, in->content.len);
+/* Stores the subject NAME whose content is in in->content. 0 or negative errno. */
+static int store_subject(struct parser *p, const char *name) {
+        return store_add(p->in->store, p->file_index, name, p->in->content.buf, p->in->content.len);
 }
 
 static int role_end(struct parser *p) {
         struct role_state *r = &p->role;
-        bool fresh;
         int k;
 
         if (!r->name)
@@ -994,7 +670,7 @@ static int role_end(struct parser *p) {
                 k = pack_content(&p->in->content, r->inline_policies, NULL, r->n_inline, &r->attached_arn,
                                  &r->attached_name);
                 if (k >= 0)
-                        k = spool_subject(p, r->name, &fresh);
+                        k = store_subject(p, r->name);
                 if (k == -ENOMEM)
                         return oom(p);
                 if (k < 0) {
@@ -1003,10 +679,11 @@ static int role_end(struct parser *p) {
                         p->spool_failed = true;
                         return 0;
                 }
-                /* A content seen before has put its ARNs already. */
-                for (size_t i = 0; fresh && i < r->attached_arn.n; i++)
-                        if (!strmap_put(&p->file->referenced, strvec_get(&r->attached_arn, i)))
+                for (size_t i = 0; i < r->attached_arn.n; i++) {
+                        const char *arn = strvec_get(&r->attached_arn, i);
+                        if (hashmap_put(p->file->referenced, arn, strlen(arn), (void *) 1) < 0)
                                 return oom(p);
+                }
         }
         role_reset(r);
         return 1;
@@ -1016,7 +693,7 @@ static bool mpolicy_wanted(struct parser *p) {
         /* Until the roles have all been read, any policy may be attached to one of them. */
         if (!p->in_dump_roles_done)
                 return true;
-        return p->mp.arn && strmap_has(&p->file->referenced, p->mp.arn);
+        return p->mp.arn && hashmap_get_str(p->file->referenced, p->mp.arn);
 }
 
 static int mpolicy_end(struct parser *p) {
@@ -1041,7 +718,7 @@ static int mpolicy_end(struct parser *p) {
                 struct policy *d = TAKE_PTR(chosen->doc);
                 d->name = m->name ? arena_strdup(&d->arena, m->name) : NULL;
                 d->version = chosen->version_id ? arena_strdup(&d->arena, chosen->version_id) : NULL;
-                void **slot = strmap_put(&p->file->managed, m->arn);
+                void **slot = hashmap_slot(p->file->managed, m->arn, strlen(m->arn), NULL);
                 if (!slot) {
                         policy_free(d);
                         return oom(p);
@@ -1852,6 +1529,15 @@ static int read_all(int fd, size_t max, char **ret, size_t *ret_len, const char 
         return 0;
 }
 
+static void input_file_free(struct input_file *f) {
+        if (!f)
+                return;
+        hashmap_free(f->referenced, NULL);
+        hashmap_free(f->managed, policy_free_void);
+        free(f->path);
+        free(f);
+}
+
 static int input_file_new(struct policy_input *in, const char *path, struct input_file **ret) {
         struct input_file **nf = reallocarray(in->files, in->n_files + 1, sizeof(*nf));
         if (!nf)
@@ -1861,8 +1547,8 @@ static int input_file_new(struct policy_input *in, const char *path, struct inpu
         if (!f)
                 return -ENOMEM;
         f->path = strdup(path);
-        if (!f->path) {
-                free(f);
+        if (!f->path || hashmap_new(&f->referenced) < 0 || hashmap_new(&f->managed) < 0) {
+                input_file_free(f);
                 return -ENOMEM;
         }
         in->files[in->n_files++] = f;
@@ -1870,19 +1556,15 @@ static int input_file_new(struct policy_input *in, const char *path, struct inpu
         return 0;
 }
 
-static void input_file_free(struct input_file *f) {
-        if (!f)
-                return;
-        strmap_done(&f->referenced, NULL);
-        strmap_done(&f->managed, policy_free_void);
-        free(f->path);
-        free(f);
-}
 
 int policy_input_new(struct policy_input **ret) {
         struct policy_input *in = calloc(1, sizeof(*in));
         if (!in)
                 return -ENOMEM;
+        if (store_new(&in->store) < 0 || hashmap_new(&in->builtin) < 0) {
+                policy_input_free(in);
+                return -ENOMEM;
+        }
         *ret = in;
         return 0;
 }
@@ -1890,24 +1572,12 @@ int policy_input_new(struct policy_input **ret) {
 struct policy_input *policy_input_free(struct policy_input *in) {
         if (!in)
                 return NULL;
-        if (in->spool)
-                fclose(in->spool);
-        free(in->spool_buffer);
+        store_free(in->store);
         for (size_t i = 0; i < in->n_files; i++)
                 input_file_free(in->files[i]);
         free(in->files);
-        strmap_done(&in->builtin, policy_free_void);
-        free(in->setups);
-        free(in->index);
-        bytes_done(&in->store);
+        hashmap_free(in->builtin, policy_free_void);
         bytes_done(&in->content);
-        bytes_done(&in->record);
-        bytes_done(&in->cur_name);
-        bytes_done(&in->cur_content);
-        for (size_t i = 0; i < DOC_CACHE_SLOTS; i++) {
-                bytes_done(&in->doc_cache[i].text);
-                policy_free(in->doc_cache[i].parsed);
-        }
         free(in);
         return NULL;
 }
@@ -1925,9 +1595,8 @@ static int spool_single(struct parser *p) {
                         return -ENOMEM;
                 label = l;
         }
-        bool fresh;
         int r = pack_content(&p->in->content, &p->top, &label, 1, NULL, NULL);
-        return r < 0 ? r : spool_subject(p, p->path, &fresh);
+        return r < 0 ? r : store_subject(p, p->path);
 }
 
 /* Reads FD from where it is up to input offset LIMIT (UINT64_MAX: to its end) into P; with
@@ -2079,77 +1748,37 @@ static int builtin_policy(struct policy_input *in, const struct builtin_policy *
 
         if (asprintf(&key, "%s@%s", b->name, b->version) < 0)
                 return -ENOMEM;
-        pol = strmap_get(&in->builtin, key);
+        pol = hashmap_get_str(in->builtin, key);
         if (!pol) {
                 r = policy_parse_buffer(key, b->json, strlen(b->json), &pol, &err);
                 if (r < 0)
                         return r;
                 pol->name = arena_strdup(&pol->arena, b->name);
                 pol->version = arena_strdup(&pol->arena, b->version);
-                void **slot = strmap_put(&in->builtin, key);
-                if (!slot) {
+                if (hashmap_put(in->builtin, key, strlen(key), pol) < 0) {
                         policy_free(pol);
                         return -ENOMEM;
                 }
-                *slot = pol;
         }
         *ret = pol;
         return 0;
 }
 
-static int spool_read(struct policy_input *in, struct bytes *b, size_t n) {
-        b->len = 0;
-        if (n == SIZE_MAX || bytes_reserve(b, n + 1) < 0)
-                return -ENOMEM;
-        if (n > 0 && fread(b->buf, 1, n, in->spool) != n)
-                return -EBADMSG;
-        b->buf[n] = '\0';
-        b->len = n;
-        return 0;
-}
-
 int policy_input_next_ref(struct policy_input *in, struct subject_ref *ret) {
-        uint32_t hdr[4], len;
-        size_t k;
+        struct store_subject ss;
         int r;
 
         in->have_current = false;
-        if (!in->spool)
-                return 0;
-        if (!in->reading) {
-                if (fflush(in->spool) != 0 || fseek(in->spool, 0, SEEK_SET) != 0)
-                        return -EIO;
-                in->reading = true;
-        }
-        k = fread(hdr, sizeof(uint32_t), 4, in->spool);
-        if (k == 0 && feof(in->spool))
-                return 0;       /* end of spool */
-        if (k != 4 || hdr[0] >= in->n_files || (hdr[1] != NO_SETUP && hdr[1] >= in->n_setups) ||
-            (hdr[1] == NO_SETUP && !(hdr[2] & RECORD_CONTENT)) || hdr[3] == UINT32_MAX)
-                return -EBADMSG;
-        in->cur_file = hdr[0];
-        in->cur_setup = hdr[1];
-        in->cur_has_content = hdr[2] & RECORD_CONTENT;
-        if ((r = spool_read(in, &in->cur_name, hdr[3])) < 0)
+        in->reading = true;
+        r = store_next(in->store, &ss);
+        if (r <= 0)
                 return r;
-        if (memchr(in->cur_name.buf, '\0', in->cur_name.len))
+        if (ss.file >= in->n_files)
                 return -EBADMSG;
-        *ret = (struct subject_ref) { .name = (const char *) in->cur_name.buf };
-        if (in->cur_has_content) {
-                if (fread(&len, sizeof(len), 1, in->spool) != 1)
-                        return -EBADMSG;
-                if ((r = spool_read(in, &in->cur_content, len)) < 0)
-                        return r;
-        }
-        if (in->cur_setup != NO_SETUP) {
-                struct setup *s = &in->setups[in->cur_setup];
-                if (s->file != in->cur_file || s->handed >= s->uses)
-                        return -EBADMSG;
-                s->handed++;
-                ret->content = (uint64_t) in->cur_setup + 1;
-                ret->later = s->uses - s->handed;
-        }
+        in->cur_name = ss.name;
+        in->cur_file = ss.file;
         in->have_current = true;
+        *ret = (struct subject_ref) { .name = ss.name, .content = ss.content, .later = ss.later };
         return 1;
 }
 
@@ -2163,26 +1792,13 @@ int policy_input_current(struct policy_input *in, struct subject **ret) {
         if (!in->have_current)
                 return -ESRCH;
         struct input_file *file = in->files[in->cur_file];
-        const struct setup *st = in->cur_has_content ? NULL : &in->setups[in->cur_setup];
-        if (st && st->stored) {
-                pos = in->store.buf + st->where;
-                end = pos + st->len;
-        } else {
-                if (st) {
-                        /* Spooled with an earlier subject. */
-                        in->cur_content.len = 0;
-                        if (bytes_reserve(&in->cur_content, st->len) < 0)
-                                return -ENOMEM;
-                        if (pread(fileno(in->spool), in->cur_content.buf, st->len, (off_t) st->where) !=
-                            (ssize_t) st->len)
-                                return -EIO;
-                        in->cur_content.len = st->len;
-                }
-                pos = in->cur_content.buf;
-                end = pos + in->cur_content.len;
-        }
+        size_t len;
+        r = store_content(in->store, &pos, &len);
+        if (r < 0)
+                return r;
+        end = pos + len;
 
-        r = subject_new((const char *) in->cur_name.buf, &s);
+        r = subject_new(in->cur_name, &s);
         if (r < 0)
                 goto fail;
         if ((r = unpack_u32(&pos, end, &n)) < 0)
@@ -2224,7 +1840,7 @@ int policy_input_current(struct policy_input *in, struct subject **ret) {
                         r = r < 0 ? r : -EBADMSG;
                         goto fail;
                 }
-                pol = strmap_get(&file->managed, arn);
+                pol = hashmap_get_str(file->managed, arn);
                 if (pol) {
                         size_t al = strlen(arn), vl = pol->version ? strlen(pol->version) : 0;
                         label = malloc(al + vl + 17);
