@@ -2,15 +2,15 @@
 /* audit-policy FILE|-...: compares IAM policies (documents, role policies, policy versions,
  * whole-account authorization dumps) with a reference managed policy and prints a verdict per
  * subject, as text or as the JSON document of DESIGN.md. The pipeline, top-down:
- *   1. the reference, prepared once (policy-audit.h: reference_load(), auditor_new());
- *   2. every input read and checked, its subjects kept aside (policy-parse.h): malformed input
+ *   1. the reference, prepared once (audit/judge.h: reference_load(), auditor_new());
+ *   2. every input read and checked, its subjects kept aside (audit/input.h, audit/store.h): malformed input
  *      yields no verdict at all;
  *   3. one subject at a time, judged (auditor_next()) and reported (audit/report.h). */
 #include "audit/report.h"
 #include "commands.h"
 #include "log.h"
-#include "policy-audit.h"
-#include "policy-parse.h"
+#include "audit/judge.h"
+#include "audit/input.h"
 #include "util.h"
 
 int cmd_audit_policy(struct options *o, int argc, char **argv) {

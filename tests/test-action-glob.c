@@ -2,7 +2,7 @@
 /* Table-driven tests of the wildcard matcher and of pattern inclusion. */
 #include <time.h>
 
-#include "action-glob.h"
+#include "audit/action-glob.h"
 #include "test.h"
 #include "util.h"
 

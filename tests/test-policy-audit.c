@@ -4,9 +4,9 @@
 #include <strings.h>
 
 #include "action-catalog.h"
-#include "policy-audit.h"
+#include "audit/judge.h"
 #include "policy-builtin.h"
-#include "policy-parse.h"
+#include "audit/input.h"
 #include "test.h"
 #include "util.h"
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #pragma once
 
-/* The last step of audit-policy: the results (policy-audit.h's struct audit_result, one per
+/* The last step of audit-policy: the results (audit/judge.h's struct audit_result, one per
  * subject, in input order) put out as they come, as the human report or as the JSON document
  * of DESIGN.md. Both are written from the same result model; the JSON one through yajl's
  * generator only, flushed every few subjects, so that the memory used does not depend on the
@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "policy-audit.h"
+#include "audit/judge.h"
 
 struct report;
 

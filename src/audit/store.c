@@ -6,7 +6,7 @@
 
 #include "audit/store.h"
 #include "lib/hashmap.h"
-#include "policy.h"
+#include "audit/policy.h"
 #include "util.h"
 
 #define MAX_CONTENTS (128u * 1024)

@@ -5,11 +5,11 @@
 #include <strings.h>
 
 #include "action-catalog.h"
-#include "action-glob.h"
+#include "audit/action-glob.h"
 #include "lib/hashmap.h"
-#include "policy-audit.h"
+#include "audit/judge.h"
 #include "policy-builtin.h"
-#include "policy-parse.h"
+#include "audit/input.h"
 #include "util.h"
 
 const char *finding_kind_to_string(enum finding_kind k) {

@@ -2,7 +2,7 @@
 #include <ctype.h>
 #include <stdint.h>
 
-#include "action-glob.h"
+#include "audit/action-glob.h"
 #include "lib/hashmap.h"
 #include "util.h"
 

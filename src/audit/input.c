@@ -9,7 +9,7 @@
 #include "audit/store.h"
 #include "lib/hashmap.h"
 #include "policy-builtin.h"
-#include "policy-parse.h"
+#include "audit/input.h"
 #include "util.h"
 
 /* Deep enough for every real shape (a dump's trust policies sit 13 levels down), shallow

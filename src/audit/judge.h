@@ -16,7 +16,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "policy.h"
+#include "audit/policy.h"
 
 enum finding_kind {
         FINDING_EXCESS,

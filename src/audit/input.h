@@ -15,7 +15,7 @@
  * in memory, names on a temporary file) and their attached policies resolved once the whole
  * input has been read. */
 
-#include "policy.h"
+#include "audit/policy.h"
 
 struct policy_input;
 

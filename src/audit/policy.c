@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-#include "policy.h"
+#include "audit/policy.h"
 #include "util.h"
 
 struct arena_chunk {
