@@ -1,4 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/* The judge of audit-policy (audit/judge.h): a reference prepared once (the names its Allow
+ * patterns stand for, its statements as nodes of pattern queries), then one subject at a time:
+ * excess, missing, unknown, notes, within a work budget per subject; auditor_next() judges a
+ * content shared by several subjects once. */
 #include <ctype.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -11,240 +15,6 @@
 #include "policy-builtin.h"
 #include "audit/input.h"
 #include "util.h"
-
-const char *finding_kind_to_string(enum finding_kind k) {
-        static const char *const t[] = { "excess", "missing", "unknown", "note" };
-        return k < _FINDING_KIND_MAX ? t[k] : "?";
-}
-
-const char *verdict_to_string(enum verdict v) {
-        return v == VERDICT_FAIL ? "FAIL" : v == VERDICT_WARN ? "WARN" : "PASS";
-}
-
-/* What the container agent (or a task) loses without each action of the reference policies. */
-static const struct {
-        const char *action, *consequence;
-} consequences[] = {
-        { "ec2:DescribeTags", "the agent cannot read the instance's EC2 tags (tag propagation to the container "
-                              "instance, ECS_CONTAINER_INSTANCE_PROPAGATE_TAGS_FROM=ec2_instance, fails)" },
-        { "ecs:CreateCluster", "the agent cannot create its cluster (ECS_CLUSTER, or \"default\") when it does not exist" },
-        { "ecs:DeregisterContainerInstance", "today's agent does not call it; older agents and scripts cannot "
-                                             "deregister the instance" },
-        { "ecs:DiscoverPollEndpoint", "the agent cannot find the ECS control-plane endpoints: the instance receives "
-                                      "no tasks and sends no telemetry" },
-        { "ecs:Poll", "the agent cannot receive tasks (no session with the ECS control plane)" },
-        { "ecs:RegisterContainerInstance", "the instance cannot register with its cluster" },
-        { "ecs:StartTelemetrySession", "no container and task metrics or health reach ECS and CloudWatch" },
-        { "ecs:UpdateContainerInstancesState", "Spot Instance draining cannot set the instance to DRAINING" },
-        { "ecs:Submit*", "the agent cannot report task, container and attachment state changes: tasks stay "
-                         "PENDING or never show as stopped" },
-        { "ecs:SubmitTaskStateChange", "task state changes are not reported: tasks stay PENDING or never show as stopped" },
-        { "ecs:SubmitContainerStateChange", "today's agent does not call it; older agents cannot report container state" },
-        { "ecs:SubmitAttachmentStateChanges", "awsvpc network attachments are not reported: awsvpc tasks do not start" },
-        { "ecr:GetAuthorizationToken", "images cannot be pulled from private Amazon ECR repositories (no registry login)" },
-        { "ecr:BatchCheckLayerAvailability", "image pulls from Amazon ECR fail (layer availability checks are denied)" },
-        { "ecr:GetDownloadUrlForLayer", "image pulls from Amazon ECR fail (layers cannot be downloaded)" },
-        { "ecr:BatchGetImage", "image pulls from Amazon ECR fail (the image manifest cannot be read)" },
-        { "logs:CreateLogStream", "containers using the awslogs log driver fail to start (no log stream)" },
-        { "logs:PutLogEvents", "container logs are not delivered to CloudWatch Logs (awslogs log driver)" },
-        { "ecs:TagResource", "the agent cannot tag the cluster or container instance it creates or registers: "
-                             "registration with ECS_CONTAINER_INSTANCE_TAGS fails" },
-        { "ecs:ListTagsForResource", "the task metadata endpoint cannot return task and container-instance tags "
-                                     "(${ECS_CONTAINER_METADATA_URI_V4}/taskWithTags)" },
-        { "ecs:RunTask", "scheduled tasks (EventBridge rules) cannot start tasks" },
-        { "iam:PassRole", "tasks cannot be started with their task or execution role" },
-};
-
-const char *action_consequence(const char *action) {
-        for (size_t i = 0; i < ELEMENTSOF(consequences); i++)
-                if (strcasecmp(consequences[i].action, action) == 0)
-                        return consequences[i].consequence;
-        return NULL;
-}
-
-/* ---- results ---- */
-
-static int result_new(const char *name, struct audit_result **ret) {
-        struct audit_result *r = calloc(1, sizeof(*r));
-        if (!r)
-                return -ENOMEM;
-        r->name = arena_strdup(&r->arena, name);
-        if (!r->name) {
-                free(r);
-                return -ENOMEM;
-        }
-        *ret = r;
-        return 0;
-}
-
-struct audit_result *audit_result_free(struct audit_result *r) {
-        if (!r)
-                return NULL;
-        free(r->findings);
-        arena_done(&r->arena);
-        free(r);
-        return NULL;
-}
-
-_printf_(7, 8) static int add_finding(struct audit_result *r, enum finding_kind kind, const char *action,
-                                      const struct statement *st, const char *policy_label, int statement_override,
-                                      const char *fmt, ...) {
-        _cleanup_free_ char *long_msg = NULL;
-        char buf[512], *msg = buf;
-        va_list ap;
-
-        /* Most messages fit: no allocation for them. */
-        va_start(ap, fmt);
-        int k = vsnprintf(buf, sizeof(buf), fmt, ap);
-        va_end(ap);
-        if (k < 0)
-                return -ENOMEM;
-        if ((size_t) k >= sizeof(buf)) {
-                va_start(ap, fmt);
-                k = vasprintf(&long_msg, fmt, ap);
-                va_end(ap);
-                if (k < 0)
-                        return -ENOMEM;
-                msg = long_msg;
-        }
-        if (r->n_findings == r->a_findings) {
-                size_t na = r->a_findings * 2 + 4;
-                struct finding *n = reallocarray(r->findings, na, sizeof(*n));
-                if (!n)
-                        return -ENOMEM;
-                r->findings = n;
-                r->a_findings = na;
-        }
-        struct finding f = {
-                .kind = kind,
-                .statement = st ? (int) st->index : statement_override,
-        };
-        bool labelled = policy_label && *policy_label;
-        f.action = action ? arena_strdup(&r->arena, action) : NULL;
-        f.sid = st && st->sid ? arena_strdup(&r->arena, st->sid) : NULL;
-        f.policy = labelled ? arena_strdup(&r->arena, policy_label) : NULL;
-        if (labelled) {
-                size_t ll = strlen(policy_label), ml = strlen(msg);
-                char *m = arena_alloc(&r->arena, ll + ml + 3);
-                if (m) {
-                        memcpy(m, policy_label, ll);
-                        memcpy(m + ll, ": ", 2);
-                        memcpy(m + ll + 2, msg, ml + 1);
-                }
-                f.message = m;
-        } else
-                f.message = arena_strdup(&r->arena, msg);
-        if ((action && !f.action) || (st && st->sid && !f.sid) || !f.message)
-                return -ENOMEM;
-        r->findings[r->n_findings++] = f;
-        r->n_kind[kind]++;
-        return 0;
-}
-
-/* ---- references ---- */
-
-struct reference *reference_free(struct reference *r) {
-        if (!r)
-                return NULL;
-        policy_free(r->policy);
-        free(r->name);
-        free(r->version);
-        free(r->source);
-        free(r);
-        return NULL;
-}
-
-static int builtin_names(char *buf, size_t size) {
-        size_t n = 0;
-        buf[0] = '\0';
-        for (size_t i = 0; i < builtin_policies_size; i++) {
-                bool seen = false;
-                for (size_t k = 0; k < i; k++)
-                        seen = seen || streq(builtin_policies[k].name, builtin_policies[i].name);
-                if (seen)
-                        continue;
-                int k = snprintf(buf + n, size - n, "%s%s", n ? ", " : "", builtin_policies[i].name);
-                if (k < 0 || (size_t) k >= size - n)
-                        break;
-                n += (size_t) k;
-        }
-        return 0;
-}
-
-int reference_load(const char *spec, struct reference **ret, char **ret_error) {
-        _cleanup_free_ char *text = NULL;
-        struct reference *ref;
-        const struct builtin_policy *b = NULL;
-        bool name_known = false;
-        size_t size;
-        int r;
-
-        *ret_error = NULL;
-        if (!spec)
-                spec = DEFAULT_REFERENCE;
-        if (!strchr(spec, '/'))
-                b = builtin_policy_find(spec, &name_known);
-        else if (strncmp(spec, "arn:", 4) == 0)
-                b = builtin_policy_for_arn(spec);
-
-        ref = calloc(1, sizeof(*ref));
-        if (!ref)
-                return -ENOMEM;
-
-        if (b) {
-                r = policy_parse_buffer(b->name, b->json, strlen(b->json), &ref->policy, ret_error);
-                if (r < 0)
-                        goto fail;
-                ref->name = strdup(b->name);
-                ref->version = strdup(b->version);
-                ref->source = strdup("builtin");
-                ref->builtin = true;
-                if (!ref->name || !ref->version || !ref->source) {
-                        r = -ENOMEM;
-                        goto fail;
-                }
-                *ret = ref;
-                return 0;
-        }
-
-        if (name_known) {
-                char versions[128], name[256];
-                snprintf(name, sizeof(name), "%.*s", (int) strcspn(spec, "@"), spec);
-                builtin_policy_versions(name, versions, sizeof(versions));
-                if (asprintf(ret_error, "%s: no such version of %s (built in: %s)", spec, name, versions) < 0)
-                        *ret_error = NULL;
-                r = -ENOENT;
-                goto fail;
-        }
-
-        r = read_full_file(spec, &text, &size);
-        if (r < 0) {
-                char names[512];
-                builtin_names(names, sizeof(names));
-                if (r == -ENOENT) {
-                        if (asprintf(ret_error, "%s: neither a built-in reference (%s; NAME@vN selects a version) "
-                                                "nor a file", spec, names) < 0)
-                                *ret_error = NULL;
-                } else if (asprintf(ret_error, "%s: %s", spec, strerror(-r)) < 0)
-                        *ret_error = NULL;
-                goto fail;
-        }
-        r = policy_parse_buffer(spec, text, size, &ref->policy, ret_error);
-        if (r < 0)
-                goto fail;
-        ref->name = strdup(spec);
-        ref->source = strdup(spec);
-        ref->version = ref->policy->version ? strdup(ref->policy->version) : NULL;
-        if (!ref->name || !ref->source || (ref->policy->version && !ref->version)) {
-                r = -ENOMEM;
-                goto fail;
-        }
-        *ret = ref;
-        return 0;
-fail:
-        reference_free(ref);
-        return r;
-}
 
 /* ---- the auditor ---- */
 
@@ -750,7 +520,7 @@ static int judge_excess(struct auditor *a, struct audit_result *res, const struc
                                 return r;
                         if (ans.within == 1)
                                 continue;
-                        r = add_finding(res, FINDING_EXCESS, text, st, label, -1,
+                        r = audit_result_add(res, FINDING_EXCESS, text, st, label, -1,
                                         "NotAction in an Allow grants every action it does not name, beyond %s%s%s",
                                         a->ref_display, ans.example ? ", e.g. " : "", strempty(ans.example));
                         if (r < 0)
@@ -782,15 +552,15 @@ static int judge_excess(struct auditor *a, struct audit_result *res, const struc
                                 ex = ans.example;
                         }
                         if (within < 0)
-                                r = add_finding(res, FINDING_EXCESS, pat, st, label, -1,
+                                r = audit_result_add(res, FINDING_EXCESS, pat, st, label, -1,
                                                 "%s could not be shown to stay within %s (too complex to decide "
                                                 "within the search budget); treated as excess",
                                                 pat, a->ref_display);
                         else if (!glob_has_wildcard(pat))
-                                r = add_finding(res, FINDING_EXCESS, pat, st, label, -1,
+                                r = audit_result_add(res, FINDING_EXCESS, pat, st, label, -1,
                                                 "grants %s, which %s does not", pat, a->ref_display);
                         else
-                                r = add_finding(res, FINDING_EXCESS, pat, st, label, -1,
+                                r = audit_result_add(res, FINDING_EXCESS, pat, st, label, -1,
                                                 "%s grants actions that %s does not%s%s", pat, a->ref_display,
                                                 ex ? ", e.g. " : "", strempty(ex));
                         if (r < 0)
@@ -887,7 +657,7 @@ static int judge_missing(struct auditor *a, struct audit_result *res, const uint
                 if (e->literal || !any_bits) {
                         if (!why)
                                 why = "calls that need it are denied";
-                        r = add_finding(res, FINDING_MISSING, e->pattern, e->st, NULL, -1, "%s is not granted: %s",
+                        r = audit_result_add(res, FINDING_MISSING, e->pattern, e->st, NULL, -1, "%s is not granted: %s",
                                         e->pattern, why);
                 } else {
                         /* Name what is missing under the wildcard. */
@@ -906,7 +676,7 @@ static int judge_missing(struct auditor *a, struct audit_result *res, const uint
                                 }
                         if (!why)
                                 why = "calls that need them are denied";
-                        r = add_finding(res, FINDING_MISSING, e->pattern, e->st, NULL, -1,
+                        r = audit_result_add(res, FINDING_MISSING, e->pattern, e->st, NULL, -1,
                                         "%s is not fully granted (%zu known action%s missing: %s): %s", e->pattern, count,
                                         count == 1 ? "" : "s", list, why);
                 }
@@ -971,11 +741,11 @@ static int judge_notes(struct auditor *a, struct audit_result *res, const struct
 
                         int r = 0;
                         if (e->st->condition && !st->condition)
-                                r = add_finding(res, FINDING_NOTE, e->pattern, st, ss->allow_label[j], -1,
+                                r = audit_result_add(res, FINDING_NOTE, e->pattern, st, ss->allow_label[j], -1,
                                                 "grants %s without the reference's condition %s", e->pattern,
                                                 e->st->condition);
                         else if (e->st->condition && !streq(e->st->condition, st->condition))
-                                r = add_finding(res, FINDING_NOTE, e->pattern, st, ss->allow_label[j], -1,
+                                r = audit_result_add(res, FINDING_NOTE, e->pattern, st, ss->allow_label[j], -1,
                                                 "grants %s under a condition other than the reference's %s", e->pattern,
                                                 e->st->condition);
                         else if ((!e->st->resource_star || e->st->not_resource) &&
@@ -986,7 +756,7 @@ static int judge_notes(struct auditor *a, struct audit_result *res, const struct
                                 scope = join_resources(e->st);
                                 if (!scope)
                                         return -ENOMEM;
-                                r = add_finding(res, FINDING_NOTE, e->pattern, st, ss->allow_label[j], -1,
+                                r = audit_result_add(res, FINDING_NOTE, e->pattern, st, ss->allow_label[j], -1,
                                                 "grants %s on resources beyond the reference's scope (%s%s)", e->pattern,
                                                 e->st->not_resource ? "all but " : "", scope);
                         }
@@ -1008,7 +778,7 @@ static int judge_unknown(struct auditor *a, struct audit_result *res, const stru
                                         return -ENOMEM;
                                 if (f->known)
                                         continue;
-                                int r = add_finding(res, FINDING_UNKNOWN, st->actions[k], st, s->policies[i].label, -1,
+                                int r = audit_result_add(res, FINDING_UNKNOWN, st->actions[k], st, s->policies[i].label, -1,
                                                     "%s matches no known IAM action (a typo?%s)", st->actions[k],
                                                     st->allow ? "" : "; this Deny then denies nothing");
                                 if (r < 0)
@@ -1017,7 +787,7 @@ static int judge_unknown(struct auditor *a, struct audit_result *res, const stru
                 }
         }
         for (size_t i = 0; i < s->n_unresolved; i++) {
-                int r = add_finding(res, FINDING_UNKNOWN, s->unresolved[i], NULL, NULL, -1,
+                int r = audit_result_add(res, FINDING_UNKNOWN, s->unresolved[i], NULL, NULL, -1,
                                     "attached policy %s is neither in the input nor built in: its permissions were "
                                     "not judged", s->unresolved[i]);
                 if (r < 0)
@@ -1048,7 +818,7 @@ static int audit_subject(struct auditor *a, const struct subject *s, struct audi
         arena_done(&a->scratch);
         a->budget = SUBJECT_BUDGET;
 
-        r = result_new(s->name, &res);
+        r = audit_result_new(s->name, &res);
         if (r < 0)
                 return r;
         r = stmt_sets_collect(&ss, s->policies, s->n_policies);
@@ -1066,7 +836,7 @@ static int audit_subject(struct auditor *a, const struct subject *s, struct audi
             (r = judge_notes(a, res, &ss, removed, per_allow)) < 0)
                 goto fail;
         if (a->budget == 0 &&
-            (r = add_finding(res, FINDING_NOTE, NULL, NULL, NULL, -1,
+            (r = audit_result_add(res, FINDING_NOTE, NULL, NULL, NULL, -1,
                              "this subject's patterns took more than the work budget of one subject: what could "
                              "not be decided within it is reported conservatively (an excess not disproved, an "
                              "action not shown granted)")) < 0)
@@ -1160,20 +930,6 @@ view:
         a->view.name = ref.name;
         *ret = &a->view;
         return 1;
-}
-
-void audit_results_free(struct audit_result **r, size_t n) {
-        for (size_t i = 0; i < n; i++)
-                audit_result_free(r[i]);
-        free(r);
-}
-
-enum verdict audit_results_verdict(struct audit_result *const *r, size_t n) {
-        enum verdict v = VERDICT_PASS;
-        for (size_t i = 0; i < n; i++)
-                if (r[i]->verdict > v)
-                        v = r[i]->verdict;
-        return v;
 }
 
 int policy_audit_path(const char *path, const char *reference, struct audit_result ***ret, size_t *ret_n,

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "audit/policy.h"
+#include "util.h"
 
 enum finding_kind {
         FINDING_EXCESS,
@@ -54,6 +55,15 @@ struct audit_result {
 };
 
 struct audit_result *audit_result_free(struct audit_result *r);
+
+/* For the judge: a new result for NAME (0 or -ENOMEM), and a finding added to it: ACTION as
+ * written, statement ST (its index and Sid; NULL: STATEMENT_OVERRIDE), in the subject policy
+ * labelled POLICY_LABEL (prefixed to the message), the message from FMT. 0 or -ENOMEM. */
+int audit_result_new(const char *name, struct audit_result **ret);
+struct statement;
+_printf_(7, 8) int audit_result_add(struct audit_result *r, enum finding_kind kind, const char *action,
+                                    const struct statement *st, const char *policy_label, int statement_override,
+                                    const char *fmt, ...);
 
 struct reference {
         struct policy *policy;
