@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The shared utilities of src/lib: the hash map. */
+/* The shared utilities of src/lib: the hash map, the string vector, the clock. */
 #include <stdint.h>
 #include <stdio.h>
 
+#include "lib/clock.h"
 #include "lib/hashmap.h"
+#include "lib/strv.h"
 #include "test.h"
 
 static unsigned freed;
@@ -100,4 +102,41 @@ TEST(hash_keyed_spreads) {
         ASSERT_TRUE(hash_bytes_keyed("abc", 3) == hash_bytes_keyed("abc", 3));
         ASSERT_TRUE(hash_bytes_keyed("abc", 3) != hash_bytes_keyed("abd", 3));
         hashmap_free(seen, NULL);
+}
+
+TEST(strv_add_get_clear) {
+        struct strv v = {};
+        char buf[32];
+
+        ASSERT_INT_EQ(strv_add(&v, "ecs:Poll", 8), 0);
+        ASSERT_INT_EQ(strv_add(&v, "s3:GetObjectXYZ", 12), 0);        /* only N bytes */
+        ASSERT_INT_EQ(strv_add(&v, "", 0), 0);
+        ASSERT_INT_EQ(v.n, 3);
+        ASSERT_STR_EQ(strv_get(&v, 0), "ecs:Poll");
+        ASSERT_STR_EQ(strv_get(&v, 1), "s3:GetObject");
+        ASSERT_STR_EQ(strv_get(&v, 2), "");
+        /* Many, through several reallocations: earlier strings survive. */
+        for (int i = 0; i < 10000; i++) {
+                snprintf(buf, sizeof(buf), "name-%d", i);
+                ASSERT_INT_EQ(strv_add(&v, buf, strlen(buf)), 0);
+        }
+        ASSERT_INT_EQ(v.n, 10003);
+        ASSERT_STR_EQ(strv_get(&v, 0), "ecs:Poll");
+        ASSERT_STR_EQ(strv_get(&v, 10002), "name-9999");
+        /* Cleared: empty, memory kept. */
+        size_t alloc = v.alloc;
+        strv_clear(&v);
+        ASSERT_INT_EQ(v.n, 0);
+        ASSERT_INT_EQ(strv_add(&v, "again", 5), 0);
+        ASSERT_STR_EQ(strv_get(&v, 0), "again");
+        ASSERT_INT_EQ(v.alloc, alloc);
+        strv_done(&v);
+        ASSERT_TRUE(v.buf == NULL && v.n == 0);
+}
+
+TEST(clock_monotonic) {
+        int64_t a = clock_now_ms(), b = clock_now_ms();
+        ASSERT_TRUE(a > 0 && b >= a);
+        ASSERT_INT_EQ(clock_left_ms(a - 1), 0);
+        ASSERT_TRUE(clock_left_ms(a + 60000) > 50000);
 }

@@ -70,14 +70,14 @@ static int add_action(struct parser *p, const unsigned char *s, size_t n) {
         if (memchr(s, '\0', n) || !action_valid((const char *) s, n, &why))
                 return parser_fail_here(p, n, "statement %u: action \"%.*s\" %s", p->stmt_count - 1, (int) (n > 200 ? 200 : n),
                                  (const char *) s, why ? why : "contains a NUL byte");
-        return strvec_add(&p->st.actions, (const char *) s, n) < 0 ? parser_oom(p) : 1;
+        return strv_add(&p->st.actions, (const char *) s, n) < 0 ? parser_oom(p) : 1;
 }
 
 static int add_resource(struct parser *p, const unsigned char *s, size_t n) {
         if (n > MAX_PATTERN)
                 return parser_fail_here(p, n, "statement %u: a resource of %zu bytes (at most %d): \"%.40s...\"",
                                  p->stmt_count - 1, n, MAX_PATTERN, (const char *) s);
-        return strvec_add(&p->st.resources, (const char *) s, n) < 0 ? parser_oom(p) : 1;
+        return strv_add(&p->st.resources, (const char *) s, n) < 0 ? parser_oom(p) : 1;
 }
 
 static int cb_string(void *ctx, const unsigned char *s, size_t n) {
@@ -455,8 +455,8 @@ static int cb_end_map(void *ctx) {
         case C_ATTACHED:
                 if (!p->role.cur_arn)
                         return parser_fail_here(p, 0, "attached policy %s without PolicyArn", strempty(p->role.cur_name));
-                if (strvec_add(&p->role.attached_arn, p->role.cur_arn, strlen(p->role.cur_arn)) < 0 ||
-                    strvec_add(&p->role.attached_name, strempty(p->role.cur_name), strlen(strempty(p->role.cur_name))) < 0)
+                if (strv_add(&p->role.attached_arn, p->role.cur_arn, strlen(p->role.cur_arn)) < 0 ||
+                    strv_add(&p->role.attached_name, strempty(p->role.cur_name), strlen(strempty(p->role.cur_name))) < 0)
                         return parser_oom(p);
                 break;
         case C_MPOLICY:

@@ -17,6 +17,7 @@
 #include "audit/input.h"
 #include "audit/store.h"
 #include "lib/hashmap.h"
+#include "lib/strv.h"
 #include "util.h"
 
 /* Deep enough for every real shape (a dump's trust policies sit 13 levels down), shallow
@@ -98,51 +99,6 @@ struct frame {
         uint8_t val;    /* maps: the expectation for the current key's value */
 };
 
-/* A growable list of strings in one buffer, reused from statement to statement. */
-struct strvec {
-        char *buf;
-        size_t len, alloc;
-        size_t *offs;
-        size_t n, a_offs;
-};
-
-static inline int strvec_add(struct strvec *v, const char *s, size_t n) {
-        if (v->len + n + 1 > v->alloc) {
-                size_t na = (v->len + n + 1) * 2 + 256;
-                char *b = realloc(v->buf, na);
-                if (!b)
-                        return -ENOMEM;
-                v->buf = b;
-                v->alloc = na;
-        }
-        if (v->n == v->a_offs) {
-                size_t na = v->a_offs * 2 + 16;
-                size_t *o = reallocarray(v->offs, na, sizeof(size_t));
-                if (!o)
-                        return -ENOMEM;
-                v->offs = o;
-                v->a_offs = na;
-        }
-        v->offs[v->n++] = v->len;
-        memcpy(v->buf + v->len, s, n);
-        v->buf[v->len + n] = '\0';
-        v->len += n + 1;
-        return 0;
-}
-
-static inline void strvec_clear(struct strvec *v) {
-        v->len = v->n = 0;
-}
-
-static inline void strvec_done(struct strvec *v) {
-        free(v->buf);
-        free(v->offs);
-        *v = (struct strvec) {};
-}
-
-static inline const char *strvec_get(const struct strvec *v, size_t i) {
-        return v->buf + v->offs[i];
-}
 
 static inline void policy_free_void(void *p) {
         policy_free(p);
@@ -183,7 +139,7 @@ struct stmt_builder {
         bool has_sid, has_effect, has_action, has_not_action, has_resource, has_not_resource, has_condition;
         bool allow;
         char *sid;
-        struct strvec actions, resources;
+        struct strv actions, resources;
         char *condition;
         uint64_t start;
         unsigned long line, column;
@@ -195,7 +151,7 @@ struct role_state {
         int ip;                         /* -1 not seen yet, else number of instance profiles */
         struct policy **inline_policies;
         size_t n_inline, a_inline;
-        struct strvec attached_arn, attached_name;
+        struct strv attached_arn, attached_name;
         /* the inline policy being read */
         struct policy *cur;
         char *cur_name, *cur_arn;
@@ -290,7 +246,7 @@ void mpolicy_reset(struct mpolicy_state *m);
 bool mpolicy_wanted(struct parser *p);
 void mversion_reset(struct mversion *v);
 int pack_content(struct bytes *b, struct policy *const *inl, const char *const *labels, size_t n_inline,
-                        const struct strvec *arns, const struct strvec *names);
+                        const struct strv *arns, const struct strv *names);
 int role_end(struct parser *p);
 void role_reset(struct role_state *r);
 char *spool_error(const char *path, int r);

@@ -214,9 +214,9 @@ int parser_type_error(struct parser *p, enum val v, const char *got) {
 static void stmt_reset(struct stmt_builder *st) {
         free(st->sid);
         free(st->condition);
-        strvec_clear(&st->actions);
-        strvec_clear(&st->resources);
-        struct strvec a = st->actions, r = st->resources;
+        strv_clear(&st->actions);
+        strv_clear(&st->resources);
+        struct strv a = st->actions, r = st->resources;
         *st = (struct stmt_builder) { .actions = a, .resources = r };
 }
 
@@ -294,10 +294,10 @@ int stmt_end(struct parser *p) {
         if (!s.actions || !s.resources)
                 return parser_oom(p);
         for (size_t i = 0; i < st->actions.n; i++)
-                if (!(s.actions[i] = arena_strdup(&d->arena, strvec_get(&st->actions, i))))
+                if (!(s.actions[i] = arena_strdup(&d->arena, strv_get(&st->actions, i))))
                         return parser_oom(p);
         for (size_t i = 0; i < st->resources.n; i++) {
-                const char *r = strvec_get(&st->resources, i);
+                const char *r = strv_get(&st->resources, i);
                 if (!(s.resources[i] = arena_strdup(&d->arena, r)))
                         return parser_oom(p);
                 if (streq(r, "*"))
@@ -350,11 +350,11 @@ static void parser_done(struct parser *p) {
         if (p->cond)
                 yajl_gen_free(p->cond);
         stmt_reset(&p->st);
-        strvec_done(&p->st.actions);
-        strvec_done(&p->st.resources);
+        strv_done(&p->st.actions);
+        strv_done(&p->st.resources);
         role_reset(&p->role);
-        strvec_done(&p->role.attached_arn);
-        strvec_done(&p->role.attached_name);
+        strv_done(&p->role.attached_arn);
+        strv_done(&p->role.attached_name);
         mpolicy_reset(&p->mp);
         policy_free(p->top);
         free(p->pversion_id);

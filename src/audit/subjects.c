@@ -19,9 +19,9 @@ void role_reset(struct role_state *r) {
         policy_free(r->cur);
         free(r->cur_name);
         free(r->cur_arn);
-        strvec_clear(&r->attached_arn);
-        strvec_clear(&r->attached_name);
-        struct strvec a = r->attached_arn, n = r->attached_name;
+        strv_clear(&r->attached_arn);
+        strv_clear(&r->attached_name);
+        struct strv a = r->attached_arn, n = r->attached_name;
         *r = (struct role_state) { .attached_arn = a, .attached_name = n, .ip = -1 };
 }
 
@@ -53,7 +53,7 @@ char *spool_error(const char *path, int r) {
 /* A subject's content: inline policies (label, policy: no label means "inline policy NAME"),
  * attached policies (ARN, name). */
 int pack_content(struct bytes *b, struct policy *const *inl, const char *const *labels, size_t n_inline,
-                        const struct strvec *arns, const struct strvec *names) {
+                        const struct strv *arns, const struct strv *names) {
         size_t na = arns ? arns->n : 0;
         int r;
 
@@ -67,9 +67,9 @@ int pack_content(struct bytes *b, struct policy *const *inl, const char *const *
         if (r >= 0)
                 r = pack_u32(b, (uint32_t) na);
         for (size_t i = 0; i < na && r >= 0; i++) {
-                r = pack_str(b, strvec_get(arns, i));
+                r = pack_str(b, strv_get(arns, i));
                 if (r >= 0)
-                        r = pack_str(b, strvec_get(names, i));
+                        r = pack_str(b, strv_get(names, i));
         }
         if (r >= 0 && b->len >= UINT32_MAX)
                 r = -E2BIG;
@@ -102,7 +102,7 @@ int role_end(struct parser *p) {
                         return 0;
                 }
                 for (size_t i = 0; i < r->attached_arn.n; i++) {
-                        const char *arn = strvec_get(&r->attached_arn, i);
+                        const char *arn = strv_get(&r->attached_arn, i);
                         if (hashmap_put(p->file->referenced, arn, strlen(arn), (void *) 1) < 0)
                                 return parser_oom(p);
                 }
