@@ -313,7 +313,7 @@ int subject_add_policy(struct subject *s, struct policy *p, const char *label, b
         const char *l = arena_strdup(&s->arena, label);
         if (!l)
                 return -ENOMEM;
-        s->policies[s->n_policies++] = (struct subject_policy) { p, l, owned };
+        s->policies[s->n_policies++] = (struct subject_policy) { .policy = p, .label = l, .owned = owned };
         return 0;
 }
 

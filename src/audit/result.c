@@ -23,34 +23,34 @@ const char *verdict_to_string(enum verdict v) {
 static const struct {
         const char *action, *consequence;
 } consequences[] = {
-        { "ec2:DescribeTags", "the agent cannot read the instance's EC2 tags (tag propagation to the container "
-                              "instance, ECS_CONTAINER_INSTANCE_PROPAGATE_TAGS_FROM=ec2_instance, fails)" },
-        { "ecs:CreateCluster", "the agent cannot create its cluster (ECS_CLUSTER, or \"default\") when it does not exist" },
-        { "ecs:DeregisterContainerInstance", "today's agent does not call it; older agents and scripts cannot "
-                                             "deregister the instance" },
-        { "ecs:DiscoverPollEndpoint", "the agent cannot find the ECS control-plane endpoints: the instance receives "
-                                      "no tasks and sends no telemetry" },
-        { "ecs:Poll", "the agent cannot receive tasks (no session with the ECS control plane)" },
-        { "ecs:RegisterContainerInstance", "the instance cannot register with its cluster" },
-        { "ecs:StartTelemetrySession", "no container and task metrics or health reach ECS and CloudWatch" },
-        { "ecs:UpdateContainerInstancesState", "Spot Instance draining cannot set the instance to DRAINING" },
-        { "ecs:Submit*", "the agent cannot report task, container and attachment state changes: tasks stay "
-                         "PENDING or never show as stopped" },
-        { "ecs:SubmitTaskStateChange", "task state changes are not reported: tasks stay PENDING or never show as stopped" },
-        { "ecs:SubmitContainerStateChange", "today's agent does not call it; older agents cannot report container state" },
-        { "ecs:SubmitAttachmentStateChanges", "awsvpc network attachments are not reported: awsvpc tasks do not start" },
-        { "ecr:GetAuthorizationToken", "images cannot be pulled from private Amazon ECR repositories (no registry login)" },
-        { "ecr:BatchCheckLayerAvailability", "image pulls from Amazon ECR fail (layer availability checks are denied)" },
-        { "ecr:GetDownloadUrlForLayer", "image pulls from Amazon ECR fail (layers cannot be downloaded)" },
-        { "ecr:BatchGetImage", "image pulls from Amazon ECR fail (the image manifest cannot be read)" },
-        { "logs:CreateLogStream", "containers using the awslogs log driver fail to start (no log stream)" },
-        { "logs:PutLogEvents", "container logs are not delivered to CloudWatch Logs (awslogs log driver)" },
-        { "ecs:TagResource", "the agent cannot tag the cluster or container instance it creates or registers: "
-                             "registration with ECS_CONTAINER_INSTANCE_TAGS fails" },
-        { "ecs:ListTagsForResource", "the task metadata endpoint cannot return task and container-instance tags "
-                                     "(${ECS_CONTAINER_METADATA_URI_V4}/taskWithTags)" },
-        { "ecs:RunTask", "scheduled tasks (EventBridge rules) cannot start tasks" },
-        { "iam:PassRole", "tasks cannot be started with their task or execution role" },
+        { .action = "ec2:DescribeTags", .consequence = "the agent cannot read the instance's EC2 tags (tag propagation to the container "
+                                                       "instance, ECS_CONTAINER_INSTANCE_PROPAGATE_TAGS_FROM=ec2_instance, fails)" },
+        { .action = "ecs:CreateCluster", .consequence = "the agent cannot create its cluster (ECS_CLUSTER, or \"default\") when it does not exist" },
+        { .action = "ecs:DeregisterContainerInstance", .consequence = "today's agent does not call it; older agents and scripts cannot "
+                                                                      "deregister the instance" },
+        { .action = "ecs:DiscoverPollEndpoint", .consequence = "the agent cannot find the ECS control-plane endpoints: the instance receives "
+                                                               "no tasks and sends no telemetry" },
+        { .action = "ecs:Poll", .consequence = "the agent cannot receive tasks (no session with the ECS control plane)" },
+        { .action = "ecs:RegisterContainerInstance", .consequence = "the instance cannot register with its cluster" },
+        { .action = "ecs:StartTelemetrySession", .consequence = "no container and task metrics or health reach ECS and CloudWatch" },
+        { .action = "ecs:UpdateContainerInstancesState", .consequence = "Spot Instance draining cannot set the instance to DRAINING" },
+        { .action = "ecs:Submit*", .consequence = "the agent cannot report task, container and attachment state changes: tasks stay "
+                                                  "PENDING or never show as stopped" },
+        { .action = "ecs:SubmitTaskStateChange", .consequence = "task state changes are not reported: tasks stay PENDING or never show as stopped" },
+        { .action = "ecs:SubmitContainerStateChange", .consequence = "today's agent does not call it; older agents cannot report container state" },
+        { .action = "ecs:SubmitAttachmentStateChanges", .consequence = "awsvpc network attachments are not reported: awsvpc tasks do not start" },
+        { .action = "ecr:GetAuthorizationToken", .consequence = "images cannot be pulled from private Amazon ECR repositories (no registry login)" },
+        { .action = "ecr:BatchCheckLayerAvailability", .consequence = "image pulls from Amazon ECR fail (layer availability checks are denied)" },
+        { .action = "ecr:GetDownloadUrlForLayer", .consequence = "image pulls from Amazon ECR fail (layers cannot be downloaded)" },
+        { .action = "ecr:BatchGetImage", .consequence = "image pulls from Amazon ECR fail (the image manifest cannot be read)" },
+        { .action = "logs:CreateLogStream", .consequence = "containers using the awslogs log driver fail to start (no log stream)" },
+        { .action = "logs:PutLogEvents", .consequence = "container logs are not delivered to CloudWatch Logs (awslogs log driver)" },
+        { .action = "ecs:TagResource", .consequence = "the agent cannot tag the cluster or container instance it creates or registers: "
+                                                      "registration with ECS_CONTAINER_INSTANCE_TAGS fails" },
+        { .action = "ecs:ListTagsForResource", .consequence = "the task metadata endpoint cannot return task and container-instance tags "
+                                                              "(${ECS_CONTAINER_METADATA_URI_V4}/taskWithTags)" },
+        { .action = "ecs:RunTask", .consequence = "scheduled tasks (EventBridge rules) cannot start tasks" },
+        { .action = "iam:PassRole", .consequence = "tasks cannot be started with their task or execution role" },
 };
 
 const char *action_consequence(const char *action) {
