@@ -11,9 +11,10 @@
  *                                         {"RoleDetailList":[…],"Policies":[…],…}
  * A document may also be a URL-encoded string, as the IAM API returns it; it is decoded and
  * parsed in a nested pass. In a dump, every role with an instance profile is a subject; the
- * managed policies come after the roles, so subjects are kept aside (each distinct content once
- * in memory, names on a temporary file) and their attached policies resolved once the whole
- * input has been read. */
+ * managed policies come after the roles, so subjects are kept aside in the store (audit/store.h:
+ * a temporary file, repeated contents interned) and their attached policies resolved when they
+ * are read back, once the whole input has been read (subjects.c). Every string of the input is
+ * at most 1 MiB, every action or resource pattern at most 4 096 bytes (malformed beyond). */
 
 #include "audit/policy.h"
 
