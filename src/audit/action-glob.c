@@ -641,7 +641,7 @@ finish:
  * which INNER's '*' and '?' are symbols of their own (OUTER's '*' absorbs any of them, its '?' any
  * one but '*'). Equal patterns, "*", and the like need no automaton search then, which matters
  * because proving inclusion (unlike finding a witness against it) can exhaust the search budget. */
-static bool subsumes(const char *outer, const char *inner, bool icase) {
+bool glob_subsumes(const char *outer, const char *inner, bool icase) {
         size_t lo = strlen(outer), li = strlen(inner);
         _cleanup_free_ bool *next = calloc(li + 1, sizeof(bool)), *cur = calloc(li + 1, sizeof(bool));
 
@@ -677,7 +677,7 @@ int glob_included_budget(const char *pattern, const char *const *set, size_t n_s
         struct glob_query *q = NULL;
 
         for (size_t i = 0; i < n_set; i++)
-                if (subsumes(set[i], pattern, icase)) {
+                if (glob_subsumes(set[i], pattern, icase)) {
                         if (ret_witness)
                                 *ret_witness = NULL;
                         return 1;

@@ -57,6 +57,11 @@ void glob_query_set_budget(struct glob_query *q, uint64_t *budget);
  * positions (~35 ms) without an answer, -ENOMEM. */
 int glob_query_solve(struct glob_query *q, int root, size_t max_states, char **ret_witness);
 
+/* A sufficient, quadratic test of inclusion, no search: OUTER covers INNER read as a string in
+ * which INNER's '*' and '?' are symbols of their own. True for equal patterns, "*", and the
+ * like; false says nothing. */
+bool glob_subsumes(const char *outer, const char *inner, bool icase);
+
 /* Convenience: is every name matched by PATTERN matched by some pattern of SET?
  * 1 yes, 0 no (*ret_witness, if not NULL, gets an example name), negative errno as above. */
 int glob_included(const char *pattern, const char *const *set, size_t n_set, bool icase, char **ret_witness);

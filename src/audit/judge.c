@@ -331,6 +331,28 @@ finish:
         return r;
 }
 
+/* Does a single Allow pattern of the reference cover PATTERN, with no Deny of the reference to
+ * take anything back? A sufficient test, no search. */
+static bool ref_allow_subsumes(const struct auditor *a, const char *pattern) {
+        const struct stmt_sets *s = &a->ref_sets;
+        if (s->n_deny > 0)
+                return false;
+        for (size_t i = 0; i < s->n_allow; i++) {
+                if (s->allow[i]->not_action)
+                        continue;
+                for (size_t k = 0; k < s->allow[i]->n_actions; k++) {
+                        const char *o = s->allow[i]->actions[k], *p = pattern;
+                        /* Cheap first: OUTER's literal head must begin PATTERN. */
+                        for (; *o && *o != '*' && *o != '?' && tolower((unsigned char) *o) == tolower((unsigned char) *p);
+                             o++, p++)
+                                ;
+                        if ((!*o && !*p) || ((*o == '*' || *o == '?') && glob_subsumes(s->allow[i]->actions[k], pattern, true)))
+                                return true;
+                }
+        }
+        return false;
+}
+
 /* A name no known action has, found by the search: say so. */
 static const char *future_name(struct auditor *a, const char *w) {
         size_t n = strlen(w);
@@ -354,14 +376,21 @@ static struct facts *facts_get(struct auditor *a, const char *pattern) {
         if (!f->ubits)
                 return NULL;
         _cleanup_free_ char *witness = NULL;
-        f->within_ref = within_reference(a, pattern, NULL, NULL, 0, &witness);
-        if (f->within_ref == -ENOMEM)
-                return NULL;
-        if (f->within_ref < 0)
-                f->within_ref = -1;
-        if (f->within_ref != 1) {
-                const char *ex = known_example(a, pattern, NULL, NULL);
-                f->example = ex ? ex : witness ? future_name(a, witness) : NULL;
+        if (glob_has_wildcard(pattern) && (f->example = known_example(a, pattern, NULL, NULL)))
+                /* A known action beyond the reference answers it: no search. */
+                f->within_ref = 0;
+        else if (glob_has_wildcard(pattern) && ref_allow_subsumes(a, pattern))
+                f->within_ref = 1;
+        else {
+                f->within_ref = within_reference(a, pattern, NULL, NULL, 0, &witness);
+                if (f->within_ref == -ENOMEM)
+                        return NULL;
+                if (f->within_ref < 0)
+                        f->within_ref = -1;
+                if (f->within_ref != 1) {
+                        const char *ex = known_example(a, pattern, NULL, NULL);
+                        f->example = ex ? ex : witness ? future_name(a, witness) : NULL;
+                }
         }
         if (hashmap_put(a->facts, pattern, len, f) < 0)
                 return NULL;
@@ -492,6 +521,14 @@ static int answer_get(struct auditor *a, const struct stmt_sets *ss, const char 
                       struct answer *ans) {
         _cleanup_free_ char *w = NULL;
 
+        if (not_action || glob_has_wildcard(pattern)) {
+                /* A known action beyond the reference and the Denies answers it: no search. */
+                ans->example = known_example(a, not_action ? "*" : pattern, not_action, ss);
+                if (ans->example) {
+                        ans->within = 0;
+                        return 0;
+                }
+        }
         ans->within = within_reference(a, pattern, not_action, ss->deny, ss->n_deny, &w);
         if (ans->within == -ENOMEM)
                 return -ENOMEM;
