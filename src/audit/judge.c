@@ -341,12 +341,12 @@ static bool ref_allow_subsumes(const struct auditor *a, const char *pattern) {
                 if (s->allow[i]->not_action)
                         continue;
                 for (size_t k = 0; k < s->allow[i]->n_actions; k++) {
-                        const char *o = s->allow[i]->actions[k], *p = pattern;
+                        const char *outer = s->allow[i]->actions[k], *o = outer, *p = pattern;
                         /* Cheap first: OUTER's literal head must begin PATTERN. */
-                        for (; *o && *o != '*' && *o != '?' && tolower((unsigned char) *o) == tolower((unsigned char) *p);
-                             o++, p++)
-                                ;
-                        if ((!*o && !*p) || ((*o == '*' || *o == '?') && glob_subsumes(s->allow[i]->actions[k], pattern, true)))
+                        while (*o && *o != '*' && *o != '?' &&
+                               tolower((unsigned char) *o) == tolower((unsigned char) *p))
+                                o++, p++;
+                        if ((*o == '*' || *o == '?') && glob_subsumes(outer, pattern, true))
                                 return true;
                 }
         }
