@@ -7,8 +7,9 @@
 #   - memory is flat in the number and size of subjects, --json included: 4 000 roles, each with
 #     its own ~76 KB policy (300 MB of input), take at most 64 MB of peak RSS, and so do 150
 #     subjects with 3 000 findings each;
-#   - a subject's work is bounded: 1 000 Allow and 1 000 Deny wildcard actions end with the
-#     conservative verdict and a note that says the budget ran out (the budget itself, in steps,
+#   - a subject's work is bounded: 1 000 Allow and 1 000 Deny wildcard actions, and a 1 MB
+#     document of 28 000 of each, end with the conservative verdict and a note that says the
+#     budget ran out (the budget itself, in steps,
 #     is tested in tests/test-policy-audit and tests/test-action-glob).
 # Peak RSS comes from GNU time (skipped without it).
 set -u
@@ -156,6 +157,26 @@ if [ "$rc" = 1 ] && grep -q '"verdict": "FAIL"' "$tmp/out" && grep -q 'work budg
         ok "1 000 Allow x 1 000 Deny wildcards: conservative, says so"
 else
         fail "1 000 Allow x 1 000 Deny wildcards: exit $rc: $(head -c 300 "$tmp/err")"
+fi
+
+# A 1 MB document: 28 000 Allow and 28 000 Deny wildcard actions. The budget covers building
+# the queries and scanning the catalog too, not only the searches: conservative, said so.
+n=$((n + 1))
+awk 'BEGIN {
+        printf "{\"Version\": \"2012-10-17\", \"Statement\": [{\"Effect\": \"Allow\", \"Action\": ["
+        for (i = 0; i < 28000; i++)
+                printf "%s\"ecs:*%c*%c*%s%d\"", (i ? ", " : ""), 97 + i % 26, 97 + int(i / 26) % 26, substr("?????", 1, i % 5), i
+        printf "], \"Resource\": \"*\"}, {\"Effect\": \"Deny\", \"Action\": ["
+        for (i = 0; i < 28000; i++)
+                printf "%s\"ecs:*%c?%c*%d\"", (i ? ", " : ""), 97 + i % 26, 97 + int(i / 26) % 26, i
+        printf "], \"Resource\": \"*\"}]}\n"
+}' >"$tmp/megabyte.json"
+run "$tmp/out" --json "$tmp/megabyte.json"
+size=$(wc -c <"$tmp/megabyte.json")
+if [ "$rc" = 1 ] && [ "$size" -le 1100000 ] && grep -q 'work budget of one subject' "$tmp/out" && rss_ok; then
+        ok "1 MB of wildcards ($size bytes): conservative, says so, ${rss} KB"
+else
+        fail "1 MB of wildcards ($size bytes): exit $rc: $(head -c 300 "$tmp/err")"
 fi
 
 echo "1..$n"

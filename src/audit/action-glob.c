@@ -122,6 +122,14 @@ int glob_query_pattern(struct glob_query *q, const char *pattern) {
 
         if (len > 65535)
                 return -E2BIG;
+        /* Building the query is work too: one unit per byte hashed. */
+        if (q->budget) {
+                if (len + 16 >= *q->budget) {
+                        *q->budget = 0;
+                        return -E2BIG;
+                }
+                *q->budget -= len + 16;
+        }
         if (!q->pat_nodes && hashmap_new(&q->pat_nodes) < 0)
                 return -ENOMEM;
         if (GROW(q->pats, q->n_pats, q->a_pats, 1) < 0)

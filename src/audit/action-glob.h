@@ -47,7 +47,8 @@ int glob_query_node(struct glob_query *q, enum glob_op op, const int *children, 
 /* Charges the work of Q's searches to *BUDGET (units: positions stepped through, and nodes
  * judged per state), which several queries may share (one subject's): a search that would
  * exceed what is left stops with -E2BIG and leaves *BUDGET at 0; with *BUDGET at 0, every search
- * answers -E2BIG at once. NULL: no budget but the search's own bounds below. */
+ * answers -E2BIG at once. Building the query is charged too (glob_query_pattern(): a unit per
+ * byte, -E2BIG when spent). NULL: no budget but the search's own bounds below. */
 #include <stdint.h>
 void glob_query_set_budget(struct glob_query *q, uint64_t *budget);
 

@@ -86,7 +86,17 @@ struct auditor {
  * each here), so that no policy takes more than a fraction of a second whatever its patterns
  * (DESIGN.md, "Bounded work"). Past it, what is left undecided is the conservative answer
  * (excess not disproved; missing not shown granted), and the findings say so. */
-#define SUBJECT_BUDGET (24u * 1024 * 1024)
+#define SUBJECT_BUDGET (16u * 1024 * 1024)
+
+/* Charges N units of work to the subject's budget: false once it is spent. */
+static bool budget_take(struct auditor *a, uint64_t n) {
+        if (n >= a->budget) {
+                a->budget = 0;
+                return false;
+        }
+        a->budget -= n;
+        return true;
+}
 
 static int universe_index(const struct auditor *a, const char *name) {
         for (size_t i = 0; i < a->n_universe; i++)
@@ -251,6 +261,11 @@ struct example_ctx {
 
 static bool example_cb(const char *name, void *userdata) {
         struct example_ctx *c = userdata;
+        size_t n_deny = c->subject ? c->subject->n_deny : 0;
+
+        /* Each name is matched against the reference and the Denies' patterns. */
+        if (!budget_take(c->a, 4 + n_deny + (c->not_action ? c->not_action->n_actions : 0)))
+                return false;
         if (c->not_action) {
                 for (size_t k = 0; k < c->not_action->n_actions; k++)
                         if (glob_match(c->not_action->actions[k], name, true))
@@ -268,6 +283,9 @@ static bool example_cb(const char *name, void *userdata) {
 static const char *known_example(struct auditor *a, const char *pattern, const struct statement *not_action,
                                  const struct stmt_sets *subject) {
         struct example_ctx c = { .a = a, .subject = subject, .not_action = not_action };
+        /* The scan matches the pattern against the catalog names of its prefix: a few hundred. */
+        if (!budget_take(a, 512))
+                return NULL;
         action_catalog_match(pattern, example_cb, &c);
         return c.found;
 }
@@ -371,7 +389,9 @@ static struct facts *facts_get(struct auditor *a, const char *pattern) {
         f = arena_alloc(&a->scratch, sizeof(*f));
         if (!f)
                 return NULL;
-        *f = (struct facts) { .known = action_catalog_known(pattern) };
+        /* Past the budget a pattern is taken as known: the subject's note says the budget ran
+         * out, and an unknown name is a warning only. */
+        *f = (struct facts) { .known = !budget_take(a, 256) || action_catalog_known(pattern) };
         f->ubits = bits_of_pattern(a, &a->scratch, pattern);
         if (!f->ubits)
                 return NULL;
@@ -652,10 +672,11 @@ static int subject_covers(struct auditor *a, const char *pattern, const struct s
         int deny = node_of_statements(q, ss->deny, ss->n_deny);
         int nd = deny < 0 ? deny : glob_query_node(q, GLOB_NOT, &deny, 1);
         int g[] = { allow, nd };
-        int grants = allow < 0 || nd < 0 ? -ENOMEM : glob_query_node(q, GLOB_AND, g, 2);
+        int grants = allow < 0 ? allow : nd < 0 ? nd : glob_query_node(q, GLOB_AND, g, 2);
         int ng = grants < 0 ? grants : glob_query_node(q, GLOB_NOT, &grants, 1);
         int all[] = { univ, p, ng };
-        int root = univ < 0 || p < 0 || ng < 0 ? -ENOMEM : glob_query_node(q, GLOB_AND, all, 3);
+        /* A budget spent while the query was built: -E2BIG, undecided. */
+        int root = univ < 0 ? univ : p < 0 ? p : ng < 0 ? ng : glob_query_node(q, GLOB_AND, all, 3);
         if (root < 0)
                 r = root;
         else {
@@ -726,6 +747,9 @@ static int judge_missing(struct auditor *a, struct audit_result *res, const uint
 /* Is RESOURCE within the resources of reference statement REF? ARNs are case-sensitive.
  * 1 yes, 0 no (or undecided within the budget), negative errno. */
 static int resource_within(struct auditor *a, const struct statement *ref, const char *resource) {
+        /* The test before any search is quadratic in the lengths: charged too. */
+        if (!budget_take(a, (strlen(resource) + 1) * ref->n_resources))
+                return 0;
         int r = glob_included_budget(resource, ref->resources, ref->n_resources, false, &a->budget, NULL);
         return r == -ENOMEM ? r : r == 1;
 }
