@@ -7,8 +7,8 @@
 # of ROLES roles (~40 MB at 30000) and one twice that size (RSS must not grow with roles).
 # The two commands take turns, so that a load that comes and goes weighs on both alike; the
 # figures are medians over RUNS runs. Wall time is what the goal is about; CPU time (user +
-# system) says the same with less noise on a shared machine, but counts both halves of a
-# dump read in two threads.
+# system) says the same with less noise on a shared machine (both programs are single-threaded).
+# The goal is measured on one CPU:  taskset -c 0 bench/bench-audit.sh
 # Usage: bench/bench-audit.sh [PATH/TO/ecs-harden]   (ROLES=30000 RUNS=5 by default)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)

@@ -2,7 +2,7 @@
 #include <strings.h>
 
 #include "action-catalog.h"
-#include "action-glob.h"
+#include "audit/action-glob.h"
 #include "policy-builtin.h"
 #include "util.h"
 

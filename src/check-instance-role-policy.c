@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* instance-role-policy: the instance role grants what AmazonEC2ContainerServiceforEC2Role grants
- * and no more, judged as audit-policy judges (src/policy-audit.h): FAIL for excess, WARN for
+ * and no more, judged as audit-policy judges (src/audit/judge.h): FAIL for excess, WARN for
  * missing or unknown actions. Every container that reaches IMDS past the block holds these
  * permissions. The policy cannot be read from IAM without credentials and a path the instance
  * may not have, so it comes from a file: --policy FILE, or ROOT/etc/ecs-harden/instance-role-
@@ -12,7 +12,7 @@
 #include "atomic-file.h"
 #include "check.h"
 #include "imds.h"
-#include "policy-audit.h"
+#include "audit/judge.h"
 
 #define POLICY_PATH "/etc/ecs-harden/instance-role-policy.json"
 #define DEFAULT_REFERENCE "AmazonEC2ContainerServiceforEC2Role"

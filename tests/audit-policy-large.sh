@@ -1,11 +1,13 @@
 #!/bin/sh
 # SPDX-License-Identifier: Apache-2.0
-# audit-policy on authorization dumps large enough to be read in two halves at once (a regular
-# file of 4 MiB or more, two CPUs or more): the report, the exit status and every error message
-# must be those of the same input read in one piece from standard input. Covers managed
-# policies attached only in one half, roles without an instance profile, URL-encoded and unique
-# documents, errors in either half (statement and JSON errors, with their line:column), and
-# a middle that is not between two roles (the first half then goes on alone).
+# audit-policy on authorization dumps of several megabytes read from a regular file (whose
+# error positions are counted from the file when an error needs them): the report, the exit
+# status and every error message must be those of the same input read from standard input.
+# Covers managed policies attached to the first or the last role only, managed policies before
+# the roles, roles without an instance profile, URL-encoded and unique documents, statement
+# and JSON errors early and late in the file (with their line:column), and truncated input.
+# (These dumps were once read in two halves by two threads; "half" below means where in the
+# file.)
 set -u
 : "${ECS_HARDEN:?}"
 tmp=$(mktemp -d) || exit 99

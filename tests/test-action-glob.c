@@ -2,7 +2,7 @@
 /* Table-driven tests of the wildcard matcher and of pattern inclusion. */
 #include <time.h>
 
-#include "action-glob.h"
+#include "audit/action-glob.h"
 #include "test.h"
 #include "util.h"
 
@@ -262,4 +262,51 @@ TEST(search_time_is_bounded) {
         ASSERT_TRUE(r == 1 || r == -E2BIG);
         /* 0.06 s here; sanitizers and valgrind make it 10-50 times slower. */
         ASSERT_TRUE((b.tv_sec - a.tv_sec) + (b.tv_nsec - a.tv_nsec) / 1e9 < 5.0);
+}
+
+TEST(budget_shared_by_queries) {
+        /* One budget for several searches (a subject's): a search that would exceed what is left
+         * stops with -E2BIG and spends it all; from then on every search answers -E2BIG at once;
+         * what a search does is charged, and never more than the budget. */
+        const char *hard = "\x97\xff" "ecs*\x19??\xc4\xc0*???\xc4\xc0??????????????????????cs:?*";
+        uint64_t budget = 1000;
+
+        ASSERT_INT_EQ(glob_included_budget(hard, (const char *[]) { "*??*???" }, 1, true, &budget, NULL), -E2BIG);
+        ASSERT_INT_EQ(budget, 0);
+        /* Spent: even an easy question is not searched any more (a literal within a wildcard
+         * needs no search, and still answers). */
+        ASSERT_INT_EQ(glob_included_budget("ecs:S*", (const char *[]) { "ecs:S?" }, 1, true, &budget, NULL), -E2BIG);
+        ASSERT_INT_EQ(glob_included_budget("ecs:Poll", (const char *[]) { "ecs:*" }, 1, true, &budget, NULL), 1);
+
+        /* Enough of it: the same answers as without, each search charged. */
+        budget = 1000000;
+        ASSERT_INT_EQ(glob_included_budget("ecs:S*", (const char *[]) { "ecs:S?" }, 1, true, &budget, NULL), 0);
+        uint64_t after_one = budget;
+        ASSERT_TRUE(after_one <= 1000000);
+        ASSERT_INT_EQ(glob_included_budget("ecs:Po??", (const char *[]) { "ecs:Po*" }, 1, true, &budget, NULL), 1);
+        ASSERT_TRUE(budget <= after_one);
+
+        /* The per-search bounds still apply with a large budget. */
+        budget = UINT64_MAX / 2;
+        int r = glob_included_budget(hard, (const char *[]) { "*??*???" }, 1, true, &budget, NULL);
+        ASSERT_TRUE(r == 1 || r == -E2BIG);
+        ASSERT_TRUE(budget < UINT64_MAX / 2);
+}
+
+TEST(many_equal_patterns_share_a_leaf) {
+        /* A query holds each pattern once, found by the hash map (once a linear scan: 1 000
+         * Allow x 1 000 Deny patterns took 12 s). */
+        struct glob_query *q;
+        char buf[64];
+
+        ASSERT_INT_EQ(glob_query_new(true, &q), 0);
+        int first = glob_query_pattern(q, "ecs:*a?b*");
+        ASSERT_TRUE(first >= 0);
+        for (int i = 0; i < 20000; i++) {
+                snprintf(buf, sizeof(buf), "ecs:*%d?*", i);
+                ASSERT_TRUE(glob_query_pattern(q, buf) >= 0);
+        }
+        ASSERT_INT_EQ(glob_query_pattern(q, "ECS:*A?B*"), first);       /* folded */
+        ASSERT_INT_EQ(glob_query_pattern(q, "ecs:*7?*"), glob_query_pattern(q, "ecs:*7?*"));
+        glob_query_free(q);
 }

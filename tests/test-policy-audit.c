@@ -4,9 +4,9 @@
 #include <strings.h>
 
 #include "action-catalog.h"
-#include "policy-audit.h"
+#include "audit/judge.h"
 #include "policy-builtin.h"
-#include "policy-parse.h"
+#include "audit/input.h"
 #include "test.h"
 #include "util.h"
 
@@ -356,4 +356,119 @@ TEST(status_api_large_dump) {
         audit_results_free(res, n);
         if (bad < n)
                 FAIL_AT("subject %zu is %s", bad, what);
+}
+
+TEST(url_decode) {
+        static const struct {
+                const char *in, *out;
+                int r;
+        } t[] = {
+                { "", "", 0 },
+                { "plain", "plain", 0 },
+                { "%7B%22a%22%3A%201%7D", "{\"a\": 1}", 0 },
+                { "%7b%22%3a", "{\":", 0 },              /* lower-case hex */
+                { "a+b", "a+b", 0 },                     /* RFC 3986 (as IAM encodes): "+" is itself */
+                { "%2B", "+", 0 },
+                { "100%25", "100%", 0 },
+                { "%", NULL, -EINVAL },                  /* escape cut short */
+                { "%4", NULL, -EINVAL },
+                { "%G0", NULL, -EINVAL },                /* not hex */
+                { "%0G", NULL, -EINVAL },
+                { "ok%zz", NULL, -EINVAL },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(t); i++) {
+                _cleanup_free_ char *out = NULL;
+                size_t len = 0;
+                int r = url_decode(t[i].in, strlen(t[i].in), &out, &len);
+                if (r != t[i].r)
+                        FAIL_AT("url_decode(\"%s\") = %d, expected %d", t[i].in, r, t[i].r);
+                if (r == 0) {
+                        ASSERT_STR_EQ(out, t[i].out);
+                        ASSERT_INT_EQ(len, strlen(t[i].out));
+                }
+        }
+        /* A NUL byte decoded is kept, counted in the length. */
+        _cleanup_free_ char *nul = NULL;
+        size_t len = 0;
+        ASSERT_INT_EQ(url_decode("a%00b", 5, &nul, &len), 0);
+        ASSERT_INT_EQ(len, 3);
+        ASSERT_TRUE(memcmp(nul, "a\0b", 3) == 0);
+}
+
+/* A document with N Allow and N Deny wildcard actions that make hard inclusion questions. */
+static char *hard_wildcards(int n) {
+        size_t size = (size_t) n * 80 + 256, len = 0;
+        char *s = malloc(size);
+        if (!s)
+                return NULL;
+        len += (size_t) snprintf(s + len, size - len, "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":[");
+        for (int i = 0; i < n; i++) {
+                len += (size_t) snprintf(s + len, size - len, "%s\"ecs:*%c*%c*%c?%.*s*", i ? "," : "", 'a' + i % 26,
+                                         'a' + (i / 26) % 26, 'a' + (i * 7) % 26, i % 8, "Describe");
+                for (int k = 0; k < i % 7; k++)
+                        len += (size_t) snprintf(s + len, size - len, "?*");
+                len += (size_t) snprintf(s + len, size - len, "\"");
+        }
+        len += (size_t) snprintf(s + len, size - len, "],\"Resource\":\"*\"},{\"Effect\":\"Deny\",\"Action\":[");
+        for (int i = 0; i < n; i++) {
+                len += (size_t) snprintf(s + len, size - len, "%s\"ecs:*%c?%c*%c*", i ? "," : "", 'a' + i % 26,
+                                         'a' + (i / 26) % 26, 'a' + (i * 3) % 26);
+                for (int k = 0; k < i % 9; k++)
+                        len += (size_t) snprintf(s + len, size - len, "?*");
+                len += (size_t) snprintf(s + len, size - len, "\"");
+        }
+        snprintf(s + len, size - len, "],\"Resource\":\"*\"}]}");
+        return s;
+}
+
+static bool has_budget_note(const struct audit_result *res) {
+        for (size_t i = 0; i < res->n_findings; i++)
+                if (res->findings[i].kind == FINDING_NOTE && strstr(res->findings[i].message, "work budget"))
+                        return true;
+        return false;
+}
+
+TEST(subject_work_budget) {
+        /* 1 000 Allow x 1 000 Deny wildcard actions (issue 13: 57 s before any budget): the
+         * subject's searches stop at its budget, the undecided patterns count as excess, and a
+         * note says so; the next subject has a budget of its own. Counted in search steps, not
+         * timed. */
+        _cleanup_free_ char *hard = hard_wildcards(1000);
+        struct reference *ref = NULL;
+        struct auditor *a = NULL;
+        struct policy *p = NULL, *easy = NULL;
+        struct subject *s = NULL, *s2 = NULL;
+        struct audit_result *res = NULL, *res2 = NULL;
+        _cleanup_free_ char *err = NULL;
+
+        ASSERT_TRUE(hard);
+        ASSERT_TRUE(strlen(hard) < 1024 * 1024);
+        ASSERT_INT_EQ(reference_load(NULL, &ref, &err), 0);
+        ASSERT_INT_EQ(auditor_new(ref, &a), 0);
+        ASSERT_INT_EQ(policy_parse_buffer("hard", hard, strlen(hard), &p, &err), 0);
+        ASSERT_INT_EQ(subject_new("hard", &s), 0);
+        ASSERT_INT_EQ(subject_add_policy(s, p, "", true), 0);
+        ASSERT_INT_EQ(auditor_run(a, s, &res), 0);
+        ASSERT_INT_EQ(res->verdict, VERDICT_FAIL);
+        ASSERT_TRUE(has_budget_note(res));
+        size_t undecided = 0;
+        for (size_t i = 0; i < res->n_findings; i++)
+                if (res->findings[i].kind == FINDING_EXCESS && strstr(res->findings[i].message, "could not be shown"))
+                        undecided++;
+        ASSERT_TRUE(undecided > 0);
+
+        const char *doc = DOC(AGENT_STMT);
+        ASSERT_INT_EQ(policy_parse_buffer("easy", doc, strlen(doc), &easy, &err), 0);
+        ASSERT_INT_EQ(subject_new("easy", &s2), 0);
+        ASSERT_INT_EQ(subject_add_policy(s2, easy, "", true), 0);
+        ASSERT_INT_EQ(auditor_run(a, s2, &res2), 0);
+        ASSERT_INT_EQ(res2->verdict, VERDICT_PASS);
+        ASSERT_FALSE(has_budget_note(res2));
+
+        audit_result_free(res);
+        audit_result_free(res2);
+        subject_free(s);
+        subject_free(s2);
+        auditor_free(a);
+        reference_free(ref);
 }

@@ -4,7 +4,7 @@
  * budget whatever the patterns, and a pattern must always include itself. */
 #include <stdint.h>
 
-#include "action-glob.h"
+#include "audit/action-glob.h"
 #include "util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

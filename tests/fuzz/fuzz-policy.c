@@ -6,8 +6,8 @@
 #include <sys/mman.h>
 
 #include "log.h"
-#include "policy-audit.h"
-#include "policy-parse.h"
+#include "audit/judge.h"
+#include "audit/input.h"
 #include "util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

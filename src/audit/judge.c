@@ -1,351 +1,31 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/* The judge of audit-policy (audit/judge.h): a reference prepared once (the names its Allow
+ * patterns stand for, its statements as nodes of pattern queries), then one subject at a time:
+ * excess, missing, unknown, notes, within a work budget per subject; auditor_next() judges a
+ * content shared by several subjects once. */
 #include <ctype.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <strings.h>
 
 #include "action-catalog.h"
-#include "action-glob.h"
-#include "policy-audit.h"
+#include "audit/action-glob.h"
+#include "lib/hashmap.h"
+#include "audit/judge.h"
 #include "policy-builtin.h"
-#include "policy-parse.h"
+#include "audit/input.h"
 #include "util.h"
-
-const char *finding_kind_to_string(enum finding_kind k) {
-        static const char *const t[] = { "excess", "missing", "unknown", "note" };
-        return k < _FINDING_KIND_MAX ? t[k] : "?";
-}
-
-const char *verdict_to_string(enum verdict v) {
-        return v == VERDICT_FAIL ? "FAIL" : v == VERDICT_WARN ? "WARN" : "PASS";
-}
-
-/* What the container agent (or a task) loses without each action of the reference policies. */
-static const struct {
-        const char *action, *consequence;
-} consequences[] = {
-        { "ec2:DescribeTags", "the agent cannot read the instance's EC2 tags (tag propagation to the container "
-                              "instance, ECS_CONTAINER_INSTANCE_PROPAGATE_TAGS_FROM=ec2_instance, fails)" },
-        { "ecs:CreateCluster", "the agent cannot create its cluster (ECS_CLUSTER, or \"default\") when it does not exist" },
-        { "ecs:DeregisterContainerInstance", "today's agent does not call it; older agents and scripts cannot "
-                                             "deregister the instance" },
-        { "ecs:DiscoverPollEndpoint", "the agent cannot find the ECS control-plane endpoints: the instance receives "
-                                      "no tasks and sends no telemetry" },
-        { "ecs:Poll", "the agent cannot receive tasks (no session with the ECS control plane)" },
-        { "ecs:RegisterContainerInstance", "the instance cannot register with its cluster" },
-        { "ecs:StartTelemetrySession", "no container and task metrics or health reach ECS and CloudWatch" },
-        { "ecs:UpdateContainerInstancesState", "Spot Instance draining cannot set the instance to DRAINING" },
-        { "ecs:Submit*", "the agent cannot report task, container and attachment state changes: tasks stay "
-                         "PENDING or never show as stopped" },
-        { "ecs:SubmitTaskStateChange", "task state changes are not reported: tasks stay PENDING or never show as stopped" },
-        { "ecs:SubmitContainerStateChange", "today's agent does not call it; older agents cannot report container state" },
-        { "ecs:SubmitAttachmentStateChanges", "awsvpc network attachments are not reported: awsvpc tasks do not start" },
-        { "ecr:GetAuthorizationToken", "images cannot be pulled from private Amazon ECR repositories (no registry login)" },
-        { "ecr:BatchCheckLayerAvailability", "image pulls from Amazon ECR fail (layer availability checks are denied)" },
-        { "ecr:GetDownloadUrlForLayer", "image pulls from Amazon ECR fail (layers cannot be downloaded)" },
-        { "ecr:BatchGetImage", "image pulls from Amazon ECR fail (the image manifest cannot be read)" },
-        { "logs:CreateLogStream", "containers using the awslogs log driver fail to start (no log stream)" },
-        { "logs:PutLogEvents", "container logs are not delivered to CloudWatch Logs (awslogs log driver)" },
-        { "ecs:TagResource", "the agent cannot tag the cluster or container instance it creates or registers: "
-                             "registration with ECS_CONTAINER_INSTANCE_TAGS fails" },
-        { "ecs:ListTagsForResource", "the task metadata endpoint cannot return task and container-instance tags "
-                                     "(${ECS_CONTAINER_METADATA_URI_V4}/taskWithTags)" },
-        { "ecs:RunTask", "scheduled tasks (EventBridge rules) cannot start tasks" },
-        { "iam:PassRole", "tasks cannot be started with their task or execution role" },
-};
-
-const char *action_consequence(const char *action) {
-        for (size_t i = 0; i < ELEMENTSOF(consequences); i++)
-                if (strcasecmp(consequences[i].action, action) == 0)
-                        return consequences[i].consequence;
-        return NULL;
-}
-
-/* ---- results ---- */
-
-static int result_new(const char *name, struct audit_result **ret) {
-        struct audit_result *r = calloc(1, sizeof(*r));
-        if (!r)
-                return -ENOMEM;
-        r->name = arena_strdup(&r->arena, name);
-        if (!r->name) {
-                free(r);
-                return -ENOMEM;
-        }
-        *ret = r;
-        return 0;
-}
-
-struct audit_result *audit_result_free(struct audit_result *r) {
-        if (!r)
-                return NULL;
-        free(r->findings);
-        arena_done(&r->arena);
-        free(r);
-        return NULL;
-}
-
-_printf_(7, 8) static int add_finding(struct audit_result *r, enum finding_kind kind, const char *action,
-                                      const struct statement *st, const char *policy_label, int statement_override,
-                                      const char *fmt, ...) {
-        _cleanup_free_ char *long_msg = NULL;
-        char buf[512], *msg = buf;
-        va_list ap;
-
-        /* Most messages fit: no allocation for them. */
-        va_start(ap, fmt);
-        int k = vsnprintf(buf, sizeof(buf), fmt, ap);
-        va_end(ap);
-        if (k < 0)
-                return -ENOMEM;
-        if ((size_t) k >= sizeof(buf)) {
-                va_start(ap, fmt);
-                k = vasprintf(&long_msg, fmt, ap);
-                va_end(ap);
-                if (k < 0)
-                        return -ENOMEM;
-                msg = long_msg;
-        }
-        if (r->n_findings == r->a_findings) {
-                size_t na = r->a_findings * 2 + 4;
-                struct finding *n = reallocarray(r->findings, na, sizeof(*n));
-                if (!n)
-                        return -ENOMEM;
-                r->findings = n;
-                r->a_findings = na;
-        }
-        struct finding f = {
-                .kind = kind,
-                .statement = st ? (int) st->index : statement_override,
-        };
-        bool labelled = policy_label && *policy_label;
-        f.action = action ? arena_strdup(&r->arena, action) : NULL;
-        f.sid = st && st->sid ? arena_strdup(&r->arena, st->sid) : NULL;
-        f.policy = labelled ? arena_strdup(&r->arena, policy_label) : NULL;
-        if (labelled) {
-                size_t ll = strlen(policy_label), ml = strlen(msg);
-                char *m = arena_alloc(&r->arena, ll + ml + 3);
-                if (m) {
-                        memcpy(m, policy_label, ll);
-                        memcpy(m + ll, ": ", 2);
-                        memcpy(m + ll + 2, msg, ml + 1);
-                }
-                f.message = m;
-        } else
-                f.message = arena_strdup(&r->arena, msg);
-        if ((action && !f.action) || (st && st->sid && !f.sid) || !f.message)
-                return -ENOMEM;
-        r->findings[r->n_findings++] = f;
-        r->n_kind[kind]++;
-        return 0;
-}
-
-/* ---- references ---- */
-
-struct reference *reference_free(struct reference *r) {
-        if (!r)
-                return NULL;
-        policy_free(r->policy);
-        free(r->name);
-        free(r->version);
-        free(r->source);
-        free(r);
-        return NULL;
-}
-
-static int builtin_names(char *buf, size_t size) {
-        snprintf(buf, size, "%zu AWS managed policies; --list-references lists them", builtin_policy_count());
-        return 0;
-}
-
-int reference_load(const char *spec, struct reference **ret, char **ret_error) {
-        _cleanup_free_ char *text = NULL;
-        struct reference *ref;
-        const struct builtin_policy *b = NULL;
-        bool name_known = false;
-        size_t size;
-        int r;
-
-        *ret_error = NULL;
-        if (!spec)
-                spec = DEFAULT_REFERENCE;
-        if (!strchr(spec, '/'))
-                b = builtin_policy_find(spec, &name_known);
-        else if (strncmp(spec, "arn:", 4) == 0)
-                b = builtin_policy_for_arn(spec);
-
-        ref = calloc(1, sizeof(*ref));
-        if (!ref)
-                return -ENOMEM;
-
-        if (b) {
-                r = policy_parse_buffer(b->name, b->json, strlen(b->json), &ref->policy, ret_error);
-                if (r < 0)
-                        goto fail;
-                ref->name = strdup(b->name);
-                ref->version = strdup(b->version);
-                ref->source = strdup("builtin");
-                ref->builtin = true;
-                if (!ref->name || !ref->version || !ref->source) {
-                        r = -ENOMEM;
-                        goto fail;
-                }
-                *ret = ref;
-                return 0;
-        }
-
-        if (name_known) {
-                char versions[128], name[256];
-                snprintf(name, sizeof(name), "%.*s", (int) strcspn(spec, "@"), spec);
-                builtin_policy_versions(name, versions, sizeof(versions));
-                if (asprintf(ret_error, "%s: no such version of %s (built in: %s)", spec, name, versions) < 0)
-                        *ret_error = NULL;
-                r = -ENOENT;
-                goto fail;
-        }
-
-        r = read_full_file(spec, &text, &size);
-        if (r < 0) {
-                char names[512];
-                builtin_names(names, sizeof(names));
-                if (r == -ENOENT) {
-                        if (asprintf(ret_error, "%s: neither a built-in reference (%s; NAME@vN selects a version) "
-                                                "nor a file", spec, names) < 0)
-                                *ret_error = NULL;
-                } else if (r == -EBADFD || r == -EISDIR) {
-                        /* read_full_file() refuses FIFOs, devices and folders: say so, not "bad state". */
-                        if (asprintf(ret_error, "%s: not a regular file (%s); give a policy document file or a "
-                                                "built-in name (%s)", spec, r == -EISDIR ? "a folder" :
-                                                "a FIFO, socket or device", names) < 0)
-                                *ret_error = NULL;
-                } else if (asprintf(ret_error, "%s: %s", spec, strerror(-r)) < 0)
-                        *ret_error = NULL;
-                goto fail;
-        }
-        r = policy_parse_buffer(spec, text, size, &ref->policy, ret_error);
-        if (r < 0)
-                goto fail;
-        ref->name = strdup(spec);
-        ref->source = strdup(spec);
-        ref->version = ref->policy->version ? strdup(ref->policy->version) : NULL;
-        if (!ref->name || !ref->source || (ref->policy->version && !ref->version)) {
-                r = -ENOMEM;
-                goto fail;
-        }
-        *ret = ref;
-        return 0;
-fail:
-        reference_free(ref);
-        return r;
-}
 
 /* ---- the auditor ---- */
 
-/* Facts about one action pattern, independent of the subject: cached, since an account's
- * roles repeat the same patterns. */
+/* Facts about one action pattern, independent of the subject; gathered once per subject (a
+ * subject often names a pattern in several statements). */
 struct facts {
         bool known;             /* matches an action of the catalog */
         int within_ref;         /* 1: every name it matches is granted by the reference; 0: not; -1: undecided */
         const char *example;    /* when not within: a name it grants beyond the reference */
         uint64_t *ubits;        /* which reference names (the universe) it matches */
-        const char *key;        /* the pattern, as first seen */
 };
-
-/* A case-insensitive string map of cached answers; keys and values live in the auditor's arena.
- * Each slot keeps its key's hash: most probes are decided without comparing strings. */
-struct memo {
-        const char **keys;
-        void **values;
-        uint64_t *hashes;
-        size_t n, size;
-        bool exact;             /* keys compared byte for byte (else ignoring case) */
-        uint64_t pending;       /* the hash of the key memo_slot() did not find */
-};
-
-/* 8 bytes at a time: subject keys run to kilobytes. Without case: every byte ORed with 0x20,
- * which folds ASCII letters as strcasecmp() does, so keys equal but for case hash the same (it
- * folds some other bytes too: keys are compared anyway). */
-static uint64_t hash_key(const char *s, bool exact) {
-        const uint64_t fold = exact ? 0 : 0x2020202020202020ULL;
-        size_t n = strlen(s);
-        uint64_t h = 0x9e3779b97f4a7c15ULL ^ n, w;
-        for (; n >= 8; s += 8, n -= 8) {
-                memcpy(&w, s, 8);
-                h = (h ^ (w | fold)) * 0xff51afd7ed558ccdULL;
-                h ^= h >> 29;
-        }
-        w = 0;
-        if (n > 0) {
-                memcpy(&w, s, n);
-                w |= fold >> (8 * (8 - n));
-        }
-        h = (h ^ w) * 0xc4ceb9fe1a85ec53ULL;
-        return h ^ (h >> 32);
-}
-
-/* Returns the value slot for KEY; *found says whether it was there. NULL on OOM. */
-static void **memo_slot(struct memo *m, const char *key, bool *found) {
-        if (m->size == 0 || (m->n + 1) * 2 > m->size) {
-                size_t ns = m->size ? m->size * 2 : 256;
-                const char **nk = calloc(ns, sizeof(char *));
-                void **nv = calloc(ns, sizeof(void *));
-                uint64_t *nh = calloc(ns, sizeof(uint64_t));
-                if (!nk || !nv || !nh) {
-                        free(nk);
-                        free(nv);
-                        free(nh);
-                        return NULL;
-                }
-                for (size_t i = 0; i < m->size; i++)
-                        if (m->keys[i]) {
-                                size_t k = m->hashes[i] & (ns - 1);
-                                while (nk[k])
-                                        k = (k + 1) & (ns - 1);
-                                nk[k] = m->keys[i];
-                                nv[k] = m->values[i];
-                                nh[k] = m->hashes[i];
-                        }
-                free(m->keys);
-                free(m->values);
-                free(m->hashes);
-                m->keys = nk;
-                m->values = nv;
-                m->hashes = nh;
-                m->size = ns;
-        }
-        uint64_t h = hash_key(key, m->exact);
-        size_t k = h & (m->size - 1);
-        for (; m->keys[k]; k = (k + 1) & (m->size - 1))
-                if (m->hashes[k] == h && (m->exact ? streq(m->keys[k], key) : strcasecmp(m->keys[k], key) == 0)) {
-                        *found = true;
-                        return &m->values[k];
-                }
-        *found = false;
-        m->pending = h;
-        return &m->values[k];
-}
-
-/* Stores KEY (copied into ARENA) at the slot memo_slot() returned. */
-static int memo_insert(struct memo *m, struct arena *arena, void **slot, const char *key, void *value) {
-        const char *k = arena_strdup(arena, key);
-        if (!k)
-                return -ENOMEM;
-        m->keys[slot - m->values] = k;
-        m->hashes[slot - m->values] = m->pending;
-        *slot = value;
-        m->n++;
-        return 0;
-}
-
-static void memo_done(struct memo *m) {
-        free(m->keys);
-        free(m->values);
-        free(m->hashes);
-        m->keys = NULL;
-        m->values = NULL;
-        m->hashes = NULL;
-        m->n = m->size = 0;
-}
 
 /* A subject-dependent inclusion answer: the pattern (or NotAction statement) given the
  * subject's Denies. */
@@ -371,15 +51,6 @@ struct stmt_sets {
         size_t n_allow, n_deny;
 };
 
-/* facts_get() by the pattern's address first: the statements of shared (managed) policies come
- * back subject after subject with the same strings. Only a hint: the text is compared. */
-#define FACTS_HINTS 512
-
-struct facts_hint {
-        const char *pattern;
-        struct facts *facts;
-};
-
 struct auditor {
         const struct reference *ref;
         struct stmt_sets ref_sets;
@@ -392,17 +63,16 @@ struct auditor {
         struct ref_entry *entries;
         size_t n_entries;
 
-        struct memo facts;      /* pattern -> struct facts */
-        struct facts_hint facts_hints[FACTS_HINTS];
-        struct memo answers;    /* denies + pattern -> struct answer */
-        struct memo results;    /* subject content -> struct audit_result (name aside) */
-        bool share_results;
-        uint64_t serial;        /* the last audit_result.shared given out */
+        /* The subject being judged: its facts (pattern -> struct facts), strings made for its
+         * findings, and what is left of its work budget. Emptied for each subject. */
+        struct hashmap *facts;
+        struct arena scratch;
+        uint64_t budget;
 
-        /* auditor_next(): results by policy_input content number, kept while later subjects
-         * share the content (at most MAX_MEMO_RESULTS at a time). */
+        /* The one memo, by content: auditor_next()'s results by policy_input content number,
+         * kept while later subjects share the content (MAX_MEMO_RESULTS, MAX_MEMO_BYTES). */
         struct audit_result **by_content;
-        size_t n_by_content, n_live;
+        size_t n_by_content, n_live, live_bytes;
         struct audit_result view;       /* what auditor_next() hands out */
         struct audit_result *owned;     /* behind the view: freed at the next call */
 };
@@ -410,7 +80,23 @@ struct auditor {
 /* Bounds the results memo: an account's distinct instance-role setups are few; this keeps
  * memory flat when every role is different. */
 #define MAX_MEMO_RESULTS 1024
-#define MAX_MEMO_KEY (64 * 1024)
+#define MAX_MEMO_BYTES (8u * 1024 * 1024)
+
+/* The work one subject may cost the searches over patterns (action-glob.h's units: ~20 ns
+ * each here), so that no policy takes more than a fraction of a second whatever its patterns
+ * (DESIGN.md, "Bounded work"). Past it, what is left undecided is the conservative answer
+ * (excess not disproved; missing not shown granted), and the findings say so. */
+#define SUBJECT_BUDGET (16u * 1024 * 1024)
+
+/* Charges N units of work to the subject's budget: false once it is spent. */
+static bool budget_take(struct auditor *a, uint64_t n) {
+        if (n >= a->budget) {
+                a->budget = 0;
+                return false;
+        }
+        a->budget -= n;
+        return true;
+}
 
 static int universe_index(const struct auditor *a, const char *name) {
         for (size_t i = 0; i < a->n_universe; i++)
@@ -454,15 +140,15 @@ static inline bool bit_test(const uint64_t *b, size_t i) {
         return b[i / 64] >> (i % 64) & 1;
 }
 
-static uint64_t *bits_new(struct auditor *a) {
-        uint64_t *b = arena_alloc(&a->arena, (a->words ? a->words : 1) * sizeof(uint64_t));
+static uint64_t *bits_new(struct auditor *a, struct arena *arena) {
+        uint64_t *b = arena_alloc(arena, (a->words ? a->words : 1) * sizeof(uint64_t));
         if (b)
                 memset(b, 0, (a->words ? a->words : 1) * sizeof(uint64_t));
         return b;
 }
 
-static uint64_t *bits_of_pattern(struct auditor *a, const char *pattern) {
-        uint64_t *b = bits_new(a);
+static uint64_t *bits_of_pattern(struct auditor *a, struct arena *arena, const char *pattern) {
+        uint64_t *b = bits_new(a, arena);
         if (!b)
                 return NULL;
         for (size_t i = 0; i < a->n_universe; i++)
@@ -575,6 +261,11 @@ struct example_ctx {
 
 static bool example_cb(const char *name, void *userdata) {
         struct example_ctx *c = userdata;
+        size_t n_deny = c->subject ? c->subject->n_deny : 0;
+
+        /* Each name is matched against the reference and the Denies' patterns. */
+        if (!budget_take(c->a, 4 + n_deny + (c->not_action ? c->not_action->n_actions : 0)))
+                return false;
         if (c->not_action) {
                 for (size_t k = 0; k < c->not_action->n_actions; k++)
                         if (glob_match(c->not_action->actions[k], name, true))
@@ -592,6 +283,9 @@ static bool example_cb(const char *name, void *userdata) {
 static const char *known_example(struct auditor *a, const char *pattern, const struct statement *not_action,
                                  const struct stmt_sets *subject) {
         struct example_ctx c = { .a = a, .subject = subject, .not_action = not_action };
+        /* The scan matches the pattern against the catalog names of its prefix: a few hundred. */
+        if (!budget_take(a, 512))
+                return NULL;
         action_catalog_match(pattern, example_cb, &c);
         return c.found;
 }
@@ -615,6 +309,7 @@ static int within_reference(struct auditor *a, const char *pattern, const struct
         r = glob_query_new(true, &q);
         if (r < 0)
                 return r;
+        glob_query_set_budget(q, &a->budget);
         int univ = node_universe(q);
         if (not_action) {
                 subj = node_of_statements(q, &not_action, 1);   /* NOT(OR(names)) */
@@ -654,51 +349,71 @@ finish:
         return r;
 }
 
+/* Does a single Allow pattern of the reference cover PATTERN, with no Deny of the reference to
+ * take anything back? A sufficient test, no search. */
+static bool ref_allow_subsumes(const struct auditor *a, const char *pattern) {
+        const struct stmt_sets *s = &a->ref_sets;
+        if (s->n_deny > 0)
+                return false;
+        for (size_t i = 0; i < s->n_allow; i++) {
+                if (s->allow[i]->not_action)
+                        continue;
+                for (size_t k = 0; k < s->allow[i]->n_actions; k++) {
+                        const char *outer = s->allow[i]->actions[k], *o = outer, *p = pattern;
+                        /* Cheap first: OUTER's literal head must begin PATTERN. */
+                        while (*o && *o != '*' && *o != '?' &&
+                               tolower((unsigned char) *o) == tolower((unsigned char) *p))
+                                o++, p++;
+                        if ((*o == '*' || *o == '?') && glob_subsumes(outer, pattern, true))
+                                return true;
+                }
+        }
+        return false;
+}
+
 /* A name no known action has, found by the search: say so. */
 static const char *future_name(struct auditor *a, const char *w) {
         size_t n = strlen(w);
-        char *s = arena_alloc(&a->arena, n + 40);
+        char *s = arena_alloc(&a->scratch, n + 40);
         if (s)
                 snprintf(s, n + 40, "%s (no such action today; any future one)", w);
         return s;
 }
 
 static struct facts *facts_get(struct auditor *a, const char *pattern) {
-        struct facts_hint *hint = &a->facts_hints[((uintptr_t) pattern >> 3) % FACTS_HINTS];
-        bool found;
+        size_t len = strlen(pattern);
+        struct facts *f = hashmap_get(a->facts, pattern, len);
 
-        if (hint->pattern == pattern && streq(hint->facts->key, pattern))
-                return hint->facts;
-        void **slot = memo_slot(&a->facts, pattern, &found);
-        if (!slot)
-                return NULL;
-        if (found) {
-                *hint = (struct facts_hint) { pattern, *slot };
-                return *slot;
-        }
-
-        struct facts *f = arena_alloc(&a->arena, sizeof(*f));
+        if (f)
+                return f;
+        f = arena_alloc(&a->scratch, sizeof(*f));
         if (!f)
                 return NULL;
-        *f = (struct facts) { .known = action_catalog_known(pattern) };
-        f->ubits = bits_of_pattern(a, pattern);
+        /* Past the budget a pattern is taken as known: the subject's note says the budget ran
+         * out, and an unknown name is a warning only. */
+        *f = (struct facts) { .known = !budget_take(a, 256) || action_catalog_known(pattern) };
+        f->ubits = bits_of_pattern(a, &a->scratch, pattern);
         if (!f->ubits)
                 return NULL;
         _cleanup_free_ char *witness = NULL;
-        f->within_ref = within_reference(a, pattern, NULL, NULL, 0, &witness);
-        if (f->within_ref == -ENOMEM)
-                return NULL;
-        if (f->within_ref < 0)
-                f->within_ref = -1;
-        if (f->within_ref != 1) {
-                const char *ex = known_example(a, pattern, NULL, NULL);
-                f->example = ex ? ex : witness ? future_name(a, witness) : NULL;
+        if (glob_has_wildcard(pattern) && (f->example = known_example(a, pattern, NULL, NULL)))
+                /* A known action beyond the reference answers it: no search. */
+                f->within_ref = 0;
+        else if (glob_has_wildcard(pattern) && ref_allow_subsumes(a, pattern))
+                f->within_ref = 1;
+        else {
+                f->within_ref = within_reference(a, pattern, NULL, NULL, 0, &witness);
+                if (f->within_ref == -ENOMEM)
+                        return NULL;
+                if (f->within_ref < 0)
+                        f->within_ref = -1;
+                if (f->within_ref != 1) {
+                        const char *ex = known_example(a, pattern, NULL, NULL);
+                        f->example = ex ? ex : witness ? future_name(a, witness) : NULL;
+                }
         }
-        /* The searches above may not touch the memo: the slot is still valid. */
-        if (memo_insert(&a->facts, &a->arena, slot, pattern, f) < 0)
+        if (hashmap_put(a->facts, pattern, len, f) < 0)
                 return NULL;
-        f->key = a->facts.keys[slot - a->facts.values];
-        *hint = (struct facts_hint) { pattern, f };
         return f;
 }
 
@@ -764,7 +479,7 @@ int auditor_new(const struct reference *ref, struct auditor **ret) {
                         e->st = st;
                         e->literal = !glob_has_wildcard(e->pattern);
                         e->scoped = st->condition || !st->resource_star || st->not_resource;
-                        e->bits = bits_of_pattern(a, e->pattern);
+                        e->bits = bits_of_pattern(a, &a->arena, e->pattern);
                         if (!e->bits) {
                                 r = -ENOMEM;
                                 goto fail;
@@ -774,17 +489,14 @@ int auditor_new(const struct reference *ref, struct auditor **ret) {
                                         e->duplicate = true;
                 }
         }
-        a->share_results = true;
-        a->results.exact = true;
+        r = hashmap_new(&a->facts);
+        if (r < 0)
+                goto fail;
         *ret = a;
         return 0;
 fail:
         auditor_free(a);
         return r;
-}
-
-void auditor_share_results(struct auditor *a, bool on) {
-        a->share_results = on;
 }
 
 struct auditor *auditor_free(struct auditor *a) {
@@ -794,12 +506,8 @@ struct auditor *auditor_free(struct auditor *a) {
         stmt_sets_done(&a->ref_sets);
         free(a->universe);
         free(a->entries);
-        memo_done(&a->facts);
-        memo_done(&a->answers);
-        for (size_t i = 0; i < a->results.size; i++)
-                if (a->results.keys && a->results.keys[i])
-                        audit_result_free(a->results.values[i]);
-        memo_done(&a->results);
+        hashmap_free(a->facts, NULL);
+        arena_done(&a->scratch);
         for (size_t i = 0; i < a->n_by_content; i++)
                 audit_result_free(a->by_content[i]);
         free(a->by_content);
@@ -827,58 +535,20 @@ static char *not_action_text(const struct statement *st) {
         return s;
 }
 
-/* Appends the statement's kind and patterns to a memo key. */
-static int key_add_statement(char **key, size_t *len, const struct statement *st) {
-        size_t add = 4;
-        for (size_t k = 0; k < st->n_actions; k++)
-                add += strlen(st->actions[k]) + 1;
-        char *n = realloc(*key, *len + add + 1);
-        if (!n)
-                return -ENOMEM;
-        *key = n;
-        char *p = n + *len;
-        *p++ = st->not_action ? '!' : '+';
-        for (size_t k = 0; k < st->n_actions; k++) {
-                p = stpcpy(p, st->actions[k]);
-                *p++ = '\x1f';
-        }
-        *p++ = '\x1e';
-        *p = '\0';
-        *len = (size_t) (p - n);
-        return 0;
-}
-
 /* Within the reference, given the subject's Denies: the answer for a pattern (or a NotAction
- * statement), memoised on the Denies and the pattern, since accounts repeat their policies. */
+ * statement), into *ANS. 0 or -ENOMEM. */
 static int answer_get(struct auditor *a, const struct stmt_sets *ss, const char *pattern, const struct statement *not_action,
-                      const struct answer **ret) {
-        _cleanup_free_ char *key = NULL;
-        size_t len = 0;
-        bool found;
-        int r;
-
-        for (size_t i = 0; i < ss->n_deny; i++)
-                if ((r = key_add_statement(&key, &len, ss->deny[i])) < 0)
-                        return r;
-        if (not_action)
-                r = key_add_statement(&key, &len, not_action);
-        else {
-                struct statement one = { .actions = &pattern, .n_actions = 1 };
-                r = key_add_statement(&key, &len, &one);
-        }
-        if (r < 0)
-                return r;
-        void **slot = memo_slot(&a->answers, key, &found);
-        if (!slot)
-                return -ENOMEM;
-        if (found) {
-                *ret = *slot;
-                return 0;
-        }
-        struct answer *ans = arena_alloc(&a->arena, sizeof(*ans));
+                      struct answer *ans) {
         _cleanup_free_ char *w = NULL;
-        if (!ans)
-                return -ENOMEM;
+
+        if (not_action || glob_has_wildcard(pattern)) {
+                /* A known action beyond the reference and the Denies answers it: no search. */
+                ans->example = known_example(a, not_action ? "*" : pattern, not_action, ss);
+                if (ans->example) {
+                        ans->within = 0;
+                        return 0;
+                }
+        }
         ans->within = within_reference(a, pattern, not_action, ss->deny, ss->n_deny, &w);
         if (ans->within == -ENOMEM)
                 return -ENOMEM;
@@ -887,10 +557,6 @@ static int answer_get(struct auditor *a, const struct stmt_sets *ss, const char 
                 const char *ex = known_example(a, not_action ? "*" : pattern, not_action, ss);
                 ans->example = ex ? ex : w ? future_name(a, w) : NULL;
         }
-        r = memo_insert(&a->answers, &a->arena, slot, key, ans);
-        if (r < 0)
-                return r;
-        *ret = ans;
         return 0;
 }
 
@@ -903,17 +569,17 @@ static int judge_excess(struct auditor *a, struct audit_result *res, const struc
 
                 if (st->not_action) {
                         _cleanup_free_ char *text = not_action_text(st);
-                        const struct answer *ans;
+                        struct answer ans;
                         if (!text)
                                 return -ENOMEM;
                         r = answer_get(a, ss, NULL, st, &ans);
                         if (r < 0)
                                 return r;
-                        if (ans->within == 1)
+                        if (ans.within == 1)
                                 continue;
-                        r = add_finding(res, FINDING_EXCESS, text, st, label, -1,
+                        r = audit_result_add(res, FINDING_EXCESS, text, st, label, -1,
                                         "NotAction in an Allow grants every action it does not name, beyond %s%s%s",
-                                        a->ref_display, ans->example ? ", e.g. " : "", strempty(ans->example));
+                                        a->ref_display, ans.example ? ", e.g. " : "", strempty(ans.example));
                         if (r < 0)
                                 return r;
                         continue;
@@ -933,25 +599,25 @@ static int judge_excess(struct auditor *a, struct audit_result *res, const struc
                         ex = f->example;
                         if (ss->n_deny > 0) {
                                 /* The subject's own Denies may take the rest away. */
-                                const struct answer *ans;
+                                struct answer ans;
                                 r = answer_get(a, ss, pat, NULL, &ans);
                                 if (r < 0)
                                         return r;
-                                if (ans->within == 1)
+                                if (ans.within == 1)
                                         continue;
-                                within = ans->within;
-                                ex = ans->example;
+                                within = ans.within;
+                                ex = ans.example;
                         }
                         if (within < 0)
-                                r = add_finding(res, FINDING_EXCESS, pat, st, label, -1,
+                                r = audit_result_add(res, FINDING_EXCESS, pat, st, label, -1,
                                                 "%s could not be shown to stay within %s (too complex to decide "
                                                 "within the search budget); treated as excess",
                                                 pat, a->ref_display);
                         else if (!glob_has_wildcard(pat))
-                                r = add_finding(res, FINDING_EXCESS, pat, st, label, -1,
+                                r = audit_result_add(res, FINDING_EXCESS, pat, st, label, -1,
                                                 "grants %s, which %s does not", pat, a->ref_display);
                         else
-                                r = add_finding(res, FINDING_EXCESS, pat, st, label, -1,
+                                r = audit_result_add(res, FINDING_EXCESS, pat, st, label, -1,
                                                 "%s grants actions that %s does not%s%s", pat, a->ref_display,
                                                 ex ? ", e.g. " : "", strempty(ex));
                         if (r < 0)
@@ -994,21 +660,23 @@ static int subject_bits(struct auditor *a, const struct stmt_sets *ss, uint64_t 
 
 /* Is every name of the reference wildcard PATTERN granted by the subject? For a wildcard that
  * stands for no known action: decided on the patterns. */
-static int subject_covers(const char *pattern, const struct stmt_sets *ss) {
+static int subject_covers(struct auditor *a, const char *pattern, const struct stmt_sets *ss) {
         struct glob_query *q = NULL;
         int r = glob_query_new(true, &q);
         if (r < 0)
                 return r;
+        glob_query_set_budget(q, &a->budget);
         int univ = node_universe(q);
         int p = glob_query_pattern(q, pattern);
         int allow = node_of_statements(q, ss->allow, ss->n_allow);
         int deny = node_of_statements(q, ss->deny, ss->n_deny);
         int nd = deny < 0 ? deny : glob_query_node(q, GLOB_NOT, &deny, 1);
         int g[] = { allow, nd };
-        int grants = allow < 0 || nd < 0 ? -ENOMEM : glob_query_node(q, GLOB_AND, g, 2);
+        int grants = allow < 0 ? allow : nd < 0 ? nd : glob_query_node(q, GLOB_AND, g, 2);
         int ng = grants < 0 ? grants : glob_query_node(q, GLOB_NOT, &grants, 1);
         int all[] = { univ, p, ng };
-        int root = univ < 0 || p < 0 || ng < 0 ? -ENOMEM : glob_query_node(q, GLOB_AND, all, 3);
+        /* A budget spent while the query was built: -E2BIG, undecided. */
+        int root = univ < 0 ? univ : p < 0 ? p : ng < 0 ? ng : glob_query_node(q, GLOB_AND, all, 3);
         if (root < 0)
                 r = root;
         else {
@@ -1035,7 +703,7 @@ static int judge_missing(struct auditor *a, struct audit_result *res, const uint
                 }
                 if (!any_bits) {
                         /* Stands for no known action: judged on the patterns. */
-                        r = subject_covers(e->pattern, ss);
+                        r = subject_covers(a, e->pattern, ss);
                         if (r < 0 && r != -E2BIG)
                                 return r;
                         all = r == 1;
@@ -1047,7 +715,7 @@ static int judge_missing(struct auditor *a, struct audit_result *res, const uint
                 if (e->literal || !any_bits) {
                         if (!why)
                                 why = "calls that need it are denied";
-                        r = add_finding(res, FINDING_MISSING, e->pattern, e->st, NULL, -1, "%s is not granted: %s",
+                        r = audit_result_add(res, FINDING_MISSING, e->pattern, e->st, NULL, -1, "%s is not granted: %s",
                                         e->pattern, why);
                 } else {
                         /* Name what is missing under the wildcard. */
@@ -1066,7 +734,7 @@ static int judge_missing(struct auditor *a, struct audit_result *res, const uint
                                 }
                         if (!why)
                                 why = "calls that need them are denied";
-                        r = add_finding(res, FINDING_MISSING, e->pattern, e->st, NULL, -1,
+                        r = audit_result_add(res, FINDING_MISSING, e->pattern, e->st, NULL, -1,
                                         "%s is not fully granted (%zu known action%s missing: %s): %s", e->pattern, count,
                                         count == 1 ? "" : "s", list, why);
                 }
@@ -1076,38 +744,14 @@ static int judge_missing(struct auditor *a, struct audit_result *res, const uint
         return 0;
 }
 
-/* Is RESOURCE within the resources of reference statement REF? ARNs are case-sensitive while
- * the memo is not: upper-case letters are marked in the key. Memoised: the same attached
- * policies come back role after role. 1 yes, 0 no, negative errno. */
+/* Is RESOURCE within the resources of reference statement REF? ARNs are case-sensitive.
+ * 1 yes, 0 no (or undecided within the budget), negative errno. */
 static int resource_within(struct auditor *a, const struct statement *ref, const char *resource) {
-        size_t n = strlen(resource);
-        _cleanup_free_ char *key = malloc(2 * n + 24);
-        char *p;
-        bool found;
-
-        if (!key)
-                return -ENOMEM;
-        p = key + sprintf(key, "R%u:", ref->index);
-        for (const char *c = resource; *c; c++) {
-                if (*c >= 'A' && *c <= 'Z')
-                        *p++ = '^';
-                *p++ = *c;
-        }
-        *p = '\0';
-        void **slot = memo_slot(&a->answers, key, &found);
-        if (!slot)
-                return -ENOMEM;
-        if (found)
-                return ((struct answer *) *slot)->within;
-        struct answer *ans = arena_alloc(&a->arena, sizeof(*ans));
-        if (!ans)
-                return -ENOMEM;
-        int r = glob_included(resource, ref->resources, ref->n_resources, false, NULL);
-        if (r == -ENOMEM)
-                return r;
-        *ans = (struct answer) { .within = r == 1 };
-        r = memo_insert(&a->answers, &a->arena, slot, key, ans);
-        return r < 0 ? r : ans->within;
+        /* The test before any search is quadratic in the lengths: charged too. */
+        if (!budget_take(a, (strlen(resource) + 1) * ref->n_resources))
+                return 0;
+        int r = glob_included_budget(resource, ref->resources, ref->n_resources, false, &a->budget, NULL);
+        return r == -ENOMEM ? r : r == 1;
 }
 
 /* Do the subject statement's resources stay within the reference statement's? */
@@ -1158,11 +802,11 @@ static int judge_notes(struct auditor *a, struct audit_result *res, const struct
 
                         int r = 0;
                         if (e->st->condition && !st->condition)
-                                r = add_finding(res, FINDING_NOTE, e->pattern, st, ss->allow_label[j], -1,
+                                r = audit_result_add(res, FINDING_NOTE, e->pattern, st, ss->allow_label[j], -1,
                                                 "grants %s without the reference's condition %s", e->pattern,
                                                 e->st->condition);
                         else if (e->st->condition && !streq(e->st->condition, st->condition))
-                                r = add_finding(res, FINDING_NOTE, e->pattern, st, ss->allow_label[j], -1,
+                                r = audit_result_add(res, FINDING_NOTE, e->pattern, st, ss->allow_label[j], -1,
                                                 "grants %s under a condition other than the reference's %s", e->pattern,
                                                 e->st->condition);
                         else if ((!e->st->resource_star || e->st->not_resource) &&
@@ -1173,7 +817,7 @@ static int judge_notes(struct auditor *a, struct audit_result *res, const struct
                                 scope = join_resources(e->st);
                                 if (!scope)
                                         return -ENOMEM;
-                                r = add_finding(res, FINDING_NOTE, e->pattern, st, ss->allow_label[j], -1,
+                                r = audit_result_add(res, FINDING_NOTE, e->pattern, st, ss->allow_label[j], -1,
                                                 "grants %s on resources beyond the reference's scope (%s%s)", e->pattern,
                                                 e->st->not_resource ? "all but " : "", scope);
                         }
@@ -1195,7 +839,7 @@ static int judge_unknown(struct auditor *a, struct audit_result *res, const stru
                                         return -ENOMEM;
                                 if (f->known)
                                         continue;
-                                int r = add_finding(res, FINDING_UNKNOWN, st->actions[k], st, s->policies[i].label, -1,
+                                int r = audit_result_add(res, FINDING_UNKNOWN, st->actions[k], st, s->policies[i].label, -1,
                                                     "%s matches no known IAM action (a typo?%s)", st->actions[k],
                                                     st->allow ? "" : "; this Deny then denies nothing");
                                 if (r < 0)
@@ -1204,7 +848,7 @@ static int judge_unknown(struct auditor *a, struct audit_result *res, const stru
                 }
         }
         for (size_t i = 0; i < s->n_unresolved; i++) {
-                int r = add_finding(res, FINDING_UNKNOWN, s->unresolved[i], NULL, NULL, -1,
+                int r = audit_result_add(res, FINDING_UNKNOWN, s->unresolved[i], NULL, NULL, -1,
                                     "attached policy %s is neither in the input nor built in: its permissions were "
                                     "not judged", s->unresolved[i]);
                 if (r < 0)
@@ -1224,112 +868,18 @@ static void group_findings(struct audit_result *res) {
         }
 }
 
-/* A key for everything the verdict depends on, the name aside: length-prefixed strings, so
- * that no content can imitate a separator. */
-static int key_add(char **key, size_t *len, size_t *alloc, const char *s) {
-        size_t n = s ? strlen(s) : 0;
-        if (*len + n + 16 > *alloc) {
-                size_t na = (*len + n + 16) * 2;
-                char *k = realloc(*key, na);
-                if (!k)
-                        return -ENOMEM;
-                *key = k;
-                *alloc = na;
-        }
-        char *p = *key + *len;
-        /* Length first (NULL differs from ""), then the bytes. */
-        p += sprintf(p, "%zx%c", n, s ? ':' : '!');
-        memcpy(p, s ? s : "", n);
-        p += n;
-        *p = '\0';
-        *len = (size_t) (p - *key);
-        return 0;
-}
-
-static int subject_key(const struct subject *s, char **ret) {
-        char *key = NULL, num[32];
-        size_t len = 0, alloc = 0;
-        int r = 0;
-
-        for (size_t i = 0; i < s->n_policies && r >= 0 && len < MAX_MEMO_KEY; i++) {
-                const struct policy *p = s->policies[i].policy;
-                r = key_add(&key, &len, &alloc, s->policies[i].label);
-                if (r >= 0 && !s->policies[i].owned) {
-                        /* A managed policy shared by the input's subjects is one object: its
-                         * address names it. Valid because an auditor that shares results is
-                         * used with one policy_input, whose policies outlive it (see
-                         * auditor_share_results()). */
-                        char ptr[32];
-                        snprintf(ptr, sizeof(ptr), "@%p", (const void *) p);
-                        r = key_add(&key, &len, &alloc, ptr);
-                        continue;
-                }
-                for (size_t j = 0; j < p->n_statements && r >= 0; j++) {
-                        const struct statement *st = &p->statements[j];
-                        /* Index and flags, without printf: this runs for every subject. */
-                        char *q = num;
-                        unsigned idx = st->index;
-                        do
-                                *q++ = (char) ('0' + idx % 10);
-                        while ((idx /= 10) > 0 && q < num + 12);
-                        *q++ = (char) ('a' + (st->allow | st->not_action << 1 | st->not_resource << 2 |
-                                              st->resource_star << 3));
-                        *q = '\0';
-                        r = key_add(&key, &len, &alloc, num);
-                        if (r >= 0)
-                                r = key_add(&key, &len, &alloc, st->sid);
-                        if (r >= 0)
-                                r = key_add(&key, &len, &alloc, st->condition);
-                        for (size_t k = 0; k < st->n_actions && r >= 0; k++)
-                                r = key_add(&key, &len, &alloc, st->actions[k]);
-                        r = r < 0 ? r : key_add(&key, &len, &alloc, "|");
-                        for (size_t k = 0; k < st->n_resources && r >= 0; k++)
-                                r = key_add(&key, &len, &alloc, st->resources[k]);
-                }
-        }
-        for (size_t i = 0; i < s->n_unresolved && r >= 0; i++)
-                r = key_add(&key, &len, &alloc, s->unresolved[i]);
-        if (r >= 0 && !key)
-                r = key_add(&key, &len, &alloc, "");
-        if (r < 0 || len >= MAX_MEMO_KEY) {
-                free(key);
-                *ret = NULL;
-                return r < 0 ? r : 0;
-        }
-        *ret = key;
-        return 0;
-}
-
-/* A result for NAME whose findings are those of the memoised TEMPLATE (strings borrowed
- * from it: valid while the auditor lives). */
-static int result_from(const struct audit_result *t, const char *name, struct audit_result **ret) {
-        struct audit_result *res;
-        int r = result_new(name, &res);
-        if (r < 0)
-                return r;
-        if (t->n_findings > 0) {
-                res->findings = malloc(t->n_findings * sizeof(struct finding));
-                if (!res->findings) {
-                        audit_result_free(res);
-                        return -ENOMEM;
-                }
-                memcpy(res->findings, t->findings, t->n_findings * sizeof(struct finding));
-        }
-        res->n_findings = res->a_findings = t->n_findings;
-        memcpy(res->n_kind, t->n_kind, sizeof(res->n_kind));
-        res->verdict = t->verdict;
-        res->shared = t->shared;
-        *ret = res;
-        return 0;
-}
-
 static int audit_subject(struct auditor *a, const struct subject *s, struct audit_result **ret) {
         _cleanup_(stmt_sets_done) struct stmt_sets ss = {};
         _cleanup_free_ uint64_t *bits = NULL;
         struct audit_result *res = NULL;
         int r;
 
-        r = result_new(s->name, &res);
+        /* A fresh start: no facts, no scratch, the whole budget. */
+        hashmap_clear(a->facts, NULL);
+        arena_done(&a->scratch);
+        a->budget = SUBJECT_BUDGET;
+
+        r = audit_result_new(s->name, &res);
         if (r < 0)
                 return r;
         r = stmt_sets_collect(&ss, s->policies, s->n_policies);
@@ -1346,6 +896,12 @@ static int audit_subject(struct auditor *a, const struct subject *s, struct audi
             (r = judge_missing(a, res, granted, &ss)) < 0 || (r = judge_unknown(a, res, s)) < 0 ||
             (r = judge_notes(a, res, &ss, removed, per_allow)) < 0)
                 goto fail;
+        if (a->budget == 0 &&
+            (r = audit_result_add(res, FINDING_NOTE, NULL, NULL, NULL, -1,
+                             "this subject's patterns took more than the work budget of one subject: what could "
+                             "not be decided within it is reported conservatively (an excess not disproved, an "
+                             "action not shown granted)")) < 0)
+                goto fail;
         group_findings(res);
         res->verdict = res->n_kind[FINDING_EXCESS] ? VERDICT_FAIL
                        : res->n_kind[FINDING_MISSING] || res->n_kind[FINDING_UNKNOWN] ? VERDICT_WARN
@@ -1358,38 +914,7 @@ fail:
 }
 
 int auditor_run(struct auditor *a, const struct subject *s, struct audit_result **ret) {
-        _cleanup_free_ char *key = NULL;
-        struct audit_result *t = NULL;
-        void **slot = NULL;
-        bool found = false;
-        int r;
-
-        if (!a->share_results)
-                return audit_subject(a, s, ret);
-        r = subject_key(s, &key);
-        if (r < 0)
-                return r;
-        if (key) {
-                slot = memo_slot(&a->results, key, &found);
-                if (!slot)
-                        return -ENOMEM;
-                if (found)
-                        return result_from(*slot, s->name, ret);
-        }
-        r = audit_subject(a, s, &t);
-        if (r < 0)
-                return r;
-        if (!key || a->results.n >= MAX_MEMO_RESULTS) {
-                *ret = t;
-                return 0;
-        }
-        r = memo_insert(&a->results, &a->arena, slot, key, t);
-        if (r < 0) {
-                audit_result_free(t);
-                return r;
-        }
-        t->shared = ++a->serial;
-        return result_from(t, s->name, ret);
+        return audit_subject(a, s, ret);
 }
 
 /* The memo slot of content number C (from 1), NULL on OOM. */
@@ -1408,18 +933,29 @@ static struct audit_result **content_slot(struct auditor *a, uint64_t c) {
         return &a->by_content[c - 1];
 }
 
+/* What a result holds, roughly, in bytes. */
+static size_t result_bytes(const struct audit_result *r) {
+        size_t n = sizeof(*r) + r->a_findings * sizeof(struct finding);
+        for (size_t i = 0; i < r->n_findings; i++) {
+                const struct finding *f = &r->findings[i];
+                n += strlen(f->message) + 1 + (f->action ? strlen(f->action) + 1 : 0) + (f->sid ? strlen(f->sid) + 1 : 0) +
+                     (f->policy ? strlen(f->policy) + 1 : 0);
+        }
+        return n;
+}
+
 int auditor_next(struct auditor *a, struct policy_input *in, const struct audit_result **ret) {
         struct subject_ref ref;
         struct subject *s = NULL;
         struct audit_result **slot = NULL, *t = NULL;
-        bool keep;
+        size_t bytes;
         int r;
 
         a->owned = audit_result_free(a->owned);
         r = policy_input_next_ref(in, &ref);
         if (r <= 0)
                 return r;
-        if (a->share_results && ref.content) {
+        if (ref.content) {
                 slot = content_slot(a, ref.content);
                 if (!slot)
                         return -ENOMEM;
@@ -1429,6 +965,7 @@ int auditor_next(struct auditor *a, struct policy_input *in, const struct audit_
                         if (ref.later == 0) {
                                 *slot = NULL;
                                 a->n_live--;
+                                a->live_bytes -= result_bytes(t);
                                 a->owned = t;
                         }
                         goto view;
@@ -1438,16 +975,15 @@ int auditor_next(struct auditor *a, struct policy_input *in, const struct audit_
         r = policy_input_current(in, &s);
         if (r < 0)
                 return r;
-        keep = slot && ref.later > 0 && a->n_live < MAX_MEMO_RESULTS;
-        /* A content of its own is judged once anyway: no memo key to build. */
-        r = slot ? audit_subject(a, s, &t) : auditor_run(a, s, &t);
+        r = audit_subject(a, s, &t);
         subject_free(s);
         if (r < 0)
                 return r;
-        if (keep) {
-                t->shared = ++a->serial;
+        bytes = result_bytes(t);
+        if (slot && ref.later > 0 && a->n_live < MAX_MEMO_RESULTS && a->live_bytes + bytes <= MAX_MEMO_BYTES) {
                 *slot = t;
                 a->n_live++;
+                a->live_bytes += bytes;
         } else
                 a->owned = t;
 view:
@@ -1455,20 +991,6 @@ view:
         a->view.name = ref.name;
         *ret = &a->view;
         return 1;
-}
-
-void audit_results_free(struct audit_result **r, size_t n) {
-        for (size_t i = 0; i < n; i++)
-                audit_result_free(r[i]);
-        free(r);
-}
-
-enum verdict audit_results_verdict(struct audit_result *const *r, size_t n) {
-        enum verdict v = VERDICT_PASS;
-        for (size_t i = 0; i < n; i++)
-                if (r[i]->verdict > v)
-                        v = r[i]->verdict;
-        return v;
 }
 
 int policy_audit_path(const char *path, const char *reference, struct audit_result ***ret, size_t *ret_n,
@@ -1487,8 +1009,6 @@ int policy_audit_path(const char *path, const char *reference, struct audit_resu
         r = auditor_new(ref, &a);
         if (r < 0)
                 goto finish;
-        /* The results outlive the auditor here: no strings borrowed from it. */
-        auditor_share_results(a, false);
         r = policy_input_new(&in);
         if (r < 0)
                 goto finish;

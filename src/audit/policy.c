@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-#include "policy.h"
+#include "audit/policy.h"
 #include "util.h"
 
 struct arena_chunk {
@@ -131,22 +131,6 @@ int bytes_append(struct bytes *b, const void *data, size_t n) {
 void bytes_done(struct bytes *b) {
         free(b->buf);
         *b = (struct bytes) {};
-}
-
-uint64_t hash_bytes(const void *data, size_t n, uint64_t seed) {
-        const uint8_t *s = data;
-        uint64_t h = 0x9e3779b97f4a7c15ULL ^ seed ^ (uint64_t) n << 32, w;
-        /* 8 bytes at a time: keys run to hundreds of bytes. */
-        for (; n >= 8; s += 8, n -= 8) {
-                memcpy(&w, s, 8);
-                h = (h ^ w) * 0xff51afd7ed558ccdULL;
-                h ^= h >> 29;
-        }
-        w = 0;
-        if (n > 0)
-                memcpy(&w, s, n);
-        h = (h ^ w) * 0xc4ceb9fe1a85ec53ULL;
-        return h ^ (h >> 32);
 }
 
 int pack_u32(struct bytes *b, uint32_t v) {
@@ -329,7 +313,7 @@ int subject_add_policy(struct subject *s, struct policy *p, const char *label, b
         const char *l = arena_strdup(&s->arena, label);
         if (!l)
                 return -ENOMEM;
-        s->policies[s->n_policies++] = (struct subject_policy) { p, l, owned };
+        s->policies[s->n_policies++] = (struct subject_policy) { .policy = p, .label = l, .owned = owned };
         return 0;
 }
 

@@ -14,6 +14,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* True when NAME is matched by PATTERN. ICASE folds ASCII case (IAM action names); resource
  * ARNs are compared with ICASE false. O(|pattern| * |name|) at worst. */
@@ -43,12 +44,28 @@ int glob_query_pattern(struct glob_query *q, const char *pattern);
  * true/false). Returns its node id or a negative errno. */
 int glob_query_node(struct glob_query *q, enum glob_op op, const int *children, size_t n_children);
 
+/* Charges the work of Q's searches to *BUDGET (units: positions stepped through, and nodes
+ * judged per state), which several queries may share (one subject's): a search that would
+ * exceed what is left stops with -E2BIG and leaves *BUDGET at 0; with *BUDGET at 0, every search
+ * answers -E2BIG at once. Building the query is charged too (glob_query_pattern(): a unit per
+ * byte, -E2BIG when spent). NULL: no budget but the search's own bounds below. */
+#include <stdint.h>
+void glob_query_set_budget(struct glob_query *q, uint64_t *budget);
+
 /* Looks for a word that satisfies node ROOT. Returns 1 and sets *ret_witness (may be NULL) to
  * the shortest such word, 0 when no word does, -E2BIG when the search exceeded MAX_STATES
  * product states (0 = a default of 200000), 16 MiB of them, or 2 M steps through their
  * positions (~35 ms) without an answer, -ENOMEM. */
 int glob_query_solve(struct glob_query *q, int root, size_t max_states, char **ret_witness);
 
+/* A sufficient, quadratic test of inclusion, no search: OUTER covers INNER read as a string in
+ * which INNER's '*' and '?' are symbols of their own. True for equal patterns, "*", and the
+ * like; false says nothing. */
+bool glob_subsumes(const char *outer, const char *inner, bool icase);
+
 /* Convenience: is every name matched by PATTERN matched by some pattern of SET?
  * 1 yes, 0 no (*ret_witness, if not NULL, gets an example name), negative errno as above. */
 int glob_included(const char *pattern, const char *const *set, size_t n_set, bool icase, char **ret_witness);
+/* The same, its search charged to *BUDGET (glob_query_set_budget()). */
+int glob_included_budget(const char *pattern, const char *const *set, size_t n_set, bool icase, uint64_t *budget,
+                         char **ret_witness);

@@ -75,9 +75,6 @@ static inline int bytes_reserve(struct bytes *b, size_t n) {
 int bytes_append(struct bytes *b, const void *data, size_t n);     /* 0 or -ENOMEM */
 void bytes_done(struct bytes *b);
 
-/* A hash of N bytes for hash tables (not against adversaries: tables compare whole keys). */
-uint64_t hash_bytes(const void *data, size_t n, uint64_t seed);
-
 /* A compact binary form of policies, to keep what an input says about its subjects while the
  * rest of the input is read: appended to B (0 or -ENOMEM; -E2BIG for a string of 4 GiB), read
  * from [*pos, end) advancing *pos (0, -ENOMEM, or -EBADMSG when the bytes are damaged). Strings

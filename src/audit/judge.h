@@ -16,7 +16,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "policy.h"
+#include "audit/policy.h"
+#include "util.h"
 
 enum finding_kind {
         FINDING_EXCESS,
@@ -51,11 +52,18 @@ struct audit_result {
         struct finding *findings;
         size_t n_findings, a_findings;
         size_t n_kind[_FINDING_KIND_MAX];
-        uint64_t shared;        /* nonzero: results with the same value have these very findings and
-                                 * verdict (their rendering can be reused) */
 };
 
 struct audit_result *audit_result_free(struct audit_result *r);
+
+/* For the judge: a new result for NAME (0 or -ENOMEM), and a finding added to it: ACTION as
+ * written, statement ST (its index and Sid; NULL: STATEMENT_OVERRIDE), in the subject policy
+ * labelled POLICY_LABEL (prefixed to the message), the message from FMT. 0 or -ENOMEM. */
+int audit_result_new(const char *name, struct audit_result **ret);
+struct statement;
+_printf_(7, 8) int audit_result_add(struct audit_result *r, enum finding_kind kind, const char *action,
+                                    const struct statement *st, const char *policy_label, int statement_override,
+                                    const char *fmt, ...);
 
 struct reference {
         struct policy *policy;
@@ -76,12 +84,6 @@ struct auditor;
 /* REF must outlive the auditor. 0 or negative errno. */
 int auditor_new(const struct reference *ref, struct auditor **ret);
 struct auditor *auditor_free(struct auditor *a);
-
-/* Results of subjects with the same policies share their findings' strings with a memo in
- * the auditor (on by default): such results must be freed before the auditor, and the
- * auditor must judge the subjects of one policy_input only, kept alive meanwhile (the memo
- * knows managed policies by address). Off, every result owns its strings. */
-void auditor_share_results(struct auditor *a, bool on);
 
 /* Judges one subject. 0 or negative errno. */
 int auditor_run(struct auditor *a, const struct subject *s, struct audit_result **ret);

@@ -11,11 +11,12 @@
  *                                         {"RoleDetailList":[…],"Policies":[…],…}
  * A document may also be a URL-encoded string, as the IAM API returns it; it is decoded and
  * parsed in a nested pass. In a dump, every role with an instance profile is a subject; the
- * managed policies come after the roles, so subjects are kept aside (each distinct content once
- * in memory, names on a temporary file) and their attached policies resolved once the whole
- * input has been read. */
+ * managed policies come after the roles, so subjects are kept aside in the store (audit/store.h:
+ * a temporary file, repeated contents interned) and their attached policies resolved when they
+ * are read back, once the whole input has been read (subjects.c). Every string of the input is
+ * at most 1 MiB, every action or resource pattern at most 4 096 bytes (malformed beyond). */
 
-#include "policy.h"
+#include "audit/policy.h"
 
 struct policy_input;
 
@@ -47,12 +48,6 @@ struct subject_ref {
 
 int policy_input_next_ref(struct policy_input *in, struct subject_ref *ret);
 int policy_input_current(struct policy_input *in, struct subject **ret);
-
-/* A large dump is read in two halves at once (two threads); the second one's subjects, which
- * come after all others, can then be judged at the same time as the rest: this detaches them
- * as an input of their own, which the caller frees. NULL when there is none (or once IN's
- * subjects are being handed out): IN then hands out everything. */
-struct policy_input *policy_input_take_tail(struct policy_input *in);
 
 /* Parses one policy (document, get-role-policy or get-policy-version output) held in memory.
  * NAME is used in messages. 0, -EBADMSG with *ret_error, or negative errno. */

@@ -2,7 +2,8 @@
 #include <ctype.h>
 #include <stdint.h>
 
-#include "action-glob.h"
+#include "audit/action-glob.h"
+#include "lib/hashmap.h"
 #include "util.h"
 
 static inline unsigned char fold(unsigned char c, bool icase) {
@@ -58,6 +59,8 @@ struct glob_query {
         bool icase;
         struct gpat *pats;
         size_t n_pats, a_pats;
+        struct hashmap *pat_nodes;      /* folded pattern -> its leaf's node id + 1 */
+        uint64_t *budget;               /* shared work budget (glob_query_set_budget()), or NULL */
         struct gnode *nodes;
         size_t n_nodes, a_nodes;
         int *kids;
@@ -97,6 +100,7 @@ struct glob_query *glob_query_free(struct glob_query *q) {
                 free(q->pats[i].star_tail);
         }
         free(q->pats);
+        hashmap_free(q->pat_nodes, NULL);
         free(q->nodes);
         free(q->kids);
         free(q);
@@ -112,47 +116,55 @@ static int add_node(struct glob_query *q, struct gnode n) {
 
 int glob_query_pattern(struct glob_query *q, const char *pattern) {
         size_t len = strlen(pattern);
-        uint32_t idx;
+        struct gpat g = { .len = (uint32_t) len };
+        void *known;
+        int node;
 
         if (len > 65535)
                 return -E2BIG;
-        for (idx = 0; idx < q->n_pats; idx++) {
-                const struct gpat *g = &q->pats[idx];
-                if (g->len != len)
-                        continue;
-                size_t k;
-                for (k = 0; k < len && g->p[k] == fold((unsigned char) pattern[k], q->icase); k++)
-                        ;
-                if (k == len)
-                        return g->node;   /* one leaf per pattern: nodes are pure functions */
-        }
-        {
-                if (GROW(q->pats, q->n_pats, q->a_pats, 1) < 0)
-                        return -ENOMEM;
-                struct gpat g = { .len = (uint32_t) len };
-                g.p = malloc(len + 1);
-                g.star_tail = malloc(len + 1);
-                if (!g.p || !g.star_tail) {
-                        free(g.p);
-                        free(g.star_tail);
-                        return -ENOMEM;
+        /* Building the query is work too: one unit per byte hashed. */
+        if (q->budget) {
+                if (len + 16 >= *q->budget) {
+                        *q->budget = 0;
+                        return -E2BIG;
                 }
-                for (size_t k = 0; k < len; k++)
-                        g.p[k] = fold((unsigned char) pattern[k], q->icase);
-                g.p[len] = 0;
-                g.star_tail[len] = true;
-                for (size_t k = len; k-- > 0;)
-                        g.star_tail[k] = g.p[k] == '*' && g.star_tail[k + 1];
-                int node = add_node(q, (struct gnode) { .kind = -1, .pat = idx });
-                if (node < 0) {
-                        free(g.p);
-                        free(g.star_tail);
-                        return node;
-                }
-                g.node = node;
-                q->pats[q->n_pats++] = g;
-                return node;
+                *q->budget -= len + 16;
         }
+        if (!q->pat_nodes && hashmap_new(&q->pat_nodes) < 0)
+                return -ENOMEM;
+        if (GROW(q->pats, q->n_pats, q->a_pats, 1) < 0)
+                return -ENOMEM;
+        g.p = malloc(len + 1);
+        g.star_tail = malloc(len + 1);
+        if (!g.p || !g.star_tail)
+                goto oom;
+        for (size_t k = 0; k < len; k++)
+                g.p[k] = fold((unsigned char) pattern[k], q->icase);
+        g.p[len] = 0;
+        /* One leaf per pattern: nodes are pure functions. */
+        known = hashmap_get(q->pat_nodes, g.p, len);
+        if (known) {
+                free(g.p);
+                free(g.star_tail);
+                return (int) ((uintptr_t) known - 1);
+        }
+        g.star_tail[len] = true;
+        for (size_t k = len; k-- > 0;)
+                g.star_tail[k] = g.p[k] == '*' && g.star_tail[k + 1];
+        node = add_node(q, (struct gnode) { .kind = -1, .pat = (uint32_t) q->n_pats });
+        if (node < 0)
+                goto oom;
+        if (hashmap_put(q->pat_nodes, g.p, len, (void *) (uintptr_t) (node + 1)) < 0) {
+                q->n_nodes--;
+                goto oom;
+        }
+        g.node = node;
+        q->pats[q->n_pats++] = g;
+        return node;
+oom:
+        free(g.p);
+        free(g.star_tail);
+        return -ENOMEM;
 }
 
 int glob_query_node(struct glob_query *q, enum glob_op op, const int *children, size_t n_children) {
@@ -513,6 +525,15 @@ static int witness_of(struct search *s, size_t st, char **ret) {
         return 0;
 }
 
+void glob_query_set_budget(struct glob_query *q, uint64_t *budget) {
+        q->budget = budget;
+}
+
+/* The work of search S so far, in budget units: positions stepped through, and nodes judged. */
+static uint64_t search_cost(const struct search *s) {
+        return s->work + (uint64_t) s->n_states * (s->q->n_nodes + s->q->n_pats);
+}
+
 int glob_query_solve(struct glob_query *q, int root, size_t max_states, char **ret_witness) {
         struct search s = { .q = q };
         unsigned char alphabet[256];
@@ -524,6 +545,8 @@ int glob_query_solve(struct glob_query *q, int root, size_t max_states, char **r
                 return -EINVAL;
         if (max_states == 0)
                 max_states = 200000;
+        if (q->budget && *q->budget == 0)
+                return -E2BIG;
 
         /* The letters patterns name literally, plus one letter none of them names: every other
          * letter behaves exactly like it. */
@@ -607,7 +630,8 @@ int glob_query_solve(struct glob_query *q, int root, size_t max_states, char **r
                                 goto finish;
                         }
                         s.expand[nw] = s.future[root] != V_FALSE;
-                        if (s.n_states > max_states || s.n_words > MAX_WORDS || s.work > MAX_WORK) {
+                        if (s.n_states > max_states || s.n_words > MAX_WORDS || s.work > MAX_WORK ||
+                            (q->budget && search_cost(&s) > *q->budget)) {
                                 r = -E2BIG;
                                 goto finish;
                         }
@@ -615,6 +639,8 @@ int glob_query_solve(struct glob_query *q, int root, size_t max_states, char **r
         }
         r = 0;
 finish:
+        if (q->budget)
+                *q->budget -= search_cost(&s) < *q->budget ? search_cost(&s) : *q->budget;
         search_done(&s);
         return r;
 }
@@ -623,7 +649,7 @@ finish:
  * which INNER's '*' and '?' are symbols of their own (OUTER's '*' absorbs any of them, its '?' any
  * one but '*'). Equal patterns, "*", and the like need no automaton search then, which matters
  * because proving inclusion (unlike finding a witness against it) can exhaust the search budget. */
-static bool subsumes(const char *outer, const char *inner, bool icase) {
+bool glob_subsumes(const char *outer, const char *inner, bool icase) {
         size_t lo = strlen(outer), li = strlen(inner);
         _cleanup_free_ bool *next = calloc(li + 1, sizeof(bool)), *cur = calloc(li + 1, sizeof(bool));
 
@@ -651,10 +677,15 @@ static bool subsumes(const char *outer, const char *inner, bool icase) {
 }
 
 int glob_included(const char *pattern, const char *const *set, size_t n_set, bool icase, char **ret_witness) {
+        return glob_included_budget(pattern, set, n_set, icase, NULL, ret_witness);
+}
+
+int glob_included_budget(const char *pattern, const char *const *set, size_t n_set, bool icase, uint64_t *budget,
+                         char **ret_witness) {
         struct glob_query *q = NULL;
 
         for (size_t i = 0; i < n_set; i++)
-                if (subsumes(set[i], pattern, icase)) {
+                if (glob_subsumes(set[i], pattern, icase)) {
                         if (ret_witness)
                                 *ret_witness = NULL;
                         return 1;
@@ -667,6 +698,7 @@ int glob_included(const char *pattern, const char *const *set, size_t n_set, boo
         r = glob_query_new(icase, &q);
         if (r < 0)
                 return r;
+        glob_query_set_budget(q, budget);
         p = glob_query_pattern(q, pattern);
         for (size_t i = 0; p >= 0 && i < n_set; i++) {
                 kids[i] = glob_query_pattern(q, set[i]);
