@@ -2,6 +2,7 @@
 #pragma once
 
 #include <net/if.h>
+#include <sys/socket.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -19,6 +20,17 @@ struct xt_rule {
         char matches[128];       /* " -m name" for each match, empty when none */
         char target[32];         /* "DROP", "ACCEPT", a chain name or an extension */
 };
+
+static inline size_t xt_addr_len(int family) {
+        return family == AF_INET6 ? 16 : 4;
+}
+
+static inline bool xt_all_bytes(const uint8_t *p, size_t n, uint8_t v) {
+        for (size_t i = 0; i < n; i++)
+                if (p[i] != v)
+                        return false;
+        return true;
+}
 
 /* Size of the buffer iptables_block_entry() needs. */
 #define XT_BLOCK_ENTRY_MAX 512

@@ -19,9 +19,23 @@
 #define NFT_CHAIN_PRIO (-10) /* NF_IP_PRI_FILTER - 10: ahead of Docker's filter chains */
 #define NFT_WHERE "inet " NFT_TABLE " " NFT_CHAIN
 
-struct nftnl_rule;
-struct nftnl_chain;
-struct nftnl_table;
+/* Any single message of ours (a rule of seven expressions is ~400 bytes) fits in this. */
+#define NFT_MSG_MAX 1024
+
+#include <libnftnl/chain.h>
+#include <libnftnl/expr.h>
+#include <libnftnl/gen.h>
+#include <libnftnl/rule.h>
+#include <libnftnl/table.h>
+
+#include "util.h"
+
+DEFINE_POINTER_CLEANUP(struct nftnl_rule, nftnl_rule_free)
+DEFINE_POINTER_CLEANUP(struct nftnl_chain, nftnl_chain_free)
+DEFINE_POINTER_CLEANUP(struct nftnl_table, nftnl_table_free)
+DEFINE_POINTER_CLEANUP(struct nftnl_expr, nftnl_expr_free)
+DEFINE_POINTER_CLEANUP(struct nftnl_gen, nftnl_gen_free)
+DEFINE_POINTER_CLEANUP(struct nftnl_expr_iter, nftnl_expr_iter_destroy)
 
 /* The block's rules in chain order: one (IPv4, IPv6) pair per pattern. */
 size_t nft_block_n_rules(const struct block *b);
