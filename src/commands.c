@@ -5,15 +5,20 @@
 #include "util.h"
 
 const struct command commands[] = {
-        { "apply", cmd_apply, CMD_APPLY, true, 0, 0, NULL, "insert the metadata block (idempotent)" },
-        { "remove", cmd_remove, CMD_REMOVE, true, 0, 0, NULL, "delete the block's rules, nothing else" },
-        { "verify", cmd_verify, CMD_VERIFY, false, 0, 0, "[--fix]",
-          "exit 0 when the block is in place and effective, 1 when not" },
-        { "persist", cmd_persist, CMD_PERSIST, true, 0, 0, NULL, "make the block survive a reboot on this AMI flavour" },
-        { "status", cmd_status, CMD_STATUS, false, 0, 0, NULL, "audit the instance, one line per check" },
-        { "audit-policy", cmd_audit_policy, CMD_AUDIT_POLICY, false, 1, -1, "FILE|-...",
-          "compare IAM policy documents with a reference managed policy" },
-        { "rules", cmd_rules, CMD_RULES, false, 0, 0, NULL, "print the rules apply would install" },
+        { .name = "apply", .run = cmd_apply, .bit = CMD_APPLY, .mutating = true,
+          .summary = "insert the metadata block (idempotent)" },
+        { .name = "remove", .run = cmd_remove, .bit = CMD_REMOVE, .mutating = true,
+          .summary = "delete every rule of the block (all patterns, both families, the nft table)" },
+        { .name = "verify", .run = cmd_verify, .bit = CMD_VERIFY, .args = "[--fix]",
+          .summary = "exit 0 when the block is in place and effective, 1 when not" },
+        { .name = "persist", .run = cmd_persist, .bit = CMD_PERSIST, .mutating = true,
+          .summary = "make the block survive a reboot on this AMI flavour" },
+        { .name = "status", .run = cmd_status, .bit = CMD_STATUS,
+          .summary = "audit the instance, one line per check" },
+        { .name = "audit-policy", .run = cmd_audit_policy, .bit = CMD_AUDIT_POLICY, .min_args = 1, .max_args = -1,
+          .args = "FILE|-...", .summary = "compare IAM policy documents with a reference managed policy" },
+        { .name = "rules", .run = cmd_rules, .bit = CMD_RULES,
+          .summary = "print the rules apply would install" },
 };
 const size_t n_commands = ELEMENTSOF(commands);
 
