@@ -4,7 +4,7 @@
 
 #include "audit/action-glob.h"
 #include "test.h"
-#include "util.h"
+#include "lib/util.h"
 
 static const struct {
         const char *pattern, *name;

@@ -8,10 +8,10 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
-#include "atomic-file.h"
-#include "install-links.h"
+#include "lib/atomic-file.h"
+#include "persist/install-links.h"
 #include "test.h"
-#include "util.h"
+#include "lib/util.h"
 
 static char root[64];
 

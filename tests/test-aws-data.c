@@ -9,10 +9,10 @@
 #include <strings.h>
 #include <yajl/yajl_tree.h>
 
-#include "action-catalog.h"
-#include "policy-builtin.h"
+#include "audit/action-catalog.h"
+#include "audit/policy-builtin.h"
 #include "test.h"
-#include "util.h"
+#include "lib/util.h"
 
 /* Two threads of audit-policy may ask at once (the tail job, the parser's split): each load
  * returns the one shared copy, whole. First in the file, so that it runs first (the harness

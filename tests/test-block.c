@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <errno.h>
 
-#include "block.h"
+#include "fw/block.h"
 #include "test.h"
 
 TEST(pattern_check_accepts_iptables_syntax) {

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The status registry and the pieces of the checks that need no kernel: ids, order, result
  * helpers, the Docker answer parser, the IMDS client's reading of the environment. */
-#include "check.h"
-#include "docker.h"
-#include "imds.h"
+#include "status/check.h"
+#include "status/docker.h"
+#include "status/imds.h"
 #include "test.h"
 
 TEST(registry_ids_in_contract_order) {

@@ -5,10 +5,10 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include "log.h"
-#include "options.h"
+#include "lib/log.h"
+#include "cli/options.h"
 #include "test.h"
-#include "util.h"
+#include "lib/util.h"
 
 static char last_err[65536];
 

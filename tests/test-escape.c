@@ -4,10 +4,10 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include "escape.h"
-#include "log.h"
+#include "lib/escape.h"
+#include "lib/log.h"
 #include "test.h"
-#include "util.h"
+#include "lib/util.h"
 
 TEST(control_characters_are_escaped) {
         ASSERT_STR_EQ(ESC("a\x1b[2Jb"), "a\\x1b[2Jb");

@@ -3,9 +3,9 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
-#include "flavour.h"
+#include "persist/flavour.h"
 #include "test.h"
-#include "util.h"
+#include "lib/util.h"
 
 static enum flavour classify(const char *text, bool *warn) {
         char *copy = strdup(text);

@@ -3,7 +3,7 @@
 #include <libiptc/libip6tc.h>
 #include <libiptc/libiptc.h>
 
-#include "fw-iptables.h"
+#include "fw/fw-iptables.h"
 #include "test.h"
 
 static void block_rule(int family, const char *pattern, struct xt_rule *r) {

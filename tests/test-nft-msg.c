@@ -16,10 +16,10 @@
 #include <libnftnl/table.h>
 #include <libnftnl/udata.h>
 
-#include "fw-nftables.h"
-#include "fw.h"
+#include "fw/fw-nftables.h"
+#include "fw/fw.h"
 #include "test.h"
-#include "util.h"
+#include "lib/util.h"
 
 /* iifname "docker*" ip daddr 169.254.169.254 drop */
 static const char GOLDEN_DOCKER_V4[] =

@@ -15,10 +15,10 @@
 #include <libnftnl/common.h>
 #include <libnftnl/table.h>
 
-#include "fw-nftables.h"
-#include "fw.h"
+#include "fw/fw-nftables.h"
+#include "fw/fw.h"
 #include "test.h"
-#include "util.h"
+#include "lib/util.h"
 
 __attribute__((constructor(101))) static void enter_namespace(void) {
         if (geteuid() != 0) {

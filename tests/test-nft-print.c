@@ -8,10 +8,10 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "nft-print.h"
-#include "spawn.h"
+#include "fw/nft-print.h"
+#include "lib/spawn.h"
 #include "test.h"
-#include "util.h"
+#include "lib/util.h"
 
 #define NFT "/usr/sbin/nft"
 

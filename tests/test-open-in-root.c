@@ -7,9 +7,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "atomic-file.h"
+#include "lib/atomic-file.h"
 #include "test.h"
-#include "util.h"
+#include "lib/util.h"
 
 static char base[64], root[96], outside[96];
 

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <errno.h>
 
-#include "commands.h"
-#include "log.h"
-#include "options.h"
+#include "cli/commands.h"
+#include "lib/log.h"
+#include "cli/options.h"
 #include "test.h"
 
 static int parse(struct options *o, int *first, const char *const *args) {

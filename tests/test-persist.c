@@ -5,10 +5,10 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 
-#include "options.h"
-#include "persist.h"
+#include "cli/options.h"
+#include "persist/persist.h"
 #include "test.h"
-#include "util.h"
+#include "lib/util.h"
 
 static char root[64];
 

@@ -3,12 +3,12 @@
  * semantics"), on documents held in memory. */
 #include <strings.h>
 
-#include "action-catalog.h"
+#include "audit/action-catalog.h"
 #include "audit/judge.h"
-#include "policy-builtin.h"
+#include "audit/policy-builtin.h"
 #include "audit/input.h"
 #include "test.h"
-#include "util.h"
+#include "lib/util.h"
 
 /* Prefix shared by the documents below: the reference's own actions (v10), as one statement,
  * so that a case adds only what it tests. */

@@ -2,11 +2,11 @@
 #include <errno.h>
 #include <sys/socket.h>
 
-#include "block.h"
-#include "save-text.h"
+#include "fw/block.h"
+#include "persist/save-text.h"
 #include "test.h"
-#include "text-diff.h"
-#include "util.h"
+#include "persist/text-diff.h"
+#include "lib/util.h"
 
 /* iptables-legacy-save on an ECS instance with Docker running and the block applied. */
 static const char docker_host[] =

@@ -5,9 +5,9 @@
 #include <sys/wait.h>
 #include <time.h>
 
-#include "spawn.h"
+#include "lib/spawn.h"
 #include "test.h"
-#include "util.h"
+#include "lib/util.h"
 
 static double now(void) {
         struct timespec ts;

@@ -2,9 +2,9 @@
 /* The SSM inventory item's values and the instance ids that may become folder names. */
 #include <yajl/yajl_tree.h>
 
-#include "ssm-inventory.h"
+#include "status/ssm-inventory.h"
 #include "test.h"
-#include "util.h"
+#include "lib/util.h"
 
 static char *value(const char *in, size_t max) {
         char *out = NULL;

@@ -6,7 +6,7 @@
 
 #include "audit/store.h"
 #include "test.h"
-#include "util.h"
+#include "lib/util.h"
 
 struct want {
         const char *name;

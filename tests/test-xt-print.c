@@ -11,10 +11,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "spawn.h"
+#include "lib/spawn.h"
 #include "test.h"
-#include "util.h"
-#include "xt-print.h"
+#include "lib/util.h"
+#include "fw/xt-print.h"
 
 #define IPT4 "/usr/sbin/iptables-legacy"
 #define IPT6 "/usr/sbin/ip6tables-legacy"

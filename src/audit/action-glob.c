@@ -4,7 +4,7 @@
 
 #include "audit/action-glob.h"
 #include "lib/hashmap.h"
-#include "util.h"
+#include "lib/util.h"
 
 static inline unsigned char fold(unsigned char c, bool icase) {
         return icase ? (unsigned char) tolower(c) : c;

@@ -4,7 +4,7 @@
 #include <sys/stat.h>
 
 #include "audit/input-private.h"
-#include "policy-builtin.h"
+#include "audit/policy-builtin.h"
 
 static int hexval(char c) {
         return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;

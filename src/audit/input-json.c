@@ -5,7 +5,7 @@
 #include <sys/stat.h>
 
 #include "audit/input-private.h"
-#include "policy-builtin.h"
+#include "audit/policy-builtin.h"
 
 /* ---- yajl callbacks ---- */
 

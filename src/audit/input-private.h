@@ -18,7 +18,7 @@
 #include "audit/store.h"
 #include "lib/hashmap.h"
 #include "lib/strv.h"
-#include "util.h"
+#include "lib/util.h"
 
 /* Deep enough for every real shape (a dump's trust policies sit 13 levels down), shallow
  * enough that hostile input cannot make the parser's stack grow without bound. */

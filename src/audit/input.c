@@ -5,7 +5,7 @@
 #include <sys/stat.h>
 
 #include "audit/input-private.h"
-#include "policy-builtin.h"
+#include "audit/policy-builtin.h"
 
 static void position_from_file(struct parser *p, uint64_t off, unsigned long *line, unsigned long *col);
 

@@ -8,13 +8,13 @@
 #include <stdint.h>
 #include <strings.h>
 
-#include "action-catalog.h"
+#include "audit/action-catalog.h"
 #include "audit/action-glob.h"
 #include "lib/hashmap.h"
 #include "audit/judge.h"
-#include "policy-builtin.h"
+#include "audit/policy-builtin.h"
 #include "audit/input.h"
-#include "util.h"
+#include "lib/util.h"
 
 /* ---- the auditor ---- */
 

@@ -17,7 +17,7 @@
 #include <stdint.h>
 
 #include "audit/policy.h"
-#include "util.h"
+#include "lib/util.h"
 
 enum finding_kind {
         FINDING_EXCESS,

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "audit/policy.h"
-#include "util.h"
+#include "lib/util.h"
 
 struct arena_chunk {
         struct arena_chunk *next;

@@ -2,10 +2,10 @@
 /* The report of audit-policy (report.h): text and JSON from the same results. */
 #include <yajl/yajl_parse.h>
 
-#include "escape.h"
+#include "lib/escape.h"
 #include "audit/report.h"
-#include "json-out.h"
-#include "util.h"
+#include "lib/json-out.h"
+#include "lib/util.h"
 
 /* The JSON generator is emptied into the stream whenever it holds this much: a subject may
  * have thousands of findings. */

@@ -7,8 +7,8 @@
 
 #include "audit/input.h"
 #include "audit/judge.h"
-#include "policy-builtin.h"
-#include "util.h"
+#include "audit/policy-builtin.h"
+#include "lib/util.h"
 
 const char *finding_kind_to_string(enum finding_kind k) {
         static const char *const t[] = { "excess", "missing", "unknown", "note" };

@@ -7,7 +7,7 @@
 #include "audit/store.h"
 #include "lib/hashmap.h"
 #include "audit/policy.h"
-#include "util.h"
+#include "lib/util.h"
 
 #define MAX_CONTENTS (128u * 1024)
 /* Contents made to collide on purpose must not cost a comparison each with each. */

@@ -3,10 +3,10 @@
  * promises (README "Configuration file") as oracles, and the escaping of what a message quotes. */
 #include <stdint.h>
 
-#include "escape.h"
-#include "log.h"
-#include "options.h"
-#include "util.h"
+#include "lib/escape.h"
+#include "lib/log.h"
+#include "cli/options.h"
+#include "lib/util.h"
 
 /* Parses SIZE bytes of DATA followed by SUFFIX; the result, and the options in *RET. */
 static int parse(const uint8_t *data, size_t size, const char *prefix, const char *suffix, struct options *ret) {

@@ -5,7 +5,7 @@
 #include <stdint.h>
 
 #include "audit/action-glob.h"
-#include "util.h"
+#include "lib/util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {

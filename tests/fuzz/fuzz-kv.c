@@ -2,8 +2,8 @@
 /* libFuzzer target: the KEY=value reader behind os-release, ecs.config and ecs-harden.conf. */
 #include <stdint.h>
 
-#include "kv-file.h"
-#include "util.h"
+#include "lib/kv-file.h"
+#include "lib/util.h"
 
 static int count(const char *key, const char *value, unsigned line, void *userdata) {
         size_t *n = userdata;

@@ -5,10 +5,10 @@
 #include <stdint.h>
 #include <sys/mman.h>
 
-#include "log.h"
+#include "lib/log.h"
 #include "audit/judge.h"
 #include "audit/input.h"
-#include "util.h"
+#include "lib/util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
