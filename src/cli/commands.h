@@ -3,7 +3,7 @@
 
 #include "cli/options.h"
 
-/* One entry per command; main.c holds the table, the usage text is generated from it. Each
+/* One entry per command; commands.c holds the table, the usage text is generated from it. Each
  * command returns an exit code (EXIT_OK ... EXIT_REFUSED). ARGV holds its operands. */
 struct command {
         const char *name;
