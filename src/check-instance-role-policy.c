@@ -190,6 +190,19 @@ int check_instance_role_policy(const struct check_ctx *ctx, struct check_result 
                                                 reference);
                 break;
         default:
+                if (res->n_kind[FINDING_UNRESOLVED]) {
+                        /* Not judged is not within the reference: say so before anything it may explain. */
+                        r = list_actions(res, FINDING_UNRESOLVED, &actions);
+                        if (r >= 0)
+                                r = check_result_set(ret, CHECK_WARN, "%s has attached policies that could not be "
+                                                     "read, not judged: %s", subject, actions);
+                        if (r >= 0)
+                                r = check_result_remedy(ret, "give --policy the whole output of 'aws iam "
+                                                             "get-account-authorization-details' (it carries the "
+                                                             "customer managed policies), or detach what it "
+                                                             "cannot show");
+                        break;
+                }
                 r = list_actions(res, res->n_kind[FINDING_MISSING] ? FINDING_MISSING : FINDING_UNKNOWN, &actions);
                 if (r >= 0)
                         r = check_result_set(ret, CHECK_WARN, "%s %s: %s", subject,

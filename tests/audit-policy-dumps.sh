@@ -1,0 +1,111 @@
+#!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
+# audit-policy on authorization dumps as AWS writes them (issue 14): attached AWS managed
+# policies resolve from the dump, else from the shipped data, else are "unresolved" (never
+# PASS); only the default version of a managed policy is judged; action names with blanks, as
+# AWS itself published them, are unknown (WARN), not malformed.
+set -u
+: "${ECS_HARDEN:?}"
+tmp=$(mktemp -d) || exit 99
+trap 'rm -rf "$tmp"' EXIT
+fails=0 n=0
+
+fail() {
+        echo "not ok - $*"
+        fails=$((fails + 1))
+}
+
+ok() {
+        echo "ok - $*"
+}
+
+# check NAME WANT_RC FILE [OPTIONS]: runs audit-policy --json, keeps out/err, checks the exit.
+check() {
+        name=$1 want=$2 file=$3
+        shift 3
+        n=$((n + 1))
+        "$ECS_HARDEN" audit-policy --json "$@" "$file" >"$tmp/out" 2>"$tmp/err"
+        rc=$?
+        [ "$rc" = "$want" ] && return 0
+        fail "$name: exit $rc, expected $want: $(head -c 400 "$tmp/err") $(head -c 400 "$tmp/out")"
+        return 1
+}
+
+# The v10 agent statements, as one document.
+AGENT='{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["ec2:DescribeTags","ecs:CreateCluster","ecs:DeregisterContainerInstance","ecs:DiscoverPollEndpoint","ecs:Poll","ecs:RegisterContainerInstance","ecs:StartTelemetrySession","ecs:UpdateContainerInstancesState","ecs:Submit*","ecr:GetAuthorizationToken","ecr:BatchCheckLayerAvailability","ecr:GetDownloadUrlForLayer","ecr:BatchGetImage","logs:CreateLogStream","logs:PutLogEvents"],"Resource":"*"},{"Effect":"Allow","Action":"ecs:TagResource","Resource":"*","Condition":{"StringEquals":{"ecs:CreateAction":["CreateCluster","RegisterContainerInstance"]}}},{"Effect":"Allow","Action":["ecs:ListTagsForResource"],"Resource":["arn:aws:ecs:*:*:task/*/*","arn:aws:ecs:*:*:container-instance/*/*"]}]}'
+
+# role NAME ARN...: a role with an instance profile and these attached policies.
+role() {
+        name=$1
+        shift
+        printf '{"RoleName":"%s","Arn":"arn:aws:iam::111122223333:role/%s","RolePolicyList":[],' "$name" "$name"
+        printf '"InstanceProfileList":[{"InstanceProfileName":"%s"}],"AttachedManagedPolicies":[' "$name"
+        sep=
+        for arn; do
+                printf '%s{"PolicyName":"%s","PolicyArn":"%s"}' "$sep" "${arn##*/}" "$arn"
+                sep=,
+        done
+        printf ']}'
+}
+
+# dump ROLES [POLICIES]: the whole document.
+dump() {
+        printf '{"UserDetailList":[],"GroupDetailList":[],"RoleDetailList":[%s],"Policies":[%s]}\n' "$1" "${2:-}"
+}
+
+# ---- 1. attached AWS managed policies: the dump, else the shipped data, else unresolved ----
+
+ADMIN=arn:aws:iam::aws:policy/AdministratorAccess
+EC2ROLE=arn:aws:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role
+
+dump "$(role admin "$ADMIN")" >"$tmp/admin.json"
+if check "AdministratorAccess without Policies" 1 "$tmp/admin.json" &&
+   grep -q '"verdict": "FAIL"' "$tmp/out" && grep -q '"kind": "excess"' "$tmp/out" &&
+   grep -q '"action": "\*"' "$tmp/out" && ! grep -q '"kind": "unresolved"' "$tmp/out"; then
+        ok "AdministratorAccess attached, no Policies section: FAIL, excess * (from the shipped copy)"
+elif [ "$rc" = 1 ]; then
+        fail "AdministratorAccess: $(cat "$tmp/out")"
+fi
+
+dump "$(role r "$EC2ROLE" arn:aws:iam::aws:policy/NoSuchPolicyAnywhere)" >"$tmp/unknown-arn.json"
+if check "unknown AWS ARN" 0 "$tmp/unknown-arn.json" && grep -q '"verdict": "WARN"' "$tmp/out" &&
+   grep -q '"kind": "unresolved"' "$tmp/out" &&
+   grep -q '"action": "arn:aws:iam::aws:policy/NoSuchPolicyAnywhere"' "$tmp/out" &&
+   grep -q 'NoSuchPolicyAnywhere is neither in the input.s Policies nor among the AWS managed policies shipped' "$tmp/out"; then
+        ok "an AWS ARN nobody ships, beside the ECS policy: WARN, kind unresolved naming the ARN"
+elif [ "$rc" = 0 ]; then
+        fail "unknown AWS ARN: $(cat "$tmp/out")"
+fi
+
+# The text report says the same, with the remediation to give the audit what it lacked.
+n=$((n + 1))
+"$ECS_HARDEN" audit-policy "$tmp/unknown-arn.json" >"$tmp/out" 2>&1
+if grep -q '^WARN  r$' "$tmp/out" && grep -q '^  unresolved (WARN):$' "$tmp/out" &&
+   grep -q 'remediation: give the audit every policy attached' "$tmp/out"; then
+        ok "text report: unresolved (WARN) section and its remediation"
+else
+        fail "text report: $(cat "$tmp/out")"
+fi
+
+# A customer managed policy the dump does not carry, with excess elsewhere: FAIL still.
+dump "$(role r "$EC2ROLE" arn:aws:iam::111122223333:policy/gone "$ADMIN")" >"$tmp/gone.json"
+if check "customer policy absent" 1 "$tmp/gone.json" && grep -q '"verdict": "FAIL"' "$tmp/out" &&
+   grep -q '"kind": "unresolved"' "$tmp/out" && grep -q '"action": "arn:aws:iam::111122223333:policy/gone"' "$tmp/out"; then
+        ok "a customer managed policy absent from the dump, beside AdministratorAccess: FAIL with unresolved"
+elif [ "$rc" = 1 ]; then
+        fail "customer policy absent: $(cat "$tmp/out")"
+fi
+
+# The dump's own copy wins over the shipped one (here an AdministratorAccess cut down to the
+# agent's actions, as an account could not have it: the point is where it is read from).
+dump "$(role admin "$ADMIN")" \
+     "{\"PolicyName\":\"AdministratorAccess\",\"Arn\":\"$ADMIN\",\"DefaultVersionId\":\"v1\",\"PolicyVersionList\":[{\"VersionId\":\"v1\",\"IsDefaultVersion\":true,\"Document\":$AGENT}]}" \
+     >"$tmp/admin-in-dump.json"
+if check "AdministratorAccess from the dump" 0 "$tmp/admin-in-dump.json" && grep -q '"verdict": "PASS"' "$tmp/out"; then
+        ok "an attached AWS managed policy the dump carries is read from the dump"
+elif [ "$rc" = 0 ]; then
+        fail "AdministratorAccess from the dump: $(cat "$tmp/out")"
+fi
+
+echo "1..$n"
+[ "$fails" = 0 ]
