@@ -107,5 +107,49 @@ elif [ "$rc" = 0 ]; then
         fail "AdministratorAccess from the dump: $(cat "$tmp/out")"
 fi
 
+# ---- 2. only the default version of a managed policy is judged ----
+
+CUST=arn:aws:iam::111122223333:policy/agent
+MAYBE='{"Version":"2012-10-17","Statement":[{"Effect":"Maybe","Action":"ecs:Poll","Resource":"*"}]}'
+NOTACTION='{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"not-an-action","Resource":"*"}]}'
+# The same, URL-encoded as the IAM API returns documents.
+NOTACTION_ENC='"%7B%22Version%22%3A%222012-10-17%22%2C%22Statement%22%3A%5B%7B%22Effect%22%3A%22Allow%22%2C%22Action%22%3A%22not-an-action%22%2C%22Resource%22%3A%22*%22%7D%5D%7D"'
+
+# versions DEFAULT_ID DOC1 DOC2 DOC3 [ISDEFAULT_OF]: the customer policy with three versions;
+# IsDefaultVersion follows the Document, so that the parser learns which is in effect last.
+versions() {
+        d=$1 v1=$2 v2=$3 v3=$4
+        is() { [ "$1" = "$d" ] && echo true || echo false; }
+        printf '{"PolicyName":"agent","Arn":"%s","PolicyVersionList":[' "$CUST"
+        printf '{"VersionId":"v1","Document":%s,"IsDefaultVersion":%s},' "$v1" "$(is v1)"
+        printf '{"VersionId":"v2","Document":%s,"IsDefaultVersion":%s},' "$v2" "$(is v2)"
+        printf '{"VersionId":"v3","Document":%s,"IsDefaultVersion":%s}],' "$v3" "$(is v3)"
+        printf '"DefaultVersionId":"%s"}' "$d"
+}
+
+dump "$(role r "$CUST")" "$(versions v3 "$MAYBE" "$NOTACTION_ENC" "$AGENT")" >"$tmp/nondefault.json"
+if check "malformed non-default versions" 0 "$tmp/nondefault.json" && grep -q '"verdict": "PASS"' "$tmp/out" &&
+   [ ! -s "$tmp/err" ]; then
+        ok "Effect Maybe and not-an-action (URL-encoded) in non-default versions: ignored, the default v3 PASSes"
+elif [ "$rc" = 0 ]; then
+        fail "malformed non-default versions: $(cat "$tmp/out" "$tmp/err")"
+fi
+
+dump "$(role r "$CUST")" "$(versions v1 "$MAYBE" "$NOTACTION" "$AGENT")" >"$tmp/default-maybe.json"
+if check "malformed default v1" 2 "$tmp/default-maybe.json" && [ ! -s "$tmp/out" ] &&
+   grep -q 'default-maybe.json:1:[0-9]*: statement 0: Effect must be "Allow" or "Deny", not "Maybe" (in arn:aws:iam::111122223333:policy/agent, default version v1)' "$tmp/err"; then
+        ok "a malformed default version: exit 2 naming the file, the statement, the policy and the version"
+elif [ "$rc" = 2 ]; then
+        fail "malformed default v1: $(cat "$tmp/out" "$tmp/err")"
+fi
+
+dump "$(role r "$CUST")" "$(versions v2 "$AGENT" "$NOTACTION_ENC" "$AGENT")" >"$tmp/default-enc.json"
+if check "malformed default v2 (encoded)" 2 "$tmp/default-enc.json" && [ ! -s "$tmp/out" ] &&
+   grep -q 'not-an-action.* is neither \* nor prefix:name.*(in arn:aws:iam::111122223333:policy/agent, default version v2)' "$tmp/err"; then
+        ok "a malformed URL-encoded default version: exit 2 naming it"
+elif [ "$rc" = 2 ]; then
+        fail "malformed default v2: $(cat "$tmp/out" "$tmp/err")"
+fi
+
 echo "1..$n"
 [ "$fails" = 0 ]

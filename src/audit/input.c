@@ -63,25 +63,68 @@ _printf_(3, 4) static int parser_fail_at(struct parser *p, uint64_t off, const c
         return 0;       /* yajl: stop parsing */
 }
 
-/* An error at the token just read; LEN, when known, is the length of a string token, so that
- * the column points at its opening quote. */
+/* Where a malformation is kept instead of stopping: a version of a dump's managed policy (not
+ * a nested parser: its error comes back to the outer one, which decides). */
+static char **soft_error_slot(struct parser *p) {
+        if (p->outer || p->error || !p->mp.active)
+                return NULL;
+        for (unsigned d = p->depth; d > 0; d--)
+                if (p->frames[d].ctx == C_MVERSION)
+                        return &p->mp.cur.error;
+        return NULL;
+}
+
+/* Stops (0) with MSG at LINE:COL, or keeps it with the managed policy version being read (1). */
+static int malformed_pos(struct parser *p, unsigned long line, unsigned long col, const char *msg) {
+        char **slot = soft_error_slot(p);
+
+        if (p->error)
+                return 0;
+        if (!slot) {
+                if (asprintf(&p->error, "%s:%lu:%lu: %s", p->path, line, col, msg ? msg : "out of memory") < 0)
+                        p->error = NULL;
+                return 0;       /* yajl: stop parsing */
+        }
+        if (*slot)
+                return 1;       /* the first one names it */
+        if (asprintf(slot, "%s:%lu:%lu: %s", p->path, line, col, msg ? msg : "out of memory") < 0) {
+                *slot = NULL;
+                return parser_oom(p);
+        }
+        return 1;
+}
+
+static int malformed_at(struct parser *p, uint64_t off, const char *msg) {
+        unsigned long line, col;
+
+        position_of(p, off, &line, &col);
+        return malformed_pos(p, line, col, msg);
+}
+
+/* The offset of the token just read; LEN, when known, is the length of a string token, so
+ * that the column points at its opening quote. */
+static uint64_t here(struct parser *p, size_t len) {
+        uint64_t off = parser_offset(p);
+        if (len && off >= len + 2)
+                off -= len + 2;
+        else if (off > 0)
+                off--;
+        return off;
+}
+
+/* An error at the token just read. */
 _printf_(3, 4) int parser_fail_here(struct parser *p, size_t len, const char *fmt, ...) {
         _cleanup_free_ char *msg = NULL;
         va_list ap;
-        uint64_t off = parser_offset(p);
 
         va_start(ap, fmt);
         if (vasprintf(&msg, fmt, ap) < 0)
                 msg = NULL;
         va_end(ap);
-        if (len && off >= len + 2)
-                off -= len + 2;
-        else if (off > 0)
-                off--;
-        return parser_fail_at(p, off, "%s", msg ? msg : "out of memory");
+        return parser_fail_at(p, here(p, len), "%s", msg ? msg : "out of memory");
 }
 
-_printf_(2, 3) static int fail_statement(struct parser *p, const char *fmt, ...) {
+_printf_(3, 4) int parser_malformed(struct parser *p, size_t len, const char *fmt, ...) {
         _cleanup_free_ char *msg = NULL;
         va_list ap;
 
@@ -91,12 +134,27 @@ _printf_(2, 3) static int fail_statement(struct parser *p, const char *fmt, ...)
         if (vasprintf(&msg, fmt, ap) < 0)
                 msg = NULL;
         va_end(ap);
+        return malformed_at(p, here(p, len), msg);
+}
+
+/* A statement that is wrong as a whole: named by its index and where it starts. */
+_printf_(2, 3) static int fail_statement(struct parser *p, const char *fmt, ...) {
+        _cleanup_free_ char *msg = NULL, *full = NULL;
+        va_list ap;
+
+        if (p->error)
+                return 0;
+        va_start(ap, fmt);
+        if (vasprintf(&msg, fmt, ap) < 0)
+                msg = NULL;
+        va_end(ap);
+        if (asprintf(&full, "statement %u: %s", p->stmt_count - 1, msg ? msg : "out of memory") < 0)
+                full = NULL;
+        /* From a file, counted now; else counted when the statement began (the cursor only
+         * moves forward). */
         if (p->lines_from_file)
                 position_of(p, p->st.start, &p->st.line, &p->st.column);
-        if (asprintf(&p->error, "%s:%lu:%lu: statement %u: %s", p->path, p->st.line, p->st.column, p->stmt_count - 1,
-                     msg ? msg : "out of memory") < 0)
-                p->error = NULL;
-        return 0;
+        return malformed_pos(p, p->st.line, p->st.column, full);
 }
 
 int parser_oom(struct parser *p) {
@@ -206,7 +264,7 @@ int parser_type_error(struct parser *p, enum val v, const char *got) {
         if (v == V_ROOT)
                 return parser_fail_here(p, 0, "not a policy document nor the output of aws iam get-role-policy, "
                                        "get-policy-version or get-account-authorization-details (top level is %s)", got);
-        return parser_fail_here(p, 0, "expected %s, got %s", what_expected(v), got);
+        return parser_malformed(p, 0, "expected %s, got %s", what_expected(v), got);
 }
 
 /* ---- documents and statements ---- */
@@ -328,8 +386,8 @@ int doc_string(struct parser *p, const unsigned char *s, size_t len, struct poli
                 if (r == -ENOMEM)
                         return parser_oom(p);
                 if (r < 0)
-                        return parser_fail_here(p, len, "policy document string is neither JSON nor URL-encoded JSON "
-                                                 "(bad %%-escape)");
+                        return parser_malformed(p, len, "policy document string is neither JSON nor URL-encoded JSON "
+                                                "(bad %%-escape)");
         }
         return parse_nested(p, (const unsigned char *) decoded, dlen, target);
 }
@@ -423,9 +481,9 @@ static int parse_nested(struct parser *p, const unsigned char *s, size_t len, st
         if (r == 0 && !n.took_root)
                 r = -EBADMSG, n.error = strdup("empty document");
         if (r < 0) {
-                parser_fail_here(p, 0, "in the URL-encoded policy document: %s", n.error ? n.error : "out of memory");
+                r = parser_malformed(p, 0, "in the URL-encoded policy document: %s", n.error ? n.error : "out of memory");
                 parser_done(&n);
-                return 0;
+                return r;
         }
         parser_done(&n);
         return 1;
