@@ -151,5 +151,28 @@ elif [ "$rc" = 2 ]; then
         fail "malformed default v2: $(cat "$tmp/out" "$tmp/err")"
 fi
 
+# ---- 3. action names with blanks, as AWS published them: unknown (WARN), still judged ----
+
+BLANKED=$(printf '%s' "$AGENT" | sed 's/"ecs:Poll"/"ecs:Poll "/; s/"ecs:Submit\*"/"ecs: Submit*"/')
+dump "$(role r "$CUST")" "$(versions v3 "$MAYBE" "$NOTACTION" "$BLANKED")" >"$tmp/blanked.json"
+if check "blanks in the default version" 0 "$tmp/blanked.json" && grep -q '"verdict": "WARN"' "$tmp/out" &&
+   grep -q '"action": "ecs:Poll "' "$tmp/out" && grep -q '"action": "ecs: Submit\*"' "$tmp/out" &&
+   grep -q 'has a blank in its name.*judged as ecs:Poll, the name without its blanks' "$tmp/out" &&
+   [ "$(grep -c '"kind": "unknown"' "$tmp/out")" = 2 ] && ! grep -q '"kind": "\(excess\|missing\)"' "$tmp/out"; then
+        ok "\"ecs:Poll \" and \"ecs: Submit*\" in a dump: exit 0, WARN, two unknown findings, judged without the blanks (nothing missing)"
+elif [ "$rc" = 0 ]; then
+        fail "blanks: $(cat "$tmp/out")"
+fi
+
+# AWS's own: AdministratorAccess-Amplify v1's "amplifybackend: *" is judged as amplifybackend:*.
+printf '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["amplifybackend: *"],"Resource":"*"}]}\n' \
+        >"$tmp/amplify.json"
+if check "amplifybackend: *" 1 "$tmp/amplify.json" && grep -q '"action": "amplifybackend:\*"' "$tmp/out" &&
+   grep -q '"action": "amplifybackend: \*"' "$tmp/out"; then
+        ok "\"amplifybackend: *\": exit 1, excess amplifybackend:* and unknown as written"
+elif [ "$rc" = 1 ]; then
+        fail "amplifybackend: $(cat "$tmp/out")"
+fi
+
 echo "1..$n"
 [ "$fails" = 0 ]

@@ -118,6 +118,16 @@ static const struct {
           DOC(AGENT_STMT ",{\"Effect\":\"Allow\",\"Action\":\"s3:*\",\"Resource\":\"*\"},"
                          "{\"Effect\":\"Deny\",\"Action\":\"s3:*\",\"Resource\":\"*\"}"),
           VERDICT_PASS, 0, 0, 0, 0 },
+        { "a trailing blank (ReadOnlyAccess v61): unknown, judged as ecs:Poll", NULL,
+          DOC(AGENT_STMT ",{\"Effect\":\"Allow\",\"Action\":\"ecs:Poll \",\"Resource\":\"*\"}"), VERDICT_WARN, 0, 0, 1,
+          0 },
+        { "a blank after the colon (AdministratorAccess-Amplify v1): unknown, judged as amplifybackend:*", NULL,
+          DOC(AGENT_STMT ",{\"Effect\":\"Allow\",\"Action\":\"amplifybackend: *\",\"Resource\":\"*\"}"),
+          VERDICT_FAIL, 1, 0, 1, 0 },
+        { "a blanked name in a Deny still takes its actions away", NULL,
+          DOC(AGENT_STMT ",{\"Effect\":\"Allow\",\"Action\":\"s3:*\",\"Resource\":\"*\"},"
+                         "{\"Effect\":\"Deny\",\"Action\":\" s3 : * \",\"Resource\":\"*\"}"),
+          VERDICT_WARN, 0, 0, 1, 0 },
         { "a Deny with a condition does not", NULL,
           DOC(AGENT_STMT ",{\"Effect\":\"Allow\",\"Action\":\"s3:*\",\"Resource\":\"*\"},"
                          "{\"Effect\":\"Deny\",\"Action\":\"s3:*\",\"Resource\":\"*\",\"Condition\":"
@@ -209,6 +219,25 @@ TEST(finding_names_the_pattern) {
         ASSERT_TRUE(found);
 }
 
+/* Names with blanks, as AWS published them: the unknown finding names them as written, the
+ * excess one as judged (without the blanks). */
+TEST(blanked_names) {
+        struct counts c;
+        bool found;
+        const char *doc = DOC(AGENT_STMT ",{\"Effect\":\"Allow\",\"Action\":[\"amplifybackend: *\","
+                              "\"access-analyzer:ListTagsForResource \"],\"Resource\":\"*\"}");
+        ASSERT_INT_EQ(audit_text(NULL, doc, &c, FINDING_UNKNOWN, "amplifybackend: *", &found), 0);
+        ASSERT_TRUE(found);
+        ASSERT_INT_EQ(c.unknown, 2);
+        ASSERT_INT_EQ(audit_text(NULL, doc, &c, FINDING_UNKNOWN, "access-analyzer:ListTagsForResource ", &found), 0);
+        ASSERT_TRUE(found);
+        ASSERT_INT_EQ(audit_text(NULL, doc, &c, FINDING_EXCESS, "amplifybackend:*", &found), 0);
+        ASSERT_TRUE(found);
+        ASSERT_INT_EQ(audit_text(NULL, doc, &c, FINDING_EXCESS, "access-analyzer:ListTagsForResource", &found), 0);
+        ASSERT_TRUE(found);
+        ASSERT_INT_EQ(c.verdict, VERDICT_FAIL);
+}
+
 static const struct {
         const char *text, *error;
 } malformed[] = {
@@ -220,7 +249,12 @@ static const struct {
         { "{\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"ecs\"}]}", "is neither * nor prefix:name" },
         { "{\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\":Poll\"}]}", "is neither * nor prefix:name" },
         { "{\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"ecs:\"}]}", "is neither * nor prefix:name" },
-        { "{\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"ecs:Po ll\"}]}", "is neither * nor prefix:name" },
+        /* Blanks alone make a name unknown (blanked_names); these are wrong in other ways too. */
+        { "{\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"ecs: \"}]}", "is neither * nor prefix:name" },
+        { "{\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\" * \"}]}", "is neither * nor prefix:name" },
+        { "{\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"ecs:Po ll:x\"}]}", "is neither * nor prefix:name" },
+        { "{\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"ecs:Po\\nll\"}]}", "is neither * nor prefix:name" },
+        { "{\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"ecs:Po\\u00e9ll\"}]}", "is neither * nor prefix:name" },
         { "{\"Statement\":[{\"Effect\":\"Allow\",\"Action\":[\"ecs:Poll\",null]}]}", "only strings in an action list" },
         { "{\"Statement\":[{\"Effect\":\"Allow\",\"Action\":[\"ecs:Poll\",[\"x:y\"]]}]}", "only strings in an action list" },
         { "{\"Statement\":[{\"Effect\":\"Allow\",\"Action\":{}}]}", "Action/NotAction to be a string or an array" },

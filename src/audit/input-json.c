@@ -67,6 +67,18 @@ static int add_action(struct parser *p, const unsigned char *s, size_t n) {
         if (n > MAX_PATTERN)
                 return parser_malformed(p, n, "statement %u: an action of %zu bytes (at most %d): \"%.40s...\"",
                                  p->stmt_count - 1, n, MAX_PATTERN, (const char *) s);
+        if (!memchr(s, '\0', n) && !action_valid((const char *) s, n, &why) &&
+            action_blanked_valid((const char *) s, n)) {
+                /* Judged without the blanks; the judge names it as written (unknown). */
+                char buf[MAX_PATTERN];
+                size_t k = 0;
+                for (size_t i = 0; i < n; i++)
+                        if (s[i] != ' ' && s[i] != '\t')
+                                buf[k++] = (char) s[i];
+                if (strv_add(&p->st.blanked, (const char *) s, n) < 0 || strv_add(&p->st.actions, buf, k) < 0)
+                        return parser_oom(p);
+                return 1;
+        }
         if (memchr(s, '\0', n) || !action_valid((const char *) s, n, &why))
                 return parser_malformed(p, n, "statement %u: action \"%.*s\" %s", p->stmt_count - 1, (int) (n > 200 ? 200 : n),
                                  (const char *) s, why ? why : "contains a NUL byte");

@@ -139,7 +139,7 @@ struct stmt_builder {
         bool has_sid, has_effect, has_action, has_not_action, has_resource, has_not_resource, has_condition;
         bool allow;
         char *sid;
-        struct strv actions, resources;
+        struct strv actions, resources, blanked;
         char *condition;
         uint64_t start;
         unsigned long line, column;
@@ -226,6 +226,7 @@ struct parser {
 
 /* input.c */
 bool action_valid(const char *s, size_t n, const char **why);
+bool action_blanked_valid(const char *s, size_t n);
 uint64_t parser_offset(struct parser *p);
 int doc_begin(struct parser *p, struct policy *target);
 int doc_string(struct parser *p, const unsigned char *s, size_t len, struct policy *target);

@@ -274,8 +274,9 @@ static void stmt_reset(struct stmt_builder *st) {
         free(st->condition);
         strv_clear(&st->actions);
         strv_clear(&st->resources);
-        struct strv a = st->actions, r = st->resources;
-        *st = (struct stmt_builder) { .actions = a, .resources = r };
+        strv_clear(&st->blanked);
+        struct strv a = st->actions, r = st->resources, b = st->blanked;
+        *st = (struct stmt_builder) { .actions = a, .resources = r, .blanked = b };
 }
 
 bool action_valid(const char *s, size_t n, const char **why) {
@@ -302,6 +303,21 @@ bool action_valid(const char *s, size_t n, const char **why) {
                 }
         }
         return true;
+}
+
+/* A name with blanks (spaces, tabs) that is prefix:name once they are taken out, as AWS itself
+ * published some ("access-analyzer:ListTagsForResource ", "amplifybackend: *"). */
+bool action_blanked_valid(const char *s, size_t n) {
+        char buf[MAX_PATTERN];
+        size_t k = 0;
+        const char *why;
+
+        if (n > sizeof(buf) || !memchr(s, ':', n))
+                return false;
+        for (size_t i = 0; i < n; i++)
+                if (s[i] != ' ' && s[i] != '\t')
+                        buf[k++] = s[i];
+        return k < n && action_valid(buf, k, &why);
 }
 
 int doc_begin(struct parser *p, struct policy *target) {
@@ -342,6 +358,7 @@ int stmt_end(struct parser *p) {
                 .not_resource = st->has_not_resource,
                 .n_actions = st->actions.n,
                 .n_resources = st->resources.n,
+                .n_blanked = st->blanked.n,
         };
         if (st->sid && !(s.sid = arena_strdup(&d->arena, st->sid)))
                 return parser_oom(p);
@@ -349,8 +366,12 @@ int stmt_end(struct parser *p) {
                 return parser_oom(p);
         s.actions = arena_alloc(&d->arena, (st->actions.n + 1) * sizeof(char *));
         s.resources = arena_alloc(&d->arena, (st->resources.n + 1) * sizeof(char *));
-        if (!s.actions || !s.resources)
+        s.blanked = arena_alloc(&d->arena, (st->blanked.n + 1) * sizeof(char *));
+        if (!s.actions || !s.resources || !s.blanked)
                 return parser_oom(p);
+        for (size_t i = 0; i < st->blanked.n; i++)
+                if (!(s.blanked[i] = arena_strdup(&d->arena, strv_get(&st->blanked, i))))
+                        return parser_oom(p);
         for (size_t i = 0; i < st->actions.n; i++)
                 if (!(s.actions[i] = arena_strdup(&d->arena, strv_get(&st->actions, i))))
                         return parser_oom(p);
@@ -410,6 +431,7 @@ static void parser_done(struct parser *p) {
         stmt_reset(&p->st);
         strv_done(&p->st.actions);
         strv_done(&p->st.resources);
+        strv_done(&p->st.blanked);
         role_reset(&p->role);
         strv_done(&p->role.attached_arn);
         strv_done(&p->role.attached_name);

@@ -845,6 +845,27 @@ static int judge_unknown(struct auditor *a, struct audit_result *res, const stru
                                 if (r < 0)
                                         return r;
                         }
+                        for (size_t k = 0; k < st->n_blanked; k++) {
+                                _cleanup_free_ char *clean = malloc(strlen(st->blanked[k]) + 1);
+                                char *q = clean;
+                                if (!clean)
+                                        return -ENOMEM;
+                                for (const char *c = st->blanked[k]; *c; c++)
+                                        if (*c != ' ' && *c != '\t')
+                                                *q++ = *c;
+                                *q = '\0';
+                                struct facts *f = facts_get(a, clean);
+                                if (!f)
+                                        return -ENOMEM;
+                                int r = audit_result_add(res, FINDING_UNKNOWN, st->blanked[k], st, s->policies[i].label, -1,
+                                                         "\"%s\" has a blank in its name (AWS itself published such "
+                                                         "names in some managed policy versions); no IAM action name has "
+                                                         "one: judged as %s, the name without its blanks%s",
+                                                         st->blanked[k], clean,
+                                                         f->known ? "" : ", which matches no known action either");
+                                if (r < 0)
+                                        return r;
+                        }
                 }
         }
         return 0;
