@@ -174,5 +174,21 @@ elif [ "$rc" = 1 ]; then
         fail "amplifybackend: $(cat "$tmp/out")"
 fi
 
+# ---- 4. a role's policy list without documents (aws iam list-attached-role-policies) ----
+
+printf '{"AttachedPolicies":[{"PolicyName":"AmazonEC2ContainerServiceforEC2Role","PolicyArn":"%s"},{"PolicyName":"AdministratorAccess","PolicyArn":"%s"}],"IsTruncated":false}\n' \
+        "$EC2ROLE" "$ADMIN" >"$tmp/list.json"
+if check "list-attached-role-policies" 1 "$tmp/list.json" && grep -q '"name": ".*list.json"' "$tmp/out" &&
+   grep -q '"action": "\*"' "$tmp/out"; then
+        ok "list-attached-role-policies output with AdministratorAccess: FAIL, excess *"
+elif [ "$rc" = 1 ]; then
+        fail "list: $(cat "$tmp/out")"
+fi
+printf '{"AttachedPolicies":[{"PolicyName":"x","PolicyArn":"arn:aws:iam::111122223333:policy/x"}],"PolicyVersion":{}}\n' \
+        >"$tmp/list-mixed.json"
+if check "list mixed with another shape" 2 "$tmp/list-mixed.json" && grep -q 'mixes AttachedPolicies' "$tmp/err"; then
+        ok "AttachedPolicies mixed with another shape: exit 2"
+fi
+
 echo "1..$n"
 [ "$fails" = 0 ]

@@ -342,6 +342,57 @@ TEST(status_api) {
         audit_results_free(res, n);
 }
 
+/* status's instance-role-policy check: a role's policy list without documents (a dump with no
+ * Policies, or aws iam list-attached-role-policies) resolves from the shipped AWS managed
+ * policies: AdministratorAccess FAILs; an ARN nobody knows makes it WARN, never PASS. */
+static enum verdict verdict_of_text(const char *text, const char *want_kind, const char *want_action) {
+        char tmpl[] = "/tmp/test-policy-audit-XXXXXX";
+        _cleanup_free_ char *err = NULL;
+        struct audit_result **res = NULL;
+        size_t n = 0;
+        int fd = mkstemp(tmpl);
+
+        ASSERT_TRUE(fd >= 0);
+        ASSERT_TRUE(write(fd, text, strlen(text)) == (ssize_t) strlen(text));
+        close(fd);
+        int r = policy_audit_path(tmpl, NULL, &res, &n, &err);
+        unlink(tmpl);
+        if (r < 0)
+                fprintf(stderr, "%s\n", strempty(err));
+        ASSERT_INT_EQ(r, 0);
+        ASSERT_INT_EQ(n, 1);
+        bool found = false;
+        for (size_t i = 0; i < res[0]->n_findings; i++)
+                if (streq(finding_kind_to_string(res[0]->findings[i].kind), want_kind) &&
+                    streq_ptr(res[0]->findings[i].action, want_action))
+                        found = true;
+        ASSERT_TRUE(found);
+        enum verdict v = res[0]->verdict;
+        audit_results_free(res, n);
+        return v;
+}
+
+#define ATTACHED(name, arn) "{\"PolicyName\":\"" name "\",\"PolicyArn\":\"" arn "\"}"
+#define EC2ROLE ATTACHED("AmazonEC2ContainerServiceforEC2Role", \
+                         "arn:aws:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role")
+#define ADMIN ATTACHED("AdministratorAccess", "arn:aws:iam::aws:policy/AdministratorAccess")
+
+TEST(status_api_policy_list) {
+        /* A dump of the instance role alone, no Policies section. */
+        ASSERT_INT_EQ(verdict_of_text("{\"RoleDetailList\":[{\"RoleName\":\"ecsInstanceRole\",\"RolePolicyList\":[],"
+                                      "\"InstanceProfileList\":[{}],\"AttachedManagedPolicies\":[" EC2ROLE "," ADMIN
+                                      "]}]}",
+                                      "excess", "*"),
+                      VERDICT_FAIL);
+        /* aws iam list-attached-role-policies --role-name ecsInstanceRole */
+        ASSERT_INT_EQ(verdict_of_text("{\"AttachedPolicies\":[" EC2ROLE "," ADMIN "],\"IsTruncated\":false}", "excess", "*"),
+                      VERDICT_FAIL);
+        ASSERT_INT_EQ(verdict_of_text("{\"AttachedPolicies\":[" EC2ROLE "," ATTACHED("x", "arn:aws:iam::aws:policy/NoSuchOne")
+                                      "]}",
+                                      "unresolved", "arn:aws:iam::aws:policy/NoSuchOne"),
+                      VERDICT_WARN);
+}
+
 TEST(status_api_large_dump) {
         /* A dump large enough to be read in two halves (4 MiB or more, on two CPUs): the one-call
          * API hands out the second half's subjects after the first half's, in input order. */

@@ -286,10 +286,19 @@ static enum val top_key(struct parser *p, const unsigned char *k, size_t n) {
                 p->shape |= SHAPE_DUMP;
                 return V_POLICIES;
         }
-        if (IS("UserDetailList") || IS("GroupDetailList") || IS("IsTruncated") || IS("Marker")) {
+        if (IS("UserDetailList") || IS("GroupDetailList")) {
                 p->shape |= SHAPE_DUMP;
                 return V_SKIP;
         }
+        if (IS("AttachedPolicies")) {
+                /* A role's attached policies without their documents: resolved from the
+                 * shipped AWS managed policies, else unresolved. */
+                p->shape |= SHAPE_ATTACHED;
+                return V_ATTACHED_LIST;
+        }
+        /* Paging keys of both the dump and the list. */
+        if (IS("IsTruncated") || IS("Marker"))
+                return V_SKIP;
         return V_SKIP;
 #undef IS
 }

@@ -133,6 +133,7 @@ enum {
         SHAPE_ROLE_POLICY = 1 << 1,
         SHAPE_POLICY_VERSION = 1 << 2,
         SHAPE_DUMP = 1 << 3,
+        SHAPE_ATTACHED = 1 << 4,        /* aws iam list-attached-role-policies */
 };
 
 struct stmt_builder {

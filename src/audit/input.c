@@ -517,6 +517,11 @@ int finish_top(struct parser *p) {
         if (shape == 0)
                 return parser_fail_here(p, 0, "not a policy document nor the output of aws iam get-role-policy, "
                                        "get-policy-version or get-account-authorization-details (no known key)");
+        if (shape & SHAPE_ATTACHED) {
+                if (shape != SHAPE_ATTACHED)
+                        return parser_fail_here(p, 0, "mixes AttachedPolicies with the keys of another shape");
+                return 1;
+        }
         if (shape & SHAPE_DUMP) {
                 if (shape != SHAPE_DUMP)
                         return parser_fail_here(p, 0, "mixes the keys of an authorization dump with those of a policy");
@@ -548,6 +553,11 @@ static int spool_single(struct parser *p) {
         const char *label = NULL;
         _cleanup_free_ char *l = NULL;
 
+        if (p->shape == SHAPE_ATTACHED) {
+                /* No document: the attached policies, resolved when read back. */
+                int r = pack_content(&p->in->content, NULL, NULL, 0, &p->role.attached_arn, &p->role.attached_name);
+                return r < 0 ? r : store_subject(p, p->path);
+        }
         if (!p->top)
                 return -EBADMSG;
         if (p->shape == SHAPE_POLICY_VERSION && p->pversion_id) {
@@ -755,6 +765,10 @@ int policy_parse_buffer(const char *name, const char *text, size_t len, struct p
         }
         if (r == 0 && !p.error && p.shape == SHAPE_DUMP) {
                 parser_fail_at(&p, 0, "an authorization dump holds many policies; give one policy");
+                r = -EBADMSG;
+        }
+        if (r == 0 && !p.error && p.shape == SHAPE_ATTACHED) {
+                parser_fail_at(&p, 0, "a list of attached policies holds no document; give one policy");
                 r = -EBADMSG;
         }
         if (r == 0 && p.error)
