@@ -118,6 +118,16 @@ static const struct {
           DOC(AGENT_STMT ",{\"Effect\":\"Allow\",\"Action\":\"s3:*\",\"Resource\":\"*\"},"
                          "{\"Effect\":\"Deny\",\"Action\":\"s3:*\",\"Resource\":\"*\"}"),
           VERDICT_PASS, 0, 0, 0, 0 },
+        { "a trailing blank (ReadOnlyAccess v61): unknown, judged as ecs:Poll", NULL,
+          DOC(AGENT_STMT ",{\"Effect\":\"Allow\",\"Action\":\"ecs:Poll \",\"Resource\":\"*\"}"), VERDICT_WARN, 0, 0, 1,
+          0 },
+        { "a blank after the colon (AdministratorAccess-Amplify v1): unknown, judged as amplifybackend:*", NULL,
+          DOC(AGENT_STMT ",{\"Effect\":\"Allow\",\"Action\":\"amplifybackend: *\",\"Resource\":\"*\"}"),
+          VERDICT_FAIL, 1, 0, 1, 0 },
+        { "a blanked name in a Deny still takes its actions away", NULL,
+          DOC(AGENT_STMT ",{\"Effect\":\"Allow\",\"Action\":\"s3:*\",\"Resource\":\"*\"},"
+                         "{\"Effect\":\"Deny\",\"Action\":\" s3 : * \",\"Resource\":\"*\"}"),
+          VERDICT_WARN, 0, 0, 1, 0 },
         { "a Deny with a condition does not", NULL,
           DOC(AGENT_STMT ",{\"Effect\":\"Allow\",\"Action\":\"s3:*\",\"Resource\":\"*\"},"
                          "{\"Effect\":\"Deny\",\"Action\":\"s3:*\",\"Resource\":\"*\",\"Condition\":"
@@ -209,6 +219,25 @@ TEST(finding_names_the_pattern) {
         ASSERT_TRUE(found);
 }
 
+/* Names with blanks, as AWS published them: the unknown finding names them as written, the
+ * excess one as judged (without the blanks). */
+TEST(blanked_names) {
+        struct counts c;
+        bool found;
+        const char *doc = DOC(AGENT_STMT ",{\"Effect\":\"Allow\",\"Action\":[\"amplifybackend: *\","
+                              "\"access-analyzer:ListTagsForResource \"],\"Resource\":\"*\"}");
+        ASSERT_INT_EQ(audit_text(NULL, doc, &c, FINDING_UNKNOWN, "amplifybackend: *", &found), 0);
+        ASSERT_TRUE(found);
+        ASSERT_INT_EQ(c.unknown, 2);
+        ASSERT_INT_EQ(audit_text(NULL, doc, &c, FINDING_UNKNOWN, "access-analyzer:ListTagsForResource ", &found), 0);
+        ASSERT_TRUE(found);
+        ASSERT_INT_EQ(audit_text(NULL, doc, &c, FINDING_EXCESS, "amplifybackend:*", &found), 0);
+        ASSERT_TRUE(found);
+        ASSERT_INT_EQ(audit_text(NULL, doc, &c, FINDING_EXCESS, "access-analyzer:ListTagsForResource", &found), 0);
+        ASSERT_TRUE(found);
+        ASSERT_INT_EQ(c.verdict, VERDICT_FAIL);
+}
+
 static const struct {
         const char *text, *error;
 } malformed[] = {
@@ -220,7 +249,12 @@ static const struct {
         { "{\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"ecs\"}]}", "is neither * nor prefix:name" },
         { "{\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\":Poll\"}]}", "is neither * nor prefix:name" },
         { "{\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"ecs:\"}]}", "is neither * nor prefix:name" },
-        { "{\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"ecs:Po ll\"}]}", "is neither * nor prefix:name" },
+        /* Blanks alone make a name unknown (blanked_names); these are wrong in other ways too. */
+        { "{\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"ecs: \"}]}", "is neither * nor prefix:name" },
+        { "{\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\" * \"}]}", "is neither * nor prefix:name" },
+        { "{\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"ecs:Po ll:x\"}]}", "is neither * nor prefix:name" },
+        { "{\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"ecs:Po\\nll\"}]}", "is neither * nor prefix:name" },
+        { "{\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"ecs:Po\\u00e9ll\"}]}", "is neither * nor prefix:name" },
         { "{\"Statement\":[{\"Effect\":\"Allow\",\"Action\":[\"ecs:Poll\",null]}]}", "only strings in an action list" },
         { "{\"Statement\":[{\"Effect\":\"Allow\",\"Action\":[\"ecs:Poll\",[\"x:y\"]]}]}", "only strings in an action list" },
         { "{\"Statement\":[{\"Effect\":\"Allow\",\"Action\":{}}]}", "Action/NotAction to be a string or an array" },
@@ -306,6 +340,57 @@ TEST(status_api) {
         ASSERT_STR_EQ(res[0]->name, "managed-attached");
         ASSERT_INT_EQ(res[0]->verdict, VERDICT_PASS);
         audit_results_free(res, n);
+}
+
+/* status's instance-role-policy check: a role's policy list without documents (a dump with no
+ * Policies, or aws iam list-attached-role-policies) resolves from the shipped AWS managed
+ * policies: AdministratorAccess FAILs; an ARN nobody knows makes it WARN, never PASS. */
+static enum verdict verdict_of_text(const char *text, const char *want_kind, const char *want_action) {
+        char tmpl[] = "/tmp/test-policy-audit-XXXXXX";
+        _cleanup_free_ char *err = NULL;
+        struct audit_result **res = NULL;
+        size_t n = 0;
+        int fd = mkstemp(tmpl);
+
+        ASSERT_TRUE(fd >= 0);
+        ASSERT_TRUE(write(fd, text, strlen(text)) == (ssize_t) strlen(text));
+        close(fd);
+        int r = policy_audit_path(tmpl, NULL, &res, &n, &err);
+        unlink(tmpl);
+        if (r < 0)
+                fprintf(stderr, "%s\n", strempty(err));
+        ASSERT_INT_EQ(r, 0);
+        ASSERT_INT_EQ(n, 1);
+        bool found = false;
+        for (size_t i = 0; i < res[0]->n_findings; i++)
+                if (streq(finding_kind_to_string(res[0]->findings[i].kind), want_kind) &&
+                    streq_ptr(res[0]->findings[i].action, want_action))
+                        found = true;
+        ASSERT_TRUE(found);
+        enum verdict v = res[0]->verdict;
+        audit_results_free(res, n);
+        return v;
+}
+
+#define ATTACHED(name, arn) "{\"PolicyName\":\"" name "\",\"PolicyArn\":\"" arn "\"}"
+#define EC2ROLE ATTACHED("AmazonEC2ContainerServiceforEC2Role", \
+                         "arn:aws:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role")
+#define ADMIN ATTACHED("AdministratorAccess", "arn:aws:iam::aws:policy/AdministratorAccess")
+
+TEST(status_api_policy_list) {
+        /* A dump of the instance role alone, no Policies section. */
+        ASSERT_INT_EQ(verdict_of_text("{\"RoleDetailList\":[{\"RoleName\":\"ecsInstanceRole\",\"RolePolicyList\":[],"
+                                      "\"InstanceProfileList\":[{}],\"AttachedManagedPolicies\":[" EC2ROLE "," ADMIN
+                                      "]}]}",
+                                      "excess", "*"),
+                      VERDICT_FAIL);
+        /* aws iam list-attached-role-policies --role-name ecsInstanceRole */
+        ASSERT_INT_EQ(verdict_of_text("{\"AttachedPolicies\":[" EC2ROLE "," ADMIN "],\"IsTruncated\":false}", "excess", "*"),
+                      VERDICT_FAIL);
+        ASSERT_INT_EQ(verdict_of_text("{\"AttachedPolicies\":[" EC2ROLE "," ATTACHED("x", "arn:aws:iam::aws:policy/NoSuchOne")
+                                      "]}",
+                                      "unresolved", "arn:aws:iam::aws:policy/NoSuchOne"),
+                      VERDICT_WARN);
 }
 
 TEST(status_api_large_dump) {

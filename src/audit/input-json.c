@@ -65,17 +65,29 @@ static int set_str(struct parser *p, char **dst, const unsigned char *s, size_t 
 static int add_action(struct parser *p, const unsigned char *s, size_t n) {
         const char *why = NULL;
         if (n > MAX_PATTERN)
-                return parser_fail_here(p, n, "statement %u: an action of %zu bytes (at most %d): \"%.40s...\"",
+                return parser_malformed(p, n, "statement %u: an action of %zu bytes (at most %d): \"%.40s...\"",
                                  p->stmt_count - 1, n, MAX_PATTERN, (const char *) s);
+        if (!memchr(s, '\0', n) && !action_valid((const char *) s, n, &why) &&
+            action_blanked_valid((const char *) s, n)) {
+                /* Judged without the blanks; the judge names it as written (unknown). */
+                char buf[MAX_PATTERN];
+                size_t k = 0;
+                for (size_t i = 0; i < n; i++)
+                        if (s[i] != ' ' && s[i] != '\t')
+                                buf[k++] = (char) s[i];
+                if (strv_add(&p->st.blanked, (const char *) s, n) < 0 || strv_add(&p->st.actions, buf, k) < 0)
+                        return parser_oom(p);
+                return 1;
+        }
         if (memchr(s, '\0', n) || !action_valid((const char *) s, n, &why))
-                return parser_fail_here(p, n, "statement %u: action \"%.*s\" %s", p->stmt_count - 1, (int) (n > 200 ? 200 : n),
+                return parser_malformed(p, n, "statement %u: action \"%.*s\" %s", p->stmt_count - 1, (int) (n > 200 ? 200 : n),
                                  (const char *) s, why ? why : "contains a NUL byte");
         return strv_add(&p->st.actions, (const char *) s, n) < 0 ? parser_oom(p) : 1;
 }
 
 static int add_resource(struct parser *p, const unsigned char *s, size_t n) {
         if (n > MAX_PATTERN)
-                return parser_fail_here(p, n, "statement %u: a resource of %zu bytes (at most %d): \"%.40s...\"",
+                return parser_malformed(p, n, "statement %u: a resource of %zu bytes (at most %d): \"%.40s...\"",
                                  p->stmt_count - 1, n, MAX_PATTERN, (const char *) s);
         return strv_add(&p->st.resources, (const char *) s, n) < 0 ? parser_oom(p) : 1;
 }
@@ -112,7 +124,7 @@ static int cb_string(void *ctx, const unsigned char *s, size_t n) {
                 else if (n == 4 && memcmp(s, "Deny", 4) == 0)
                         p->st.allow = false;
                 else
-                        return parser_fail_here(p, n, "statement %u: Effect must be \"Allow\" or \"Deny\", not \"%.*s\"",
+                        return parser_malformed(p, n, "statement %u: Effect must be \"Allow\" or \"Deny\", not \"%.*s\"",
                                          p->stmt_count - 1, (int) (n > 100 ? 100 : n), (const char *) s);
                 return 1;
         case V_ACTION:
@@ -226,7 +238,8 @@ static int cb_start_map(void *ctx) {
                 p->doc = p->mp.cur.doc;
                 return parser_push(p, C_MVERSION);
         default:
-                return parser_type_error(p, v, "an object");
+                /* Kept (a version not judged): the value is skipped. */
+                return parser_type_error(p, v, "an object") ? parser_start_skip(p) : 0;
         }
 }
 
@@ -273,10 +286,19 @@ static enum val top_key(struct parser *p, const unsigned char *k, size_t n) {
                 p->shape |= SHAPE_DUMP;
                 return V_POLICIES;
         }
-        if (IS("UserDetailList") || IS("GroupDetailList") || IS("IsTruncated") || IS("Marker")) {
+        if (IS("UserDetailList") || IS("GroupDetailList")) {
                 p->shape |= SHAPE_DUMP;
                 return V_SKIP;
         }
+        if (IS("AttachedPolicies")) {
+                /* A role's attached policies without their documents: resolved from the
+                 * shipped AWS managed policies, else unresolved. */
+                p->shape |= SHAPE_ATTACHED;
+                return V_ATTACHED_LIST;
+        }
+        /* Paging keys of both the dump and the list. */
+        if (IS("IsTruncated") || IS("Marker"))
+                return V_SKIP;
         return V_SKIP;
 #undef IS
 }
@@ -296,9 +318,10 @@ static int cb_map_key(void *ctx, const unsigned char *k, size_t n) {
                 break;
         case C_DOC:
                 if (IS("Statement")) {
-                        if (p->doc_has_statement)
-                                return parser_fail_here(p, n, "duplicate key Statement");
-                        v = V_STATEMENT;
+                        if (!p->doc_has_statement)
+                                v = V_STATEMENT;
+                        else if (!parser_malformed(p, n, "duplicate key Statement"))
+                                return 0;
                 } else if (IS("Version") || IS("Id"))
                         v = V_VERSION;
                 break;
@@ -320,9 +343,12 @@ static int cb_map_key(void *ctx, const unsigned char *k, size_t n) {
                 else if (IS("Condition"))
                         seen = &st->has_condition, v = V_CONDITION;
                 if (seen) {
-                        if (*seen)
-                                return parser_fail_here(p, n, "statement %u: duplicate key %.*s", p->stmt_count - 1, (int) n,
-                                                 (const char *) k);
+                        if (*seen) {
+                                if (!parser_malformed(p, n, "statement %u: duplicate key %.*s", p->stmt_count - 1, (int) n,
+                                                      (const char *) k))
+                                        return 0;
+                                v = V_SKIP;
+                        }
                         *seen = true;
                 }
                 break;
@@ -417,7 +443,7 @@ static int cb_end_map(void *ctx) {
                 break;
         case C_DOC:
                 if (!p->doc_has_statement)
-                        r = parser_fail_here(p, 0, "policy document without Statement");
+                        r = parser_malformed(p, 0, "policy document without Statement");
                 break;
         case C_CAPTURE_MAP:
                 if (yajl_gen_map_close(p->cond) != yajl_gen_status_ok)
@@ -463,8 +489,8 @@ static int cb_end_map(void *ctx) {
                 r = mpolicy_end(p);
                 break;
         case C_MVERSION:
-                if (!p->mp.cur_has_doc)
-                        return parser_fail_here(p, 0, "policy version without Document");
+                if (!p->mp.cur_has_doc && !parser_malformed(p, 0, "policy version without Document"))
+                        return 0;
                 if (p->mp.n_versions < ELEMENTSOF(p->mp.versions)) {
                         p->mp.versions[p->mp.n_versions++] = p->mp.cur;
                         p->mp.cur = (struct mversion) {};
@@ -515,7 +541,7 @@ static int cb_start_array(void *ctx) {
         case V_MVERSIONS:
                 return parser_push(p, C_MVERSIONS);
         default:
-                return parser_type_error(p, v, "an array");
+                return parser_type_error(p, v, "an array") ? parser_start_skip(p) : 0;
         }
 }
 

@@ -133,13 +133,14 @@ enum {
         SHAPE_ROLE_POLICY = 1 << 1,
         SHAPE_POLICY_VERSION = 1 << 2,
         SHAPE_DUMP = 1 << 3,
+        SHAPE_ATTACHED = 1 << 4,        /* aws iam list-attached-role-policies */
 };
 
 struct stmt_builder {
         bool has_sid, has_effect, has_action, has_not_action, has_resource, has_not_resource, has_condition;
         bool allow;
         char *sid;
-        struct strv actions, resources;
+        struct strv actions, resources, blanked;
         char *condition;
         uint64_t start;
         unsigned long line, column;
@@ -162,6 +163,7 @@ struct mversion {
         struct policy *doc;
         char *version_id;
         bool is_default;
+        char *error;                    /* the first malformation: fatal only in the default version */
 };
 
 struct mpolicy_state {
@@ -225,10 +227,15 @@ struct parser {
 
 /* input.c */
 bool action_valid(const char *s, size_t n, const char **why);
+bool action_blanked_valid(const char *s, size_t n);
 uint64_t parser_offset(struct parser *p);
 int doc_begin(struct parser *p, struct policy *target);
 int doc_string(struct parser *p, const unsigned char *s, size_t len, struct policy *target);
 _printf_(3, 4) int parser_fail_here(struct parser *p, size_t len, const char *fmt, ...);
+/* Like parser_fail_here() for what is wrong in a policy document, short of invalid JSON or
+ * nesting: inside a version of a dump's managed policy it is kept with the version and parsing
+ * goes on (1; only the default version is judged, mpolicy_end() decides), else it stops (0). */
+_printf_(3, 4) int parser_malformed(struct parser *p, size_t len, const char *fmt, ...);
 int parser_feed(struct parser *p, const unsigned char *buf, size_t len, bool last);
 int finish_top(struct parser *p);
 enum val parser_next_val(struct parser *p);

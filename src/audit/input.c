@@ -63,25 +63,68 @@ _printf_(3, 4) static int parser_fail_at(struct parser *p, uint64_t off, const c
         return 0;       /* yajl: stop parsing */
 }
 
-/* An error at the token just read; LEN, when known, is the length of a string token, so that
- * the column points at its opening quote. */
+/* Where a malformation is kept instead of stopping: a version of a dump's managed policy (not
+ * a nested parser: its error comes back to the outer one, which decides). */
+static char **soft_error_slot(struct parser *p) {
+        if (p->outer || p->error || !p->mp.active)
+                return NULL;
+        for (unsigned d = p->depth; d > 0; d--)
+                if (p->frames[d].ctx == C_MVERSION)
+                        return &p->mp.cur.error;
+        return NULL;
+}
+
+/* Stops (0) with MSG at LINE:COL, or keeps it with the managed policy version being read (1). */
+static int malformed_pos(struct parser *p, unsigned long line, unsigned long col, const char *msg) {
+        char **slot = soft_error_slot(p);
+
+        if (p->error)
+                return 0;
+        if (!slot) {
+                if (asprintf(&p->error, "%s:%lu:%lu: %s", p->path, line, col, msg ? msg : "out of memory") < 0)
+                        p->error = NULL;
+                return 0;       /* yajl: stop parsing */
+        }
+        if (*slot)
+                return 1;       /* the first one names it */
+        if (asprintf(slot, "%s:%lu:%lu: %s", p->path, line, col, msg ? msg : "out of memory") < 0) {
+                *slot = NULL;
+                return parser_oom(p);
+        }
+        return 1;
+}
+
+static int malformed_at(struct parser *p, uint64_t off, const char *msg) {
+        unsigned long line, col;
+
+        position_of(p, off, &line, &col);
+        return malformed_pos(p, line, col, msg);
+}
+
+/* The offset of the token just read; LEN, when known, is the length of a string token, so
+ * that the column points at its opening quote. */
+static uint64_t here(struct parser *p, size_t len) {
+        uint64_t off = parser_offset(p);
+        if (len && off >= len + 2)
+                off -= len + 2;
+        else if (off > 0)
+                off--;
+        return off;
+}
+
+/* An error at the token just read. */
 _printf_(3, 4) int parser_fail_here(struct parser *p, size_t len, const char *fmt, ...) {
         _cleanup_free_ char *msg = NULL;
         va_list ap;
-        uint64_t off = parser_offset(p);
 
         va_start(ap, fmt);
         if (vasprintf(&msg, fmt, ap) < 0)
                 msg = NULL;
         va_end(ap);
-        if (len && off >= len + 2)
-                off -= len + 2;
-        else if (off > 0)
-                off--;
-        return parser_fail_at(p, off, "%s", msg ? msg : "out of memory");
+        return parser_fail_at(p, here(p, len), "%s", msg ? msg : "out of memory");
 }
 
-_printf_(2, 3) static int fail_statement(struct parser *p, const char *fmt, ...) {
+_printf_(3, 4) int parser_malformed(struct parser *p, size_t len, const char *fmt, ...) {
         _cleanup_free_ char *msg = NULL;
         va_list ap;
 
@@ -91,12 +134,27 @@ _printf_(2, 3) static int fail_statement(struct parser *p, const char *fmt, ...)
         if (vasprintf(&msg, fmt, ap) < 0)
                 msg = NULL;
         va_end(ap);
+        return malformed_at(p, here(p, len), msg);
+}
+
+/* A statement that is wrong as a whole: named by its index and where it starts. */
+_printf_(2, 3) static int fail_statement(struct parser *p, const char *fmt, ...) {
+        _cleanup_free_ char *msg = NULL, *full = NULL;
+        va_list ap;
+
+        if (p->error)
+                return 0;
+        va_start(ap, fmt);
+        if (vasprintf(&msg, fmt, ap) < 0)
+                msg = NULL;
+        va_end(ap);
+        if (asprintf(&full, "statement %u: %s", p->stmt_count - 1, msg ? msg : "out of memory") < 0)
+                full = NULL;
+        /* From a file, counted now; else counted when the statement began (the cursor only
+         * moves forward). */
         if (p->lines_from_file)
                 position_of(p, p->st.start, &p->st.line, &p->st.column);
-        if (asprintf(&p->error, "%s:%lu:%lu: statement %u: %s", p->path, p->st.line, p->st.column, p->stmt_count - 1,
-                     msg ? msg : "out of memory") < 0)
-                p->error = NULL;
-        return 0;
+        return malformed_pos(p, p->st.line, p->st.column, full);
 }
 
 int parser_oom(struct parser *p) {
@@ -206,7 +264,7 @@ int parser_type_error(struct parser *p, enum val v, const char *got) {
         if (v == V_ROOT)
                 return parser_fail_here(p, 0, "not a policy document nor the output of aws iam get-role-policy, "
                                        "get-policy-version or get-account-authorization-details (top level is %s)", got);
-        return parser_fail_here(p, 0, "expected %s, got %s", what_expected(v), got);
+        return parser_malformed(p, 0, "expected %s, got %s", what_expected(v), got);
 }
 
 /* ---- documents and statements ---- */
@@ -216,8 +274,9 @@ static void stmt_reset(struct stmt_builder *st) {
         free(st->condition);
         strv_clear(&st->actions);
         strv_clear(&st->resources);
-        struct strv a = st->actions, r = st->resources;
-        *st = (struct stmt_builder) { .actions = a, .resources = r };
+        strv_clear(&st->blanked);
+        struct strv a = st->actions, r = st->resources, b = st->blanked;
+        *st = (struct stmt_builder) { .actions = a, .resources = r, .blanked = b };
 }
 
 bool action_valid(const char *s, size_t n, const char **why) {
@@ -244,6 +303,21 @@ bool action_valid(const char *s, size_t n, const char **why) {
                 }
         }
         return true;
+}
+
+/* A name with blanks (spaces, tabs) that is prefix:name once they are taken out, as AWS itself
+ * published some ("access-analyzer:ListTagsForResource ", "amplifybackend: *"). */
+bool action_blanked_valid(const char *s, size_t n) {
+        char buf[MAX_PATTERN];
+        size_t k = 0;
+        const char *why;
+
+        if (n > sizeof(buf) || !memchr(s, ':', n))
+                return false;
+        for (size_t i = 0; i < n; i++)
+                if (s[i] != ' ' && s[i] != '\t')
+                        buf[k++] = s[i];
+        return k < n && action_valid(buf, k, &why);
 }
 
 int doc_begin(struct parser *p, struct policy *target) {
@@ -284,6 +358,7 @@ int stmt_end(struct parser *p) {
                 .not_resource = st->has_not_resource,
                 .n_actions = st->actions.n,
                 .n_resources = st->resources.n,
+                .n_blanked = st->blanked.n,
         };
         if (st->sid && !(s.sid = arena_strdup(&d->arena, st->sid)))
                 return parser_oom(p);
@@ -291,8 +366,12 @@ int stmt_end(struct parser *p) {
                 return parser_oom(p);
         s.actions = arena_alloc(&d->arena, (st->actions.n + 1) * sizeof(char *));
         s.resources = arena_alloc(&d->arena, (st->resources.n + 1) * sizeof(char *));
-        if (!s.actions || !s.resources)
+        s.blanked = arena_alloc(&d->arena, (st->blanked.n + 1) * sizeof(char *));
+        if (!s.actions || !s.resources || !s.blanked)
                 return parser_oom(p);
+        for (size_t i = 0; i < st->blanked.n; i++)
+                if (!(s.blanked[i] = arena_strdup(&d->arena, strv_get(&st->blanked, i))))
+                        return parser_oom(p);
         for (size_t i = 0; i < st->actions.n; i++)
                 if (!(s.actions[i] = arena_strdup(&d->arena, strv_get(&st->actions, i))))
                         return parser_oom(p);
@@ -328,8 +407,8 @@ int doc_string(struct parser *p, const unsigned char *s, size_t len, struct poli
                 if (r == -ENOMEM)
                         return parser_oom(p);
                 if (r < 0)
-                        return parser_fail_here(p, len, "policy document string is neither JSON nor URL-encoded JSON "
-                                                 "(bad %%-escape)");
+                        return parser_malformed(p, len, "policy document string is neither JSON nor URL-encoded JSON "
+                                                "(bad %%-escape)");
         }
         return parse_nested(p, (const unsigned char *) decoded, dlen, target);
 }
@@ -352,6 +431,7 @@ static void parser_done(struct parser *p) {
         stmt_reset(&p->st);
         strv_done(&p->st.actions);
         strv_done(&p->st.resources);
+        strv_done(&p->st.blanked);
         role_reset(&p->role);
         strv_done(&p->role.attached_arn);
         strv_done(&p->role.attached_name);
@@ -423,9 +503,9 @@ static int parse_nested(struct parser *p, const unsigned char *s, size_t len, st
         if (r == 0 && !n.took_root)
                 r = -EBADMSG, n.error = strdup("empty document");
         if (r < 0) {
-                parser_fail_here(p, 0, "in the URL-encoded policy document: %s", n.error ? n.error : "out of memory");
+                r = parser_malformed(p, 0, "in the URL-encoded policy document: %s", n.error ? n.error : "out of memory");
                 parser_done(&n);
-                return 0;
+                return r;
         }
         parser_done(&n);
         return 1;
@@ -437,6 +517,11 @@ int finish_top(struct parser *p) {
         if (shape == 0)
                 return parser_fail_here(p, 0, "not a policy document nor the output of aws iam get-role-policy, "
                                        "get-policy-version or get-account-authorization-details (no known key)");
+        if (shape & SHAPE_ATTACHED) {
+                if (shape != SHAPE_ATTACHED)
+                        return parser_fail_here(p, 0, "mixes AttachedPolicies with the keys of another shape");
+                return 1;
+        }
         if (shape & SHAPE_DUMP) {
                 if (shape != SHAPE_DUMP)
                         return parser_fail_here(p, 0, "mixes the keys of an authorization dump with those of a policy");
@@ -468,6 +553,11 @@ static int spool_single(struct parser *p) {
         const char *label = NULL;
         _cleanup_free_ char *l = NULL;
 
+        if (p->shape == SHAPE_ATTACHED) {
+                /* No document: the attached policies, resolved when read back. */
+                int r = pack_content(&p->in->content, NULL, NULL, 0, &p->role.attached_arn, &p->role.attached_name);
+                return r < 0 ? r : store_subject(p, p->path);
+        }
         if (!p->top)
                 return -EBADMSG;
         if (p->shape == SHAPE_POLICY_VERSION && p->pversion_id) {
@@ -675,6 +765,10 @@ int policy_parse_buffer(const char *name, const char *text, size_t len, struct p
         }
         if (r == 0 && !p.error && p.shape == SHAPE_DUMP) {
                 parser_fail_at(&p, 0, "an authorization dump holds many policies; give one policy");
+                r = -EBADMSG;
+        }
+        if (r == 0 && !p.error && p.shape == SHAPE_ATTACHED) {
+                parser_fail_at(&p, 0, "a list of attached policies holds no document; give one policy");
                 r = -EBADMSG;
         }
         if (r == 0 && p.error)

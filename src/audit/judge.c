@@ -845,19 +845,54 @@ static int judge_unknown(struct auditor *a, struct audit_result *res, const stru
                                 if (r < 0)
                                         return r;
                         }
+                        for (size_t k = 0; k < st->n_blanked; k++) {
+                                _cleanup_free_ char *clean = malloc(strlen(st->blanked[k]) + 1);
+                                char *q = clean;
+                                if (!clean)
+                                        return -ENOMEM;
+                                for (const char *c = st->blanked[k]; *c; c++)
+                                        if (*c != ' ' && *c != '\t')
+                                                *q++ = *c;
+                                *q = '\0';
+                                struct facts *f = facts_get(a, clean);
+                                if (!f)
+                                        return -ENOMEM;
+                                int r = audit_result_add(res, FINDING_UNKNOWN, st->blanked[k], st, s->policies[i].label, -1,
+                                                         "\"%s\" has a blank in its name (AWS itself published such "
+                                                         "names in some managed policy versions); no IAM action name has "
+                                                         "one: judged as %s, the name without its blanks%s",
+                                                         st->blanked[k], clean,
+                                                         f->known ? "" : ", which matches no known action either");
+                                if (r < 0)
+                                        return r;
+                        }
                 }
         }
+        return 0;
+}
+
+/* Attached policies that resolve nowhere: what was not judged, and why it could not be. */
+static int judge_unresolved(struct audit_result *res, const struct subject *s) {
         for (size_t i = 0; i < s->n_unresolved; i++) {
-                int r = audit_result_add(res, FINDING_UNKNOWN, s->unresolved[i], NULL, NULL, -1,
-                                    "attached policy %s is neither in the input nor built in: its permissions were "
-                                    "not judged", s->unresolved[i]);
+                const char *arn = s->unresolved[i];
+                int r;
+                if (arn_is_aws_managed(arn))
+                        r = audit_result_add(res, FINDING_UNRESOLVED, arn, NULL, NULL, -1,
+                                             "attached AWS managed policy %s is neither in the input's Policies nor "
+                                             "among the AWS managed policies shipped (%s): its permissions were not "
+                                             "judged", arn, builtin_policy_source());
+                else
+                        r = audit_result_add(res, FINDING_UNRESOLVED, arn, NULL, NULL, -1,
+                                             "attached policy %s is not in the input (get-account-authorization-details "
+                                             "lists customer managed policies under Policies): its permissions were not "
+                                             "judged", arn);
                 if (r < 0)
                         return r;
         }
         return 0;
 }
 
-/* Orders findings by kind (excess, missing, unknown, note), stably. */
+/* Orders findings by kind (excess, missing, unknown, unresolved, note), stably. */
 static void group_findings(struct audit_result *res) {
         for (size_t i = 1; i < res->n_findings; i++) {
                 struct finding f = res->findings[i];
@@ -894,6 +929,7 @@ static int audit_subject(struct auditor *a, const struct subject *s, struct audi
         uint64_t *granted = bits, *removed = bits + 2 * a->words, *per_allow = bits + 3 * a->words;
         if ((r = judge_excess(a, res, &ss)) < 0 || (r = subject_bits(a, &ss, granted, removed, per_allow)) < 0 ||
             (r = judge_missing(a, res, granted, &ss)) < 0 || (r = judge_unknown(a, res, s)) < 0 ||
+            (r = judge_unresolved(res, s)) < 0 ||
             (r = judge_notes(a, res, &ss, removed, per_allow)) < 0)
                 goto fail;
         if (a->budget == 0 &&
@@ -903,9 +939,13 @@ static int audit_subject(struct auditor *a, const struct subject *s, struct audi
                              "action not shown granted)")) < 0)
                 goto fail;
         group_findings(res);
-        res->verdict = res->n_kind[FINDING_EXCESS] ? VERDICT_FAIL
-                       : res->n_kind[FINDING_MISSING] || res->n_kind[FINDING_UNKNOWN] ? VERDICT_WARN
-                                                                                       : VERDICT_PASS;
+        /* An attached policy not judged: never PASS. */
+        if (res->n_kind[FINDING_EXCESS])
+                res->verdict = VERDICT_FAIL;
+        else if (res->n_kind[FINDING_MISSING] || res->n_kind[FINDING_UNKNOWN] || res->n_kind[FINDING_UNRESOLVED])
+                res->verdict = VERDICT_WARN;
+        else
+                res->verdict = VERDICT_PASS;
         *ret = res;
         return 0;
 fail:

@@ -8,8 +8,9 @@
  *                  unconditional Deny on Resource "*";
  *   missing (WARN) a reference action the subject grants on no resource; a reference wildcard
  *                  counts as granted when every known action it matches is;
- *   unknown (WARN) a name that matches no known action (catalog), or an attached policy that
- *                  could not be resolved;
+ *   unknown (WARN) a name that matches no known action (catalog);
+ *   unresolved (WARN) an attached policy that is neither in the input nor shipped: its
+ *                  permissions were not judged, so the subject is never PASS;
  *   note           a reference action granted without the reference's condition or scope.
  * Libraries do not print: the command module formats the results. */
 
@@ -23,6 +24,7 @@ enum finding_kind {
         FINDING_EXCESS,
         FINDING_MISSING,
         FINDING_UNKNOWN,
+        FINDING_UNRESOLVED,
         FINDING_NOTE,
         _FINDING_KIND_MAX,
 };

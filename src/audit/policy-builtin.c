@@ -207,15 +207,19 @@ const struct builtin_policy *builtin_policy_newest(const char *name) {
         return builtin_policy_find(name, NULL);
 }
 
-const struct builtin_policy *builtin_policy_for_arn(const char *arn) {
+bool arn_is_aws_managed(const char *arn) {
         /* arn:aws:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role, also in
          * the aws-cn and aws-us-gov partitions. */
         if (strncmp(arn, "arn:", 4) != 0)
-                return NULL;
+                return false;
         const char *p = strchr(arn + 4, ':');
-        if (!p || strncmp(p, ":iam::aws:policy/", 17) != 0)
+        return p && strncmp(p, ":iam::aws:policy/", 17) == 0;
+}
+
+const struct builtin_policy *builtin_policy_for_arn(const char *arn) {
+        if (!arn_is_aws_managed(arn))
                 return NULL;
-        const char *name = strrchr(p, '/') + 1;
+        const char *name = strrchr(arn, '/') + 1;
         size_t lo, hi;
         /* Exact case, as IAM names are. */
         if (strchr(name, '@') || !name_range(name, strlen(name), &lo, &hi) ||

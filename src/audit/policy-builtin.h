@@ -35,6 +35,9 @@ const struct builtin_policy *builtin_policy_newest(const char *name);
  * (A failure to inflate is logged here and returns NULL with *ret_name_known true.) */
 const struct builtin_policy *builtin_policy_find(const char *spec, bool *ret_name_known);
 
+/* Whether ARN names an AWS managed policy (arn:PARTITION:iam::aws:policy/...), shipped or not. */
+bool arn_is_aws_managed(const char *arn);
+
 /* The newest shipped copy of the AWS managed policy an ARN names
  * (arn:PARTITION:iam::aws:policy/[PATH/]NAME), or NULL. */
 const struct builtin_policy *builtin_policy_for_arn(const char *arn);

@@ -96,6 +96,7 @@ int policy_append(struct policy *dst, const struct policy *src) {
                     (c.condition && !(c.condition = arena_strdup(&dst->arena, c.condition))) ||
                     !(c.actions = arena_strv(&dst->arena, c.actions, c.n_actions)) ||
                     !(c.resources = arena_strv(&dst->arena, c.resources, c.n_resources)) ||
+                    !(c.blanked = arena_strv(&dst->arena, c.blanked, c.n_blanked)) ||
                     policy_add_statement(dst, &c) < 0)
                         return -ENOMEM;
         }
@@ -201,6 +202,9 @@ int policy_pack(struct bytes *b, const struct policy *p) {
                 r |= pack_u32(b, (uint32_t) s->n_resources);
                 for (size_t k = 0; k < s->n_resources; k++)
                         r |= pack_str(b, s->resources[k]);
+                r |= pack_u32(b, (uint32_t) s->n_blanked);
+                for (size_t k = 0; k < s->n_blanked; k++)
+                        r |= pack_str(b, s->blanked[k]);
         }
         /* The errors are -ENOMEM and -E2BIG: OR-ing them keeps a negative value. */
         return r < 0 ? (r == -E2BIG ? r : -ENOMEM) : 0;
@@ -259,7 +263,8 @@ int policy_unpack(const uint8_t **pos, const uint8_t *end, struct policy **ret) 
                     (r = unpack_str(pos, end, &p->arena, &s.sid)) < 0 ||
                     (r = unpack_str(pos, end, &p->arena, &s.condition)) < 0 ||
                     (r = unpack_strings(pos, end, &p->arena, &s.actions, &s.n_actions)) < 0 ||
-                    (r = unpack_strings(pos, end, &p->arena, &s.resources, &s.n_resources)) < 0)
+                    (r = unpack_strings(pos, end, &p->arena, &s.resources, &s.n_resources)) < 0 ||
+                    (r = unpack_strings(pos, end, &p->arena, &s.blanked, &s.n_blanked)) < 0)
                         goto fail;
                 s.index = idx;
                 s.allow = flags & 1;

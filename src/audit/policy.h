@@ -33,6 +33,10 @@ struct statement {
         const char **resources;
         size_t n_resources;
         const char *condition;          /* Condition as compact JSON, NULL when none */
+        /* Action names as written with blanks inside ("amplifybackend: *", as AWS published
+         * some): actions[] holds them without the blanks, as they are judged. */
+        const char **blanked;
+        size_t n_blanked;
 };
 
 struct policy {

@@ -154,12 +154,16 @@ static void text_remediation(FILE *f, const struct audit_result *res, const stru
                 fprintf(f, "  remediation: remove the excess grants from this role: every container that reaches the "
                         "instance metadata service inherits them; give tasks what they need through task roles, and "
                         "keep the instance role at the policy printed below\n");
+        else if (res->n_kind[FINDING_UNRESOLVED])
+                /* What was not judged may grant the missing actions, or far more: judge it first. */
+                fprintf(f, "  remediation: give the audit every policy attached to this role (the whole output of aws "
+                        "iam get-account-authorization-details carries the customer managed ones) and audit again; "
+                        "what it could not read was not judged and may grant anything\n");
         else if (res->n_kind[FINDING_MISSING])
                 fprintf(f, "  remediation: grant the missing actions (the policy printed below)%s%s\n",
                         arn ? ", or attach " : "", arn ? arn : "");
         else if (res->n_kind[FINDING_UNKNOWN])
-                fprintf(f, "  remediation: correct or remove the unknown names; make every attached policy readable "
-                        "to the audit\n");
+                fprintf(f, "  remediation: correct or remove the unknown names\n");
 }
 
 /* The least-privilege document to use instead: the reference's statements. 0 or negative errno. */

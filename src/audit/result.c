@@ -11,7 +11,7 @@
 #include "lib/util.h"
 
 const char *finding_kind_to_string(enum finding_kind k) {
-        static const char *const t[] = { "excess", "missing", "unknown", "note" };
+        static const char *const t[] = { "excess", "missing", "unknown", "unresolved", "note" };
         return k < _FINDING_KIND_MAX ? t[k] : "?";
 }
 

@@ -28,6 +28,7 @@ void role_reset(struct role_state *r) {
 void mversion_reset(struct mversion *v) {
         policy_free(v->doc);
         free(v->version_id);
+        free(v->error);
         *v = (struct mversion) {};
 }
 
@@ -136,6 +137,16 @@ int mpolicy_end(struct parser *p) {
                         chosen = &m->versions[i];
         if (!chosen && m->n_versions == 1)
                 chosen = &m->versions[0];
+        /* A malformed version that is not in effect is not judged, and no reason to stop; the
+         * one in effect is an error as any policy's. */
+        if (chosen && chosen->error) {
+                if (asprintf(&p->error, "%s (in %s, default version %s)", chosen->error, m->arn,
+                             chosen->version_id ? chosen->version_id : "(no VersionId)") < 0) {
+                        p->error = NULL;
+                        return parser_oom(p);
+                }
+                return 0;       /* yajl: stop parsing */
+        }
         if (chosen) {
                 struct policy *d = TAKE_PTR(chosen->doc);
                 d->name = m->name ? arena_strdup(&d->arena, m->name) : NULL;

@@ -4,7 +4,10 @@
  * missing or unknown actions. Every container that reaches IMDS past the block holds these
  * permissions. The policy cannot be read from IAM without credentials and a path the instance
  * may not have, so it comes from a file: --policy FILE, or ROOT/etc/ecs-harden/instance-role-
- * policy.json placed there by provisioning, in any shape audit-policy takes. The role's name
+ * policy.json placed there by provisioning, in any shape audit-policy takes: the role's
+ * attached policy list alone (aws iam list-attached-role-policies, or a dump without Policies)
+ * is enough for AWS managed policies, which resolve from the shipped copies, so that a role
+ * with AdministratorAccess attached FAILs; what resolves nowhere makes it WARN. The role's name
  * comes from IMDS (/latest/meta-data/iam/security-credentials/) and picks the role out of an
  * account authorization dump. */
 #include <strings.h>
@@ -109,7 +112,8 @@ int check_instance_role_policy(const struct check_ctx *ctx, struct check_result 
                                 return -ENOMEM;
                         return check_result_set(ret, CHECK_SKIP, "no policy to judge: pass --policy FILE (the "
                                                                  "output of 'aws iam get-role-policy', "
-                                                                 "'get-policy-version' or "
+                                                                 "'get-policy-version', "
+                                                                 "'list-attached-role-policies' or "
                                                                  "'get-account-authorization-details', or a policy "
                                                                  "document) or place it at %s", joined);
                 }
@@ -190,6 +194,19 @@ int check_instance_role_policy(const struct check_ctx *ctx, struct check_result 
                                                 reference);
                 break;
         default:
+                if (res->n_kind[FINDING_UNRESOLVED]) {
+                        /* Not judged is not within the reference: say so before anything it may explain. */
+                        r = list_actions(res, FINDING_UNRESOLVED, &actions);
+                        if (r >= 0)
+                                r = check_result_set(ret, CHECK_WARN, "%s has attached policies that could not be "
+                                                     "read, not judged: %s", subject, actions);
+                        if (r >= 0)
+                                r = check_result_remedy(ret, "give --policy the whole output of 'aws iam "
+                                                             "get-account-authorization-details' (it carries the "
+                                                             "customer managed policies), or detach what it "
+                                                             "cannot show");
+                        break;
+                }
                 r = list_actions(res, res->n_kind[FINDING_MISSING] ? FINDING_MISSING : FINDING_UNKNOWN, &actions);
                 if (r >= 0)
                         r = check_result_set(ret, CHECK_WARN, "%s %s: %s", subject,

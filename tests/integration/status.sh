@@ -398,6 +398,19 @@ status_json --policy "$P/dump-fleet.json"
 expect "a dump of several roles without the role name: SKIP" 'c["instance-role-policy"]["status"] == "SKIP" and "5 roles" in c["instance-role-policy"]["summary"]'
 status_json --policy "$TESTS_DIR/policy/malformed/bad-effect.json"
 expect "malformed policy: SKIP with the reason, naming the file" 'c["instance-role-policy"]["status"] == "SKIP" and "bad-effect.json" in c["instance-role-policy"]["summary"] and "Effect" in c["instance-role-policy"]["summary"]'
+# The role's policy list without documents (issue 14): AWS managed policies resolve from the
+# shipped copies, so AdministratorAccess FAILs; one nobody knows is WARN, never PASS.
+EC2ROLE_ATT='{"PolicyName":"AmazonEC2ContainerServiceforEC2Role","PolicyArn":"arn:aws:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role"}'
+ADMIN_ATT='{"PolicyName":"AdministratorAccess","PolicyArn":"arn:aws:iam::aws:policy/AdministratorAccess"}'
+echo '{"RoleDetailList":[{"RoleName":"ecsInstanceRole","RolePolicyList":[],"InstanceProfileList":[{}],"AttachedManagedPolicies":['"$EC2ROLE_ATT,$ADMIN_ATT"']}]}' >"$TMP/admin-dump.json"
+status_json --policy "$TMP/admin-dump.json"
+expect "a dump attaching AdministratorAccess, no Policies section: FAIL, excess *" 'c["instance-role-policy"]["status"] == "FAIL" and c["instance-role-policy"]["summary"].endswith(": *") and any("AdministratorAccess" in s and "built-in copy" in s for s in c["instance-role-policy"]["details"])'
+echo '{"AttachedPolicies":['"$EC2ROLE_ATT,$ADMIN_ATT"'],"IsTruncated":false}' >"$TMP/attached.json"
+status_json --policy "$TMP/attached.json"
+expect "list-attached-role-policies output with AdministratorAccess: FAIL" 'c["instance-role-policy"]["status"] == "FAIL" and c["instance-role-policy"]["summary"].endswith(": *")'
+echo '{"AttachedPolicies":['"$EC2ROLE_ATT"',{"PolicyName":"x","PolicyArn":"arn:aws:iam::111122223333:policy/x"}]}' >"$TMP/attached-x.json"
+status_json --policy "$TMP/attached-x.json"
+expect "an attached policy that cannot be read: WARN naming it" 'c["instance-role-policy"]["status"] == "WARN" and "arn:aws:iam::111122223333:policy/x" in c["instance-role-policy"]["summary"] and any(s.startswith("unresolved: ") for s in c["instance-role-policy"]["details"])'
 status_json --policy "$TMP/does-not-exist.json"
 expect "--policy FILE that does not exist: SKIP with the reason" 'c["instance-role-policy"]["status"] == "SKIP" and "does-not-exist.json" in c["instance-role-policy"]["summary"]'
 
