@@ -204,6 +204,8 @@ kill_loop() {
 		old_sha[$f]=$(sha "$SC_PRISTINE/$f")
 		new_sha[$f]=$(sha "$SC_NEW/$f")
 	done
+	local tracers_before
+	tracers_before=" $(pgrep -f -- "inject=fsync,renameat:delay_enter=2000" | tr '\n' ' ')"
 	for i in $(seq 1 "$KILLS"); do
 		reset_tree
 		nsenter --net="/run/netns/$NS" strace -D -qq -o /dev/null -e trace=fsync,renameat \
@@ -246,6 +248,12 @@ kill_loop() {
 	exec {nap}<&-
 	diag "$label: $KILLS kills within 0-$span ms: $n_old before the first rename, $n_mixed between files, $n_new after the last," \
 		"$n_done finished before the kill; $n_temps left a temporary file of their own (the rerun ignored it)"
+	# A kill that lands while strace -D is still setting up can leave its detached tracer
+	# stopped: end the tracers this loop started (new since it began, with its injection).
+	local p
+	for p in $(pgrep -f -- "inject=fsync,renameat:delay_enter=2000"); do
+		case "$tracers_before" in *" $p "*) ;; *) kill -9 "$p" 2>/dev/null ;; esac
+	done
 	check "$label: kill -9 at a random moment, $KILLS times: every file old or new, backups whole, the rerun completes" \
 		test "$n_bad" = 0
 	check "$label: the kills hit the writes (some runs stopped between old and new)" test "$((n_mixed + n_temps))" -gt 0
