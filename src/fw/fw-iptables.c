@@ -88,11 +88,31 @@ static const struct family_ops *family_ops(int family) {
 
 /* ---- effectiveness ---- */
 
+/* The device the kernel routes the metadata address through, asked of rtnetlink only when a rule
+ * with an output interface needs it (most FORWARD chains have none ahead of the block). */
+struct uplink {
+        int family;
+        bool known;             /* asked (or given) already */
+        char name[IFNAMSIZ];    /* "" when there is no route, or it is not known */
+};
+
+static const char *uplink_name(struct uplink *u) {
+        if (!u->known) {
+                uint8_t imds[16];
+                block_address(u->family, imds);
+                if (rtnl_route_oif(u->family, imds, u->name) < 0)
+                        u->name[0] = '\0'; /* no route: judged without one, conservatively */
+                u->known = true;
+        }
+        return u->name;
+}
+
 /* Can RULE match a packet that enters on an interface matched by PATTERN and goes to the
  * metadata address, leaving through UPLINK (the route's output device; "" when unknown)?
  * Conservative: "yes" unless provably not. Sets *why when it cannot. */
-static bool rule_can_match(const struct xt_rule *r, const char *pattern, const struct block *b, const char *uplink,
+static bool rule_can_match(const struct xt_rule *r, const char *pattern, const struct block *b, struct uplink *up,
                            char *whybuf, size_t whysize, const char **why) {
+        const char *uplink = r->outiface[0] ? uplink_name(up) : "";
         uint8_t imds[16] = {};
         size_t n = xt_addr_len(r->family);
         bool dst_match = true;
@@ -251,7 +271,7 @@ struct walk {
         const struct saved_table *saved;        /* a saved file's, as iptables-restore loads it */
         const struct block *b;
         const char *pattern;
-        const char *uplink;
+        struct uplink *uplink;
         bool policy_accept;
         struct chain_verdict cache[MAX_CACHED_CHAINS];
         size_t n_cache;
@@ -384,7 +404,7 @@ static bool chain_can_accept(struct walk *w, const char *chain, unsigned depth, 
 /* Fills RS for PATTERN from the snapshot; with NOTES false it only decides "effective". UPLINK is
  * the device the metadata address is routed through ("" when unknown). */
 static int judge_pattern(const struct family_ops *ops, struct xtc_handle *h, const struct snapshot *s,
-                         const struct block *b, const char *pattern, const char *uplink, bool notes,
+                         const struct block *b, const char *pattern, struct uplink *uplink, bool notes,
                          struct fw_rule_status *rs) {
         _cleanup_free_ struct walk *w = calloc(1, sizeof(*w));
 
@@ -460,7 +480,7 @@ struct family_read {
         const struct family_ops *ops;
         struct xtc_handle *h;
         struct snapshot s;
-        char uplink[IFNAMSIZ];
+        struct uplink uplink;
 };
 
 static void family_read_done(struct family_read *fr) {
@@ -473,7 +493,6 @@ static void family_read_done(struct family_read *fr) {
 /* Reads FORWARD of OPS's family. With CREATE the table is opened even when absent (the kernel
  * then makes it); without, an absent table reads as empty. 0 or negative errno. */
 static int family_read(const struct family_ops *ops, bool create, struct family_read *ret) {
-        uint8_t imds[16];
         int r;
 
         *ret = (struct family_read) { .ops = ops };
@@ -481,9 +500,7 @@ static int family_read(const struct family_ops *ops, bool create, struct family_
                 /* Nothing to read; but an unprivileged caller could not have read it either, and
                  * is told so as when the table is there. */
                 return have_effective_capability(CAP_NET_ADMIN) ? 0 : -EPERM;
-        block_address(ops->family, imds);
-        if (rtnl_route_oif(ops->family, imds, ret->uplink) < 0)
-                ret->uplink[0] = '\0'; /* no route: judged without one, conservatively */
+        ret->uplink.family = ops->family;
         r = table_open(ops, &ret->h);
         if (r < 0)
                 return r;
@@ -558,7 +575,7 @@ static int iptables_inspect(const struct block *b, struct fw_status *st) {
                         continue;
                 for (size_t i = 0; r >= 0 && i < u.n_patterns; i++) {
                         struct fw_rule_status *rs = &st->rules[st->n_rules++];
-                        r = judge_pattern(ops, frs[f].h, &frs[f].s, &u, u.patterns[i], frs[f].uplink, true, rs);
+                        r = judge_pattern(ops, frs[f].h, &frs[f].s, &u, u.patterns[i], &frs[f].uplink, true, rs);
                         rs->configured = block_configures(b, ops->family, u.patterns[i]);
                 }
         }
@@ -589,7 +606,7 @@ static int plan_family(struct family_read *fr, const struct block *u, bool apply
                 for (size_t p = 0; p < u->n_patterns; p++) {
                         struct fw_rule_status rs = {};
 
-                        r = judge_pattern(ops, fr->h, s, u, u->patterns[p], fr->uplink, false, &rs);
+                        r = judge_pattern(ops, fr->h, s, u, u->patterns[p], &fr->uplink, false, &rs);
                         if (r < 0)
                                 return r;
                         /* Keep one effective copy where it stands; anything else goes to the head. */
@@ -716,11 +733,13 @@ static int iptables_remove(const struct block *b, unsigned *ret_removed) {
 /* ---- a saved file, as the kernel would load it ---- */
 
 int fw_judge_saved(const char *text, int family, const struct block *b, const char *uplink, struct fw_status *st) {
+        struct uplink up = { .family = family, .known = true };
         _cleanup_(saved_table_done) struct saved_table t = {};
         const struct family_ops *ops = family_ops(family);
         struct snapshot s = {};
         int r;
 
+        snprintf(up.name, sizeof(up.name), "%s", strempty(uplink));
         memset(st, 0, sizeof(*st));
         st->backend = FW_BACKEND_IPTABLES;
         st->where = strdup("filter FORWARD as restored from the file");
@@ -746,7 +765,7 @@ int fw_judge_saved(const char *text, int family, const struct block *b, const ch
                 }
                 /* judge_pattern() with the saved chains in place of the kernel's. */
                 *w = (struct walk) { .ops = ops, .saved = &t, .b = b, .pattern = b->patterns[i],
-                                     .uplink = strempty(uplink), .policy_accept = s.policy_accept };
+                                     .uplink = &up, .policy_accept = s.policy_accept };
                 rs->family = family;
                 snprintf(rs->pattern, sizeof(rs->pattern), "%s", b->patterns[i]);
                 for (size_t k = 0; k < s.n; k++)
